@@ -1,0 +1,96 @@
+# Commons: the two commands a newcomer needs are `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+DEMO_DATA := .data/pg
+TEST_DATA := .data/pg-test
+PYTEST_ARGS ?=
+
+# Start the embedded PostgreSQL unless DATABASE_URL points elsewhere; stop it when the recipe
+# ends, however it ends (Ctrl-C included). $(1) is the data folder.
+define with_database
+	if [ -z "$$DATABASE_URL" ]; then \
+	  DATABASE_URL=$$($(PY) -m consortium.embedded_db start --data $(1)) || exit 1; \
+	  export DATABASE_URL; \
+	  trap '$(PY) -m consortium.embedded_db stop --data $(1)' EXIT; \
+	  trap 'exit 130' INT TERM; \
+	fi
+endef
+
+.PHONY: demo test lint format serve browser-deps db-start db-stop db-url manage bench clean
+
+$(VENV)/.runtime: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+## make demo: install, start the embedded database, migrate, provision 17 members, serve :8000
+demo: $(VENV)/.runtime
+	@$(call with_database,$(DEMO_DATA)); \
+	$(PY) manage.py setup_consortium && \
+	$(PY) manage.py setup_demo --port $(PORT) && \
+	echo "Serving on http://localhost:$(PORT)/ (Ctrl-C stops the site and the database)" && \
+	$(PY) manage.py runserver --noreload 127.0.0.1:$(PORT)
+
+## make test: the whole suite against the embedded database (or DATABASE_URL)
+test: $(VENV)/.dev browser-deps
+	@$(call with_database,$(TEST_DATA)); \
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## make lint: ruff, formatting, and Django's deployment checks with production settings
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DJANGO_SETTINGS_MODULE=consortium.settings.production \
+	DJANGO_SECRET_KEY=lint-only-$$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 60) \
+	DATABASE_URL=postgres://lint@127.0.0.1:1/lint \
+	$(PY) manage.py check --deploy --fail-level WARNING
+
+format: $(VENV)/.dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+## make serve: the production set-up (gunicorn, whitenoise, production settings) on :8000
+serve: $(VENV)/.runtime
+	@$(call with_database,$(DEMO_DATA)); \
+	export DJANGO_SETTINGS_MODULE=consortium.settings.production; \
+	export DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-local-serve-$$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 60)}; \
+	export DJANGO_SECURE_SSL_REDIRECT=$${DJANGO_SECURE_SSL_REDIRECT:-0} DJANGO_SECURE_COOKIES=$${DJANGO_SECURE_COOKIES:-0}; \
+	$(PY) manage.py setup_consortium && \
+	$(PY) manage.py collectstatic --noinput -v 0 && \
+	$(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py consortium.wsgi:application
+
+## make bench: the benchmarks, each against its baseline in the same run
+bench: $(VENV)/.dev
+	@$(call with_database,.data/pg-bench); \
+	$(PY) bench/provisioning.py
+
+# Debian's chromium for the browser test; Playwright never downloads a browser of its own.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser test..."; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+db-start: $(VENV)/.runtime
+	@$(PY) -m consortium.embedded_db start --data $(DEMO_DATA)
+db-stop: $(VENV)/.runtime
+	@$(PY) -m consortium.embedded_db stop --data $(DEMO_DATA)
+db-url: $(VENV)/.runtime
+	@$(PY) -m consortium.embedded_db url --data $(DEMO_DATA)
+
+## make manage ARGS="shell": any manage.py command against the demo database
+manage: $(VENV)/.runtime
+	@$(call with_database,$(DEMO_DATA)); $(PY) manage.py $(ARGS)
+
+clean:
+	-$(PY) -m consortium.embedded_db stop --data $(DEMO_DATA)
+	-$(PY) -m consortium.embedded_db stop --data $(TEST_DATA)
+	rm -rf .data staticfiles

@@ -1,0 +1,15 @@
+"""The consortium site (the public schema): members, onboarding, the picker."""
+
+from django.urls import path
+
+from tenants import views
+
+from .urls_common import urlpatterns as common
+
+urlpatterns = [
+    path("", views.consortium_home, name="home"),
+    path("members/new/", views.member_add, name="member_add"),
+    path("members/<slug:slug>/", views.member_detail, name="member_detail"),
+    path("go/<slug:slug>/", views.go_to_member, name="go_to_member"),
+    *common,
+]

@@ -1,0 +1,20 @@
+"""A member's own site: <slug>.<base domain>."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from tenants import api, views
+
+from .urls_common import urlpatterns as common
+
+urlpatterns = [
+    path("", views.member_home, name="home"),
+    path("team/", views.team, name="team"),
+    path("team/<int:membership_id>/remove/", views.team_remove, name="team_remove"),
+    path("team/<int:membership_id>/role/", views.team_set_role, name="team_set_role"),
+    path("switch/", views.switch_member, name="switch_member"),
+    path("api/me/", api.MeApi.as_view(), name="api_me"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    *common,
+]

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from django import forms
+
+from .districts import district_choices
+from .models import SLUG_PATTERN, Role
+
+
+class MemberCreateForm(forms.Form):
+    name = forms.CharField(
+        label="Organisation name", max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )  # fmt: skip
+    slug = forms.RegexField(
+        label="Web address",
+        regex=SLUG_PATTERN,
+        max_length=40,
+        help_text="Lower-case letters, digits and hyphens: becomes <slug>.<consortium address>.",
+        error_messages={
+            "invalid": "Use lower-case letters, digits and single hyphens, starting with a letter."
+        },
+    )
+    charity_number = forms.CharField(
+        label="Charity number", max_length=20, required=False,
+        help_text="England and Wales, or Scottish (SC…), if registered.",
+    )  # fmt: skip
+    company_number = forms.CharField(
+        label="Company number", max_length=20, required=False,
+        help_text="Companies House number, leading zeros kept (e.g. 01234567).",
+    )  # fmt: skip
+    district = forms.ChoiceField(
+        label="District", choices=[("", "Choose a district"), *district_choices()], required=False
+    )
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(
+        label="E-mail address", widget=forms.EmailInput(attrs={"autocomplete": "off"})
+    )
+    first_name = forms.CharField(label="First name", max_length=150)
+    last_name = forms.CharField(label="Last name", max_length=150)
+    role = forms.ChoiceField(label="Role", choices=Role.choices, initial=Role.STAFF)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=Role.choices)

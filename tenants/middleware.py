@@ -1,0 +1,75 @@
+"""Which site a request is for, and whether the signed-in user may work there."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import DisallowedHost, SuspiciousOperation
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django_tenants.middleware.main import TenantMainMiddleware
+from django_tenants.utils import remove_www
+
+from .models import MemberKind, Membership
+
+# Paths on a member's site that anyone may reach, signed in or not.
+OPEN_PREFIXES = ("/accounts/", "/static/", "/healthz")
+
+
+class HostNotAllowed(SuspiciousOperation):
+    """A Host header outside ALLOWED_HOSTS: answered 400, before any tenant lookup."""
+
+
+class MemberTenantMiddleware(TenantMainMiddleware):
+    """django-tenants' routing, with two changes.
+
+    A host outside ``ALLOWED_HOSTS`` gets 400 (the library answers 404), and only the
+    consortium and active members are reachable: never the template schema.
+    """
+
+    @staticmethod
+    def hostname_from_request(request: HttpRequest) -> str:
+        try:
+            return remove_www(request.get_host().split(":")[0])
+        except DisallowedHost as exc:
+            raise HostNotAllowed(str(exc)) from exc
+
+    def get_tenant(self, domain_model, hostname):
+        domain = domain_model.objects.select_related("tenant").get(
+            domain=hostname,
+            tenant__is_active=True,
+            tenant__kind__in=[MemberKind.PUBLIC, MemberKind.MEMBER],
+        )
+        return domain.tenant
+
+
+class MembershipMiddleware:
+    """On a member's site: anonymous users sign in; users with no membership get 403.
+
+    API paths answer for themselves (token authentication happens in the API layer),
+    through the same membership rule in ``tenants.api_permissions``.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.membership = None
+        tenant = getattr(request, "tenant", None)
+        if tenant is None or tenant.kind != MemberKind.MEMBER:
+            return self.get_response(request)
+        path = request.path_info
+        if path.startswith(OPEN_PREFIXES) or path.startswith("/api/"):
+            return self.get_response(request)
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+        membership = (
+            Membership.objects.filter(user=user, member=tenant).select_related("member").first()
+        )
+        if membership is None:
+            return render(request, "403.html", {"member": tenant}, status=403)
+        request.membership = membership
+        return self.get_response(request)

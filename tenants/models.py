@@ -1,0 +1,162 @@
+"""Members (the tenants), their domains, and who may work where."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django_tenants.models import DomainMixin, TenantMixin
+
+from .districts import district_choices
+
+SLUG_PATTERN = r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$"
+
+
+class MemberKind(models.TextChoices):
+    PUBLIC = "public", "Consortium (public schema)"
+    TEMPLATE = "template", "Template for new members"
+    MEMBER = "member", "Member organisation"
+
+
+class MemberQuerySet(models.QuerySet):
+    def active(self) -> MemberQuerySet:
+        return self.filter(is_active=True)
+
+
+class OrganisationsManager(models.Manager.from_queryset(MemberQuerySet)):
+    """Member organisations only: application code never sees the public or template rows."""
+
+    def get_queryset(self) -> MemberQuerySet:
+        return super().get_queryset().filter(kind=MemberKind.MEMBER)
+
+
+class Member(TenantMixin):
+    """A member organisation, with its own PostgreSQL schema.
+
+    The default manager stays unfiltered so django-tenants migrates the template schema
+    too; application code uses ``Member.organisations``.
+    """
+
+    kind = models.CharField(max_length=10, choices=MemberKind.choices, default=MemberKind.MEMBER)
+    name = models.CharField(max_length=200)
+    slug = models.CharField(
+        "web address",
+        max_length=40,
+        unique=True,
+        validators=[
+            RegexValidator(
+                SLUG_PATTERN,
+                "Use lower-case letters, digits and single hyphens, starting with a letter.",
+            )
+        ],
+    )
+    charity_number = models.CharField(max_length=20, blank=True)
+    company_number = models.CharField(max_length=20, blank=True)
+    district = models.CharField(max_length=40, blank=True, choices=district_choices())
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = models.Manager.from_queryset(MemberQuerySet)()
+    organisations = OrganisationsManager()
+
+    # Provisioning clones the template inside its own transaction (tenants.provisioning).
+    auto_create_schema = False
+    auto_drop_schema = False
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [
+            ("administer_consortium", "Can onboard members and set consortium-wide rules"),
+            ("access_research", "Can work with pooled research datasets"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=models.Q(kind__in=["public", "template"]),
+                name="member_one_public_one_template",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def primary_domain_name(self) -> str | None:
+        domain = self.get_primary_domain()
+        return domain.domain if domain else None
+
+
+class Domain(DomainMixin):
+    def __str__(self) -> str:
+        return self.domain
+
+
+class Role(models.TextChoices):
+    STAFF = "staff", "Staff"
+    MANAGER = "manager", "Manager"
+
+
+class Membership(models.Model):
+    """Where a user may work, and as what. Removing it never removes the user account."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memberships"
+    )
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.STAFF)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "member"], name="membership_once_per_member")
+        ]
+        ordering = ["member__name"]
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.member} ({self.get_role_display()})"
+
+
+class SignInHandoff(models.Model):
+    """A single-use, short-lived ticket that signs a user in on another host.
+
+    Browsers keep one session cookie per host (they refuse ``Domain=.localhost``), so moving
+    from the consortium site to a member's site hands the sign-in over with one of these.
+    Only a hash of the ticket is stored.
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, null=True, related_name="+")
+    next_path = models.CharField(max_length=500, default="/")
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"sign-in hand-over for user {self.user_id} (until {self.expires_at:%H:%M:%S})"
+
+
+class AuditEntry(models.Model):
+    """What was done to members and memberships, by whom and when. Append-only.
+
+    Plain ids, no foreign keys: erasing a person or offboarding a member never touches it.
+    """
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor_id = models.BigIntegerField(null=True)
+    member_id = models.BigIntegerField(null=True, db_index=True)
+    action = models.CharField(max_length=60)
+    target = models.CharField(max_length=200, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.target}"

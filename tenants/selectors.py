@@ -1,0 +1,56 @@
+"""Reads about members and memberships that carry rules (who may see which)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Q, QuerySet
+
+from .models import AuditEntry, Member, Membership, Role
+
+
+def member_list_for_admin(*, search: str = "") -> QuerySet[Member]:
+    """Every member organisation, with head counts. Consortium admins only (caller checks)."""
+    members = Member.organisations.annotate(
+        staff_count=Count("memberships", distinct=True),
+        manager_count=Count("memberships", filter=Q(memberships__role=Role.MANAGER), distinct=True),
+    ).prefetch_related("domains")
+    if search:
+        members = members.filter(
+            Q(name__icontains=search) | Q(slug__icontains=search) | Q(district__icontains=search)
+        )
+    return members.order_by("name")
+
+
+def member_get_by_slug(*, slug: str) -> Member:
+    return Member.organisations.get(slug=slug)
+
+
+def memberships_of(*, user: AbstractBaseUser) -> QuerySet[Membership]:
+    """Where ``user`` may work: active members only."""
+    return (
+        Membership.objects.filter(user=user, member__is_active=True, member__kind="member")
+        .select_related("member")
+        .prefetch_related("member__domains")
+        .order_by("member__name")
+    )
+
+
+def team_of(*, member: Member) -> QuerySet[Membership]:
+    """The people who work at ``member`` (the member's own site decides who asks)."""
+    return (
+        Membership.objects.filter(member=member, user__is_active=True)
+        .select_related("user")
+        .order_by("-role", "user__last_name", "user__first_name")
+    )
+
+
+def membership_get_for_member(*, member: Member, membership_id: int) -> Membership:
+    """A membership of *this* member; another member's gives the same not-found as a missing one."""
+    return Membership.objects.select_related("user", "member").get(pk=membership_id, member=member)
+
+
+def audit_recent(*, member: Member | None = None, limit: int = 50) -> QuerySet[AuditEntry]:
+    entries = AuditEntry.objects.all()
+    if member is not None:
+        entries = entries.filter(member_id=member.pk)
+    return entries[:limit]

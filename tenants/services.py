@@ -1,0 +1,331 @@
+"""Every write about members, memberships and accounts. Each is atomic and audited.
+
+Tenant assumptions: called with the connection on the public schema, where these tables live.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from .models import AuditEntry, Domain, Member, MemberKind, Membership, Role, SignInHandoff
+from .provisioning import schema_clone
+
+User = get_user_model()
+
+RESERVED_SLUGS = frozenset(
+    {
+        "admin", "api", "app", "auth", "accounts", "consortium", "default", "ftp", "help",
+        "imap", "information-schema", "localhost", "mail", "media", "pop", "postgres",
+        "public", "root", "smtp", "static", "status", "support", "system", "template",
+        "test", "www",
+    }
+)  # fmt: skip
+
+SLUG_TAKEN = "A member with the web address “{slug}” already exists."
+SLUG_RESERVED = "“{slug}” is reserved for the system. Choose another web address."
+SLUG_TOO_LONG = "Use at most 40 characters for the web address."
+ALREADY_MEMBER = "{name} already works at {member}."
+LAST_MANAGER = "{member} must keep at least one manager. Make someone else a manager first."
+NOT_THIS_MEMBER = "That person does not work at {member}."
+
+ProgressCallback = Callable[[int, int, str], None]
+
+
+def audit_record(
+    *,
+    action: str,
+    actor: Any = None,
+    member: Member | None = None,
+    target: str = "",
+    **details: Any,
+) -> AuditEntry:
+    """Append one entry to the audit log (plain ids: the log outlives what it names)."""
+    return AuditEntry.objects.create(
+        action=action,
+        actor_id=getattr(actor, "pk", None),
+        member_id=getattr(member, "pk", None),
+        target=target[:200],
+        details=details,
+    )
+
+
+def schema_name_for(slug: str) -> str:
+    return slug.replace("-", "_")
+
+
+def _slug_check(slug: str) -> None:
+    if slug in RESERVED_SLUGS or slug.startswith("pg-"):
+        raise ValidationError({"slug": SLUG_RESERVED.format(slug=slug)})
+    if len(slug) > 40:
+        raise ValidationError({"slug": SLUG_TOO_LONG})
+    if (
+        Member.objects.filter(slug=slug).exists()
+        or Member.objects.filter(schema_name=schema_name_for(slug)).exists()
+    ):
+        raise ValidationError({"slug": SLUG_TAKEN.format(slug=slug)})
+
+
+def member_domain_for(slug: str) -> str:
+    return f"{slug}.{settings.BASE_DOMAIN}"
+
+
+@transaction.atomic
+def member_create(
+    *,
+    name: str,
+    slug: str,
+    acting_user: Any = None,
+    charity_number: str = "",
+    company_number: str = "",
+    district: str = "",
+    progress: ProgressCallback | None = None,
+) -> Member:
+    """Onboard a member: its row, its domain and its schema, cloned from the template.
+
+    All in one transaction, DDL included: a failure at any step leaves nothing behind.
+    """
+    steps = 4
+
+    def report(step: int, label: str) -> None:
+        if progress:
+            progress(step, steps, label)
+
+    slug = slug.strip().lower()
+    report(1, "Checking the details")
+    _slug_check(slug)
+    member = Member(
+        kind=MemberKind.MEMBER,
+        name=name.strip(),
+        slug=slug,
+        schema_name=schema_name_for(slug),
+        charity_number=charity_number.strip(),
+        company_number=company_number.strip(),
+        district=district,
+    )
+    member.full_clean()
+    try:
+        with transaction.atomic():
+            member.save()
+    except IntegrityError as exc:  # a concurrent request took the slug first
+        raise ValidationError({"slug": SLUG_TAKEN.format(slug=slug)}) from exc
+    report(2, "Creating the web address")
+    Domain.objects.create(domain=member_domain_for(slug), tenant=member, is_primary=True)
+    report(3, "Creating the member's database schema")
+    began = time.perf_counter()
+    schema_clone(target=member.schema_name)
+    audit_record(
+        action="member.created",
+        actor=acting_user,
+        member=member,
+        target=member.name,
+        slug=slug,
+        clone_ms=round((time.perf_counter() - began) * 1000, 1),
+    )
+    report(4, "Done")
+    return member
+
+
+@transaction.atomic
+def member_update(*, member: Member, acting_user: Any, **changes: Any) -> Member:
+    allowed = {"name", "charity_number", "company_number", "district"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"Cannot change {', '.join(sorted(unknown))} here.")
+    for field_name, value in changes.items():
+        setattr(member, field_name, value)
+    member.full_clean()
+    member.save()
+    audit_record(
+        action="member.updated", actor=acting_user, member=member, target=member.name,
+        fields=sorted(changes),
+    )  # fmt: skip
+    return member
+
+
+def _user_display(user: AbstractUser) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+@transaction.atomic
+def membership_add(
+    *, user: AbstractUser, member: Member, role: str = Role.STAFF, acting_user: Any = None
+) -> Membership:
+    """Let ``user`` work at ``member`` as ``role``."""
+    if Membership.objects.filter(user=user, member=member).exists():
+        raise ValidationError(ALREADY_MEMBER.format(name=_user_display(user), member=member))
+    membership = Membership(user=user, member=member, role=role, created_by=acting_user)
+    membership.full_clean()
+    membership.save()
+    audit_record(
+        action="membership.added", actor=acting_user, member=member,
+        target=user.get_username(), user_id=user.pk, role=role,
+    )  # fmt: skip
+    return membership
+
+
+@transaction.atomic
+def membership_invite(
+    *,
+    member: Member,
+    email: str,
+    first_name: str,
+    last_name: str,
+    role: str,
+    acting_user: Any,
+) -> tuple[Membership, bool]:
+    """Add a colleague by e-mail; create their account if they have none.
+
+    Returns the membership and whether a new account was made (it then has no password
+    until the person sets one from the e-mailed link).
+    """
+    email = User.objects.normalize_email(email.strip())
+    user = User.objects.filter(email__iexact=email, is_active=True).order_by("pk").first()
+    created = user is None
+    if created:
+        user = User(
+            username=_username_for(email),
+            email=email,
+            first_name=first_name.strip(),
+            last_name=last_name.strip(),
+        )
+        user.set_unusable_password()
+        user.full_clean()
+        user.save()
+    membership = membership_add(user=user, member=member, role=role, acting_user=acting_user)
+    return membership, created
+
+
+def _username_for(email: str) -> str:
+    base = email.lower()[:140]
+    candidate, n = base, 1
+    while User.objects.filter(username=candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def _managers_left(member: Member, excluding: Membership) -> int:
+    return (
+        Membership.objects.filter(member=member, role=Role.MANAGER, user__is_active=True)
+        .exclude(pk=excluding.pk)
+        .count()
+    )
+
+
+@transaction.atomic
+def membership_set_role(*, membership: Membership, role: str, acting_user: Any) -> Membership:
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    demoting = membership.role == Role.MANAGER and role != Role.MANAGER
+    if demoting and _managers_left(membership.member, membership) == 0:
+        raise ValidationError(LAST_MANAGER.format(member=membership.member))
+    membership.role = role
+    membership.full_clean()
+    membership.save(update_fields=["role"])
+    audit_record(
+        action="membership.role_changed", actor=acting_user, member=membership.member,
+        target=membership.user.get_username(), user_id=membership.user_id, role=role,
+    )  # fmt: skip
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, acting_user: Any) -> None:
+    """Stop someone working at a member. The account stays: other records point at it.
+
+    Their object permissions in the member's schema go with the membership.
+    """
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    member = membership.member
+    if membership.role == Role.MANAGER and _managers_left(member, membership) == 0:
+        raise ValidationError(LAST_MANAGER.format(member=member))
+    user = membership.user
+    _object_permissions_drop(member=member, user_id=user.pk)
+    membership.delete()
+    audit_record(
+        action="membership.removed", actor=acting_user, member=member,
+        target=user.get_username(), user_id=user.pk,
+    )  # fmt: skip
+
+
+def _object_permissions_drop(*, member: Member, user_id: int) -> None:
+    from guardian.models import UserObjectPermission
+
+    with schema_context(member.schema_name):
+        UserObjectPermission.objects.filter(user_id=user_id).delete()
+
+
+@transaction.atomic
+def user_erase(*, user: AbstractUser, acting_user: Any) -> AbstractUser:
+    """Erase a person's account by anonymising it in place (never deleting the row).
+
+    Memberships, object permissions, API tokens and hand-over tickets go; the row stays so
+    that records elsewhere which name it as owner or author keep a valid reference.
+    """
+    for membership in Membership.objects.filter(user=user).select_related("member"):
+        _object_permissions_drop(member=membership.member, user_id=user.pk)
+    Membership.objects.filter(user=user).delete()
+    SignInHandoff.objects.filter(user=user).delete()
+    from rest_framework.authtoken.models import Token
+
+    Token.objects.filter(user=user).delete()
+    user.username = f"erased-{user.pk}"
+    user.first_name = ""
+    user.last_name = "(erased)"
+    user.email = ""
+    user.is_active = False
+    user.is_staff = False
+    user.is_superuser = False
+    user.set_unusable_password()
+    user.save()
+    user.groups.clear()
+    user.user_permissions.clear()
+    audit_record(action="user.erased", actor=acting_user, target=f"user {user.pk}")
+    return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def handoff_issue(*, user: AbstractUser, member: Member | None, next_path: str = "/") -> str:
+    """A single-use ticket that signs ``user`` in on ``member``'s site (or the consortium's)."""
+    token = secrets.token_urlsafe(32)
+    SignInHandoff.objects.filter(expires_at__lt=timezone.now()).delete()
+    SignInHandoff.objects.create(
+        token_hash=_token_hash(token),
+        user=user,
+        member=member,
+        next_path=next_path if next_path.startswith("/") else "/",
+        expires_at=timezone.now() + timedelta(seconds=settings.HANDOFF_MAX_AGE_SECONDS),
+    )
+    return token
+
+
+def handoff_redeem(*, token: str, member: Member | None) -> tuple[AbstractUser, str] | None:
+    """Use a ticket once. Wrong site, expired, or already used: ``None``."""
+    member_id = member.pk if member is not None else None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {SignInHandoff._meta.db_table} "
+            "WHERE token_hash = %s AND expires_at > now() "
+            "AND member_id IS NOT DISTINCT FROM %s RETURNING user_id, next_path",
+            [_token_hash(token), member_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    user = User.objects.filter(pk=row[0], is_active=True).first()
+    return (user, row[1]) if user else None

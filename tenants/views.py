@@ -1,0 +1,253 @@
+"""Pages for members, memberships and signing in across sites.
+
+Views parse, authorise, call one service or selector, and render.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.encoding import force_bytes
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_encode
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import selectors, services
+from .forms import InviteForm, MemberCreateForm, RoleForm
+from .models import Member, Membership
+from .permissions import can_add_member, can_manage_people, is_consortium_admin
+from .sites import site_url
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+# --- the consortium site -------------------------------------------------------------
+
+
+@login_required
+def consortium_home(request: HttpRequest) -> HttpResponse:
+    memberships = list(selectors.memberships_of(user=request.user))
+    admin = is_consortium_admin(request.user)
+    if not admin and len(memberships) == 1 and not request.GET.get("pick"):
+        return _handoff_redirect(request, memberships[0].member, "/")
+    context = {"memberships": memberships}
+    if admin:
+        search = request.GET.get("q", "").strip()
+        page = Paginator(selectors.member_list_for_admin(search=search), 25).get_page(
+            request.GET.get("page")
+        )
+        context.update(
+            page=page, search=search, audit=selectors.audit_recent(limit=8),
+            member_total=Member.organisations.count(),
+        )  # fmt: skip
+    return render(request, "tenants/consortium_home.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_add(request: HttpRequest) -> HttpResponse:
+    if not can_add_member(request.user):
+        raise PermissionDenied
+    form = MemberCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = services.member_create(acting_user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"{member.name} is ready at {member.primary_domain_name}.")
+            return redirect("member_detail", slug=member.slug)
+    return render(
+        request, "tenants/member_form.html", {"form": form, "base_domain": settings.BASE_DOMAIN}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """A member as consortium admins see it; they may invite its people (e.g. its first manager)."""
+    if not is_consortium_admin(request.user):
+        raise PermissionDenied
+    try:
+        member = selectors.member_get_by_slug(slug=slug)
+    except Member.DoesNotExist as exc:
+        raise Http404 from exc
+    form = InviteForm(request.POST or None, initial={"role": "manager"})
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership, created = services.membership_invite(
+                member=member, acting_user=request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            _send_invitation(request, membership, created)
+            messages.success(request, f"{membership.user.get_full_name()} has been invited.")
+            return redirect("member_detail", slug=member.slug)
+    return render(
+        request,
+        "tenants/member_detail.html",
+        {
+            "member": member,
+            "team": selectors.team_of(member=member),
+            "audit": selectors.audit_recent(member=member, limit=20),
+            "site": site_url(request, member),
+            "form": form,
+        },
+    )
+
+
+def _handoff_redirect(request: HttpRequest, member: Member | None, next_path: str):
+    token = services.handoff_issue(user=request.user, member=member, next_path=next_path)
+    return redirect(site_url(request, member, f"/accounts/handoff/?token={token}"))
+
+
+@login_required
+def go_to_member(request: HttpRequest, slug: str) -> HttpResponse:
+    """Sign the user in on a member's site they belong to, without asking again."""
+    membership = selectors.memberships_of(user=request.user).filter(member__slug=slug).first()
+    if membership is None:
+        raise Http404("You do not work at that member.")
+    return _handoff_redirect(request, membership.member, "/")
+
+
+def handoff_accept(request: HttpRequest) -> HttpResponse:
+    """Redeem a single-use sign-in ticket minted by another of our sites."""
+    tenant = getattr(request, "tenant", None)
+    member = tenant if tenant is not None and tenant.kind == "member" else None
+    redeemed = services.handoff_redeem(token=request.GET.get("token", ""), member=member)
+    if redeemed is None:
+        messages.error(request, "That sign-in link has expired or was already used. Sign in here.")
+        return redirect("login")
+    user, next_path = redeemed
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    if not url_has_allowed_host_and_scheme(next_path, allowed_hosts={request.get_host()}):
+        next_path = "/"
+    return redirect(next_path)
+
+
+# --- a member's site ---------------------------------------------------------------
+
+
+def member_home(request: HttpRequest) -> HttpResponse:
+    return render(request, "tenants/member_home.html", {"member": request.tenant})
+
+
+def switch_member(request: HttpRequest) -> HttpResponse:
+    """Back to the consortium site's picker, still signed in."""
+    return _handoff_redirect(request, None, "/?pick=1")
+
+
+def team(request: HttpRequest) -> HttpResponse:
+    member = request.tenant
+    manager = can_manage_people(request.user, member)
+    form = InviteForm(request.POST or None) if manager else None
+    if request.method == "POST":
+        if not manager:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                membership, created = services.membership_invite(
+                    member=member, acting_user=request.user, **form.cleaned_data
+                )
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                _send_invitation(request, membership, created)
+                messages.success(
+                    request,
+                    f"{membership.user.get_full_name()} can now work here. "
+                    "We have e-mailed them how to sign in.",
+                )
+                return redirect("team")
+    return render(
+        request,
+        "tenants/team.html",
+        {"team": selectors.team_of(member=member), "form": form, "can_manage": manager,
+         "role_form": RoleForm()},
+    )  # fmt: skip
+
+
+def _send_invitation(request: HttpRequest, membership: Membership, created: bool) -> None:
+    user = membership.user
+    if created:
+        uid = urlsafe_base64_encode(force_bytes(user.pk))
+        token = default_token_generator.make_token(user)
+        link = site_url(request, membership.member, f"/accounts/reset/{uid}/{token}/")
+    else:
+        link = site_url(request, membership.member, "/")
+    body = render_to_string(
+        "tenants/email/invitation.txt",
+        {"membership": membership, "link": link, "created": created, "inviter": request.user},
+    )
+    send_mail(
+        f"You have been added to {membership.member.name} on Commons",
+        body,
+        None,
+        [user.email],
+    )
+
+
+def _membership_or_404(request: HttpRequest, membership_id: int) -> Membership:
+    try:
+        return selectors.membership_get_for_member(
+            member=request.tenant, membership_id=membership_id
+        )
+    except Membership.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+@require_POST
+def team_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
+    if not can_manage_people(request.user, request.tenant):
+        raise PermissionDenied
+    membership = _membership_or_404(request, membership_id)
+    try:
+        services.membership_remove(membership=membership, acting_user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            f"{membership.user.get_full_name() or membership.user.username} no longer works here. "
+            "Their account and the records they made are kept.",
+        )
+    if membership.user_id == request.user.pk:
+        return redirect(site_url(request, None, "/"))
+    return redirect("team")
+
+
+@require_POST
+def team_set_role(request: HttpRequest, membership_id: int) -> HttpResponse:
+    if not can_manage_people(request.user, request.tenant):
+        raise PermissionDenied
+    membership = _membership_or_404(request, membership_id)
+    form = RoleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.membership_set_role(
+                membership=membership, role=form.cleaned_data["role"], acting_user=request.user
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "Role updated.")
+    return redirect("team")
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")
