@@ -1,0 +1,149 @@
+"""The site in a real browser: Debian's chromium, driven by Playwright, against a server
+subprocess on the session's test database. Screenshots land in screenshots/ (git ignores it).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.db import connection
+
+from tests.conftest import PASSWORD
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.timeout(300),
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
+]
+
+
+def _database_url() -> str:
+    s = connection.settings_dict
+    host = quote(s["HOST"] or "", safe="")
+    port = f":{s['PORT']}" if s.get("PORT") else ""
+    password = f":{quote(s['PASSWORD'])}" if s.get("PASSWORD") else ""
+    return f"postgres://{quote(s['USER'] or '')}{password}@{host}{port}/{s['NAME']}"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def live_url(django_db_setup, django_db_blocker):
+    """A real server process on the test database, for as long as this module runs."""
+    with django_db_blocker.unblock():
+        database_url = _database_url()
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "consortium.settings.test",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", "--noreload", "--insecure",
+         f"127.0.0.1:{port}"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://localhost:{port}/healthz", timeout=1):  # noqa: S310
+                break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise RuntimeError(server.stderr.read().decode()[-2000:]) from None
+            time.sleep(0.2)
+    yield port
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+def _sign_in(page, username: str) -> None:
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def test_member_staff_sign_in_and_see_their_member(browser, live_url):
+    """Staff sign in on their member's site and see its name, their role and the navigation."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"http://alpha.localhost:{live_url}/")
+    assert "/accounts/login/" in page.url
+    _sign_in(page, "staff-a")
+    assert page.get_by_role("heading", level=1).inner_text() == "Alpha Voluntary Action"
+    assert page.locator(".badge").first.inner_text() == "Staff"
+    assert page.get_by_role("navigation", name="Alpha Voluntary Action").is_visible()
+    page.screenshot(path=SHOTS / "member-staff-home.png", full_page=True)
+    page.get_by_role("link", name="People", exact=True).first.click()
+    assert "People at Alpha Voluntary Action" in page.content()
+    page.screenshot(path=SHOTS / "member-staff-people.png", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"http://alpha.localhost:{live_url}/")
+    page.screenshot(path=SHOTS / "member-staff-phone.png", full_page=True)
+    page.close()
+
+
+def test_consortium_admin_sees_members_and_the_add_form(browser, live_url):
+    """A consortium admin signs in on the consortium site and sees members and the add form."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"http://localhost:{live_url}/")
+    _sign_in(page, "admin-c")
+    assert page.get_by_role("link", name="Alpha Voluntary Action").is_visible()
+    assert page.get_by_role("link", name="Beta Community Network").is_visible()
+    page.screenshot(path=SHOTS / "consortium-admin-members.png", full_page=True)
+    page.get_by_role("link", name="Add a member").first.click()
+    page.get_by_role("button", name="Add member").click()  # empty: errors, nothing made
+    assert page.locator(".field-error").count() >= 2
+    page.screenshot(path=SHOTS / "consortium-admin-add-member-errors.png", full_page=True)
+    page.close()
+
+
+def test_picker_hands_the_sign_in_to_a_member_site(browser, live_url):
+    """One sign-in is enough: choosing a member in the picker lands signed in on its site."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"http://localhost:{live_url}/")
+    _sign_in(page, "both-ab")
+    page.screenshot(path=SHOTS / "picker.png", full_page=True)
+    page.get_by_role("link", name="Beta Community Network").click()
+    page.wait_for_load_state()
+    assert page.url.startswith(f"http://beta.localhost:{live_url}/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Beta Community Network"
+    page.get_by_role("link", name="Switch organisation").click()
+    page.wait_for_load_state()
+    page.get_by_role("link", name="Alpha Voluntary Action").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text() == "Alpha Voluntary Action"
+    page.close()
