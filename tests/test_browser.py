@@ -67,7 +67,7 @@ def live_url(django_db_setup, django_db_blocker):
     deadline = time.monotonic() + 30
     while True:
         try:
-            with urllib.request.urlopen(f"http://localhost:{port}/healthz", timeout=1):  # noqa: S310
+            with urllib.request.urlopen(f"http://localhost:{port}/healthz", timeout=1):
                 break
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:

@@ -211,7 +211,8 @@ def test_consortium_admin_sees_members_and_staff_do_not(client_for, user):
     """Only consortium admins see the member list and the add-member page."""
     admin = client_for(user("admin-c"), None)
     body = admin.get("/").content.decode()
-    assert "Alpha Voluntary Action" in body and "Beta Community Network" in body
+    assert "Alpha Voluntary Action" in body
+    assert "Beta Community Network" in body
     assert admin.get("/members/new/").status_code == 200
     staff = client_for(user("both-ab"), None)
     assert staff.get("/members/new/").status_code == 403
@@ -245,7 +246,8 @@ def test_manager_invites_a_colleague_who_gets_an_email(client_for, user, member_
     )  # fmt: skip
     assert response.status_code == 302
     membership = Membership.objects.get(user__email="new.person@example.org")
-    assert membership.member == member_a and membership.role == Role.STAFF
+    assert membership.member == member_a
+    assert membership.role == Role.STAFF
     assert not membership.user.has_usable_password()
     assert len(mail.outbox) == 1
     assert "http://alpha.localhost/accounts/reset/" in mail.outbox[0].body
@@ -298,6 +300,8 @@ def test_user_erasure_anonymises_in_place(user, member_a):
     person.refresh_from_db()
     assert person.pk == pk
     assert person.username == f"erased-{pk}"
-    assert person.email == "" and person.first_name == ""
-    assert not person.is_active and not person.has_usable_password()
+    assert person.email == ""
+    assert person.first_name == ""
+    assert not person.is_active
+    assert not person.has_usable_password()
     assert not Membership.objects.filter(user_id=pk).exists()

@@ -53,9 +53,12 @@ def test_cache_keys_are_per_member(member_a, member_b):
 def test_audit_log_is_append_only_in_the_database(statement):
     """The database itself refuses UPDATE, DELETE and TRUNCATE on the audit log."""
     audit_record(action="test.entry", target="x")
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(statement)
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement)
     assert AuditEntry.objects.filter(action="test.entry").exists()
 
 
