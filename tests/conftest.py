@@ -126,3 +126,27 @@ def client_for(db):
         return client
 
     return make
+
+
+@pytest.fixture
+def in_member(db):
+    """``with in_member(member):`` runs the block on that member's schema."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def enter(member):
+        connection.set_tenant(member)
+        try:
+            yield member
+        finally:
+            connection.set_schema_to_public()
+
+    return enter
+
+
+@pytest.fixture
+def at_a(db, member_a):
+    """The test body runs on member A's schema."""
+    connection.set_tenant(member_a)
+    yield member_a
+    connection.set_schema_to_public()

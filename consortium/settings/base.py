@@ -42,6 +42,10 @@ if not env("DATABASE_URL"):
 DATABASES = {"default": dj_database_url.parse(env("DATABASE_URL"), conn_max_age=60)}
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Typo tolerance of search: how close a word must be to count (pg_trgm's default is 0.6).
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+    "-c pg_trgm.word_similarity_threshold=0.4 -c pg_trgm.similarity_threshold=0.3"
+)
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -55,6 +59,7 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -142,6 +147,13 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded imports; never served over the web.
+MEDIA_ROOT = Path(env("COMMONS_MEDIA_ROOT", str(BASE_DIR / ".data" / "media")))
+MEDIA_URL = "/media/"
+# Largest file an import accepts.
+IMPORT_MAX_BYTES = int(env("COMMONS_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
+# Imports with more rows than this run in the background (Celery if REDIS_URL, else a thread).
+IMPORT_BACKGROUND_ROWS = int(env("COMMONS_IMPORT_BACKGROUND_ROWS", "2000"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

@@ -1,0 +1,235 @@
+"""Every read of a member's CRM that carries a rule: above all, who may see restricted contacts.
+
+Tenant assumptions: the connection is on the member's schema. A restricted contact that the
+user may not see does not exist for them: absent from lists, searches, counts and exports,
+and fetching it raises the same DoesNotExist as a missing id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.search import TrigramWordSimilarity
+from django.db.models import (
+    BigIntegerField,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast
+from guardian.models import UserObjectPermission
+
+from .models import (
+    Consent,
+    ConsentPurpose,
+    ConsentStatus,
+    Contact,
+    ContactRole,
+    Fold,
+    Interaction,
+    Organisation,
+    OrganisationIdentifier,
+)
+from .search import query_kind
+from .validators import normalise_postcode
+
+# Words shorter than this match as substrings only (pg_trgm's word_similarity_threshold,
+# 0.6 by default, decides the fuzzy matches of longer ones, through the trigram index).
+MIN_FUZZY_LENGTH = 3
+
+CONTACT_SORTS = {
+    "name": ["last_name", "first_name", "id"],
+    "-name": ["-last_name", "-first_name", "-id"],
+    "updated": ["-updated_at", "-id"],
+    "created": ["-created_at", "-id"],
+    "postcode": ["postcode", "id"],
+}
+ORGANISATION_SORTS = {
+    "name": ["name", "id"],
+    "-name": ["-name", "-id"],
+    "updated": ["-updated_at", "-id"],
+    "district": ["district", "name", "id"],
+}
+
+
+def _restricted_visible_ids(user: Any) -> QuerySet:
+    """Ids of restricted contacts ``user`` was granted (guardian keeps them as text)."""
+    if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
+        return UserObjectPermission.objects.none().values("object_pk")
+    content_type = ContentType.objects.get_for_model(Contact)
+    return (
+        UserObjectPermission.objects.filter(
+            user_id=user.pk,
+            content_type=content_type,
+            permission__codename="view_restricted_contact",
+        )
+        .annotate(contact_id=Cast("object_pk", BigIntegerField()))
+        .values("contact_id")
+    )
+
+
+def contacts_visible_to(*, user: Any) -> QuerySet[Contact]:
+    """The one door to contacts: restricted ones only for colleagues granted them."""
+    return Contact.objects.filter(
+        Q(is_restricted=False) | Q(pk__in=Subquery(_restricted_visible_ids(user)))
+    )
+
+
+def contact_get_for_user(*, user: Any, contact_id: int) -> Contact:
+    return contacts_visible_to(user=user).get(pk=contact_id)
+
+
+def _search(queryset: QuerySet, query: str, *, email_field: str | None) -> QuerySet:
+    """Tiered search: an e-mail or postcode exactly; otherwise every word must appear, as a
+    substring or (from three letters) as a close trigram match, ranked by closeness.
+
+    Folding (case, accents) happens in the database, by the same function that fills
+    ``search_text``, so queries and stored text always agree.
+    """
+    query = " ".join(query.split())
+    if not query:
+        return queryset
+    kind = query_kind(query)
+    if kind == "email" and email_field:
+        return queryset.filter(**{f"{email_field}__icontains": query})
+    if kind == "postcode":
+        postcode = normalise_postcode(query)
+        if " " in postcode:
+            return queryset.filter(postcode=postcode)
+        return queryset.filter(postcode__startswith=f"{postcode} ")
+    rank = None
+    for word in query.split()[:6]:
+        folded = Fold(Value(word))
+        condition = Q(search_text__contains=folded)
+        if len(word) >= MIN_FUZZY_LENGTH:
+            condition |= Q(search_text__trigram_word_similar=folded)
+            similarity = TrigramWordSimilarity(folded, "search_text")
+            rank = similarity if rank is None else rank + similarity
+        queryset = queryset.filter(condition)
+    if rank is None:
+        return queryset
+    return queryset.annotate(rank=rank).order_by("-rank", "pk")
+
+
+def _latest_consent(purpose: str) -> Subquery:
+    return Subquery(
+        Consent.objects.filter(contact=OuterRef("pk"), purpose=purpose)
+        .order_by("-recorded_at", "-id")
+        .values("status")[:1]
+    )
+
+
+def contacts_suppressed_from_mailing() -> QuerySet[Contact]:
+    """Contacts whose newest marketing decision is an objection or a withdrawal."""
+    return Contact.objects.annotate(_marketing=_latest_consent(ConsentPurpose.MARKETING)).filter(
+        _marketing__in=[ConsentStatus.OBJECTED, ConsentStatus.WITHDRAWN]
+    )
+
+
+def contact_list(
+    *,
+    user: Any,
+    search: str = "",
+    tag: str = "",
+    consent: str = "",
+    sort: str = "name",
+    for_mailing: bool = False,
+) -> QuerySet[Contact]:
+    """Contacts ``user`` may see, searched, filtered and sorted.
+
+    ``for_mailing`` drops everyone whose marketing decision is an objection or withdrawal.
+    """
+    contacts = contacts_visible_to(user=user)
+    if tag:
+        contacts = contacts.filter(tags__name=tag)
+    if consent:
+        purpose, _, status = consent.partition(":")
+        contacts = contacts.annotate(_consent=_latest_consent(purpose))
+        contacts = (
+            contacts.filter(_consent__isnull=True)
+            if status == "none"
+            else contacts.filter(_consent=status)
+        )
+    if for_mailing:
+        contacts = contacts.exclude(pk__in=contacts_suppressed_from_mailing().values("pk"))
+    searched = _search(contacts, search, email_field="email")
+    if search.strip() and searched.query.order_by:
+        return searched.prefetch_related("tags")
+    return searched.order_by(*CONTACT_SORTS.get(sort, CONTACT_SORTS["name"])).prefetch_related(
+        "tags"
+    )
+
+
+def contact_detail(*, user: Any, contact_id: int) -> Contact:
+    return (
+        contacts_visible_to(user=user)
+        .prefetch_related(
+            "tags",
+            "consents",
+            Prefetch("roles", queryset=ContactRole.objects.select_related("organisation")),
+        )
+        .get(pk=contact_id)
+    )
+
+
+def organisation_list(
+    *, search: str = "", tag: str = "", org_type: str = "", district: str = "", sort: str = "name"
+) -> QuerySet[Organisation]:
+    orgs = Organisation.objects.all()
+    if tag:
+        orgs = orgs.filter(tags__name=tag)
+    if org_type:
+        orgs = orgs.filter(org_type=org_type)
+    if district:
+        orgs = orgs.filter(district=district)
+    if search.strip() and "-" in search and search.upper().startswith(("GB-", "XI-")):
+        scheme, _, value = search.strip().upper().rpartition("-")
+        orgs = orgs.filter(
+            Exists(
+                OrganisationIdentifier.objects.filter(
+                    organisation=OuterRef("pk"), scheme__iexact=scheme, value__iexact=value
+                )
+            )
+        )
+        return orgs.order_by("name", "id").prefetch_related("identifiers", "tags")
+    searched = _search(orgs, search, email_field="email")
+    if search.strip() and searched.query.order_by:
+        return searched.prefetch_related("identifiers", "tags")
+    return searched.order_by(
+        *ORGANISATION_SORTS.get(sort, ORGANISATION_SORTS["name"])
+    ).prefetch_related("identifiers", "tags")
+
+
+def organisation_detail(*, organisation_id: int) -> Organisation:
+    return Organisation.objects.prefetch_related("identifiers", "tags").get(pk=organisation_id)
+
+
+def organisation_people(*, user: Any, organisation: Organisation) -> QuerySet[ContactRole]:
+    """Roles at an organisation, of contacts the user may see."""
+    return (
+        ContactRole.objects.filter(
+            organisation=organisation,
+            contact__in=contacts_visible_to(user=user).values("pk"),
+        )
+        .select_related("contact")
+        .order_by("role", "contact__last_name")
+    )
+
+
+def interactions_for(
+    *, user: Any, contact: Contact | None = None, organisation: Organisation | None = None
+) -> QuerySet[Interaction]:
+    interactions = Interaction.objects.select_related("staff").prefetch_related(
+        Prefetch("contacts", queryset=contacts_visible_to(user=user)), "organisations"
+    )
+    if contact is not None:
+        interactions = interactions.filter(contacts=contact)
+    if organisation is not None:
+        interactions = interactions.filter(organisations=organisation)
+    return interactions.order_by("-date", "-id")
