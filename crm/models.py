@@ -25,6 +25,14 @@ class Fold(models.Func):
     output_field = models.TextField()
 
 
+def _spaced(*fields: str) -> list:
+    """Field names with a space between each, for Concat."""
+    parts: list = []
+    for name in fields:
+        parts.extend([name, Value(" ")])
+    return parts[:-1]
+
+
 class Tag(models.Model):
     name = models.CharField(max_length=80, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -81,14 +89,15 @@ class Contact(Stamped):
     search_text = models.GeneratedField(
         expression=Fold(
             Concat(
-                "first_name", Value(" "), "preferred_name", Value(" "), "last_name",
-                Value(" "), "email", Value(" "), "postcode", Value(" "), Replace("postcode", Value(" "), Value("")),
+                *_spaced("first_name", "preferred_name", "last_name", "email", "postcode"),
+                Value(" "),
+                Replace("postcode", Value(" "), Value("")),
                 output_field=models.TextField(),
             )
         ),
         output_field=models.TextField(),
         db_persist=True,
-    )  # fmt: skip
+    )
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]
@@ -171,13 +180,15 @@ class Organisation(Stamped):
     search_text = models.GeneratedField(
         expression=Fold(
             Concat(
-                "name", Value(" "), "email", Value(" "), "postcode", Value(" "),
-                Replace("postcode", Value(" "), Value("")), output_field=models.TextField(),
+                *_spaced("name", "email", "postcode"),
+                Value(" "),
+                Replace("postcode", Value(" "), Value("")),
+                output_field=models.TextField(),
             )
         ),
         output_field=models.TextField(),
         db_persist=True,
-    )  # fmt: skip
+    )
 
     class Meta:
         ordering = ["name", "id"]
