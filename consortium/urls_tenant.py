@@ -1,6 +1,6 @@
 """A member's own site: <slug>.<base domain>."""
 
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from tenants import api, views
@@ -13,6 +13,7 @@ urlpatterns = [
     path("team/<int:membership_id>/remove/", views.team_remove, name="team_remove"),
     path("team/<int:membership_id>/role/", views.team_set_role, name="team_set_role"),
     path("switch/", views.switch_member, name="switch_member"),
+    path("", include("crm.urls")),
     path("api/me/", api.MeApi.as_view(), name="api_me"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),

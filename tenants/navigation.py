@@ -9,6 +9,7 @@ from django.urls import NoReverseMatch, reverse
 MEMBER_SECTIONS = [
     ("Contacts", "crm:contact_list"),
     ("Organisations", "crm:organisation_list"),
+    ("Imports", "crm:import_start"),
     ("Events", "events:event_list"),
     ("Shared with us", "sharing:shared_list"),
     ("Reports", "reporting:dashboard"),

@@ -46,6 +46,7 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
     "-c pg_trgm.word_similarity_threshold=0.4 -c pg_trgm.similarity_threshold=0.3"
 )
+DATABASES["progress"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -139,6 +140,9 @@ LOGOUT_REDIRECT_URL = "login"
 # A hand-over link from one site to another is good for this long, once.
 HANDOFF_MAX_AGE_SECONDS = 60
 
+# Transitional setting: URL fields assume https, as Django 6 will.
+FORMS_URLFIELD_ASSUME_HTTPS = True
+
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = True
@@ -153,7 +157,10 @@ MEDIA_URL = "/media/"
 # Largest file an import accepts.
 IMPORT_MAX_BYTES = int(env("COMMONS_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
 # Imports with more rows than this run in the background (Celery if REDIS_URL, else a thread).
-IMPORT_BACKGROUND_ROWS = int(env("COMMONS_IMPORT_BACKGROUND_ROWS", "2000"))
+IMPORT_INLINE_BYTES = int(env("COMMONS_IMPORT_INLINE_BYTES", str(256 * 1024)))
+# Import progress is written on its own connection, so it shows while the import's
+# transaction is still open.
+IMPORT_PROGRESS_DATABASE = "progress"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -170,6 +177,12 @@ CACHES = {
 if env("REDIS_URL"):
     CACHES["default"]["BACKEND"] = "django.core.cache.backends.redis.RedisCache"
     CACHES["default"]["LOCATION"] = env("REDIS_URL")
+
+# Background work: Celery with Redis when REDIS_URL is set, a worker thread otherwise.
+CELERY_ENABLED = bool(env("REDIS_URL"))
+CELERY_BROKER_URL = env("REDIS_URL", "")
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = False
 
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", "localhost")

@@ -10,3 +10,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 ALLOWED_HOSTS = [".localhost", "localhost"]
+# Tests run in one transaction per test: progress goes on that same connection.
+IMPORT_PROGRESS_DATABASE = "default"
