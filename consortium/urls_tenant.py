@@ -15,6 +15,7 @@ urlpatterns = [
     path("switch/", views.switch_member, name="switch_member"),
     path("", include("crm.urls")),
     path("api/me/", api.MeApi.as_view(), name="api_me"),
+    path("api/", include("crm.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     *common,

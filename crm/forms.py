@@ -46,6 +46,7 @@ class OrganisationForm(forms.ModelForm):
         queryset=Tag.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
     )
     district = forms.ChoiceField(choices=[("", "—"), *district_choices()], required=False)
+    website = forms.URLField(required=False, assume_scheme="https")
     identifiers_text = forms.CharField(
         label="Identifiers", required=False,
         help_text="org-id.guide form, one per line, preferred first: GB-CHC-1234567, "

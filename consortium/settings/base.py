@@ -140,9 +140,6 @@ LOGOUT_REDIRECT_URL = "login"
 # A hand-over link from one site to another is good for this long, once.
 HANDOFF_MAX_AGE_SECONDS = 60
 
-# Transitional setting: URL fields assume https, as Django 6 will.
-FORMS_URLFIELD_ASSUME_HTTPS = True
-
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = True

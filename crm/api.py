@@ -1,0 +1,268 @@
+"""The CRM's REST API: the same selectors and services as the pages, so the same rules.
+
+Every path answers on the member's own site; tenants.api_permissions checks membership.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.response import Response
+
+from . import selectors, services
+from .models import (
+    Contact,
+    ContactRole,
+    Interaction,
+    Organisation,
+    OrganisationIdentifier,
+    OrganisationRelationship,
+    Tag,
+)
+
+
+class TagSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tag
+        fields = ["id", "name"]
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    tags = serializers.SlugRelatedField(
+        slug_field="name", many=True, queryset=Tag.objects.all(), required=False
+    )
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id", "title", "first_name", "last_name", "preferred_name", "email", "other_emails",
+            "phone", "mobile", "address_line1", "address_line2", "town", "county", "postcode",
+            "notes", "is_restricted", "tags", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["created_at", "updated_at"]
+
+
+class IdentifierSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrganisationIdentifier
+        fields = ["scheme", "value", "is_preferred"]
+
+
+class OrganisationSerializer(serializers.ModelSerializer):
+    identifiers = IdentifierSerializer(many=True, required=False)
+    tags = serializers.SlugRelatedField(
+        slug_field="name", many=True, queryset=Tag.objects.all(), required=False
+    )
+
+    class Meta:
+        model = Organisation
+        fields = [
+            "id", "name", "other_names", "org_type", "identifiers", "email", "phone",
+            "address_line1", "address_line2", "town", "postcode", "district", "website",
+            "areas_of_work", "beneficiaries", "income_band", "membership_status", "notes",
+            "tags", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["created_at", "updated_at"]
+
+
+class RoleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ContactRole
+        fields = ["id", "contact", "organisation", "role", "start_date", "end_date"]
+
+
+class OrganisationRelationshipSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrganisationRelationship
+        fields = ["id", "from_organisation", "to_organisation", "kind", "start_date", "end_date"]
+
+
+class InteractionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Interaction
+        fields = [
+            "id", "kind", "date", "duration_minutes", "staff", "contacts", "organisations",
+            "summary", "notes", "outcome", "follow_up_date",
+        ]  # fmt: skip
+        read_only_fields = ["staff"]
+
+
+def _raise_api(exc: DjangoValidationError) -> None:
+    detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+    raise ApiValidationError(detail) from exc
+
+
+class ContactFilter(filters.FilterSet):
+    q = filters.CharFilter(method="noop", label="Search (names, e-mail, postcode; typo-tolerant)")
+    tag = filters.CharFilter(method="noop")
+    consent = filters.CharFilter(method="noop", label="purpose:status, e.g. marketing:objected")
+    postcode = filters.CharFilter(field_name="postcode", lookup_expr="istartswith")
+
+    class Meta:
+        model = Contact
+        fields = ["postcode", "is_restricted"]
+
+    def noop(self, queryset, name, value):
+        return queryset
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[OpenApiParameter("sort", str, enum=["name", "-name",
+                                                                       "updated", "created"])]),
+)  # fmt: skip
+class ContactViewSet(viewsets.ModelViewSet):
+    """Contacts the caller may see. Restricted contacts exist only for those granted them."""
+
+    serializer_class = ContactSerializer
+    filterset_class = ContactFilter
+
+    def get_queryset(self):
+        params = self.request.query_params
+        return selectors.contact_list(
+            user=self.request.user, search=params.get("q", ""), tag=params.get("tag", ""),
+            consent=params.get("consent", ""), sort=params.get("sort", "name"),
+        )  # fmt: skip
+
+    def perform_create(self, serializer) -> None:
+        data = dict(serializer.validated_data)
+        tags = data.pop("tags", [])
+        try:
+            serializer.instance = services.contact_create(
+                acting_user=self.request.user, tags=tags, **data
+            )
+        except DjangoValidationError as exc:
+            _raise_api(exc)
+
+    def perform_update(self, serializer) -> None:
+        data = dict(serializer.validated_data)
+        tags = data.pop("tags", None)
+        try:
+            serializer.instance = services.contact_update(
+                contact=serializer.instance, acting_user=self.request.user, tags=tags, **data
+            )
+        except DjangoValidationError as exc:
+            _raise_api(exc)
+
+    def perform_destroy(self, instance: Contact) -> None:
+        services.contact_delete(contact=instance, acting_user=self.request.user)
+
+
+class OrganisationFilter(filters.FilterSet):
+    q = filters.CharFilter(method="noop", label="Search (name, postcode, identifier)")
+    tag = filters.CharFilter(method="noop")
+    org_type = filters.CharFilter(method="noop")
+    district = filters.CharFilter(method="noop")
+
+    class Meta:
+        model = Organisation
+        fields = ["membership_status"]
+
+    def noop(self, queryset, name, value):
+        return queryset
+
+
+class OrganisationViewSet(viewsets.ModelViewSet):
+    serializer_class = OrganisationSerializer
+    filterset_class = OrganisationFilter
+
+    def get_queryset(self):
+        params = self.request.query_params
+        return selectors.organisation_list(
+            search=params.get("q", ""), tag=params.get("tag", ""),
+            org_type=params.get("org_type", ""), district=params.get("district", ""),
+            sort=params.get("sort", "name"),
+        )  # fmt: skip
+
+    def _save(self, serializer, instance=None) -> None:
+        data = dict(serializer.validated_data)
+        tags = data.pop("tags", None)
+        identifiers = data.pop("identifiers", None)
+        pairs = [(i["scheme"], i["value"]) for i in identifiers] if identifiers else None
+        preferred = next((f"{i['scheme']}-{i['value']}" for i in identifiers or []
+                          if i.get("is_preferred")), None)  # fmt: skip
+        try:
+            if instance is None:
+                serializer.instance = services.organisation_create(
+                    acting_user=self.request.user, tags=tags or [], identifiers=pairs,
+                    preferred_identifier=preferred, **data,
+                )  # fmt: skip
+            else:
+                serializer.instance = services.organisation_update(
+                    organisation=instance, acting_user=self.request.user, tags=tags,
+                    identifiers=pairs, preferred_identifier=preferred, **data,
+                )  # fmt: skip
+        except DjangoValidationError as exc:
+            _raise_api(exc)
+
+    def perform_create(self, serializer) -> None:
+        self._save(serializer)
+
+    def perform_update(self, serializer) -> None:
+        self._save(serializer, serializer.instance)
+
+    def perform_destroy(self, instance: Organisation) -> None:
+        services.organisation_delete(organisation=instance, acting_user=self.request.user)
+
+
+class RoleViewSet(viewsets.ModelViewSet):
+    """Contacts' roles at organisations, for contacts the caller may see."""
+
+    serializer_class = RoleSerializer
+    filterset_fields = ["contact", "organisation", "role"]
+
+    def get_queryset(self):
+        visible = selectors.contacts_visible_to(user=self.request.user).values("pk")
+        return ContactRole.objects.filter(contact__in=visible).order_by("id")
+
+    def perform_create(self, serializer) -> None:
+        data = dict(serializer.validated_data)
+        self._visible(data["contact"])
+        try:
+            serializer.instance = services.role_add(acting_user=self.request.user, **data)
+        except DjangoValidationError as exc:
+            _raise_api(exc)
+
+    def _visible(self, contact: Contact) -> None:
+        if not selectors.contacts_visible_to(user=self.request.user).filter(pk=contact.pk).exists():
+            raise ApiValidationError({"contact": ["No such contact."]})
+
+
+class OrganisationRelationshipViewSet(viewsets.ModelViewSet):
+    serializer_class = OrganisationRelationshipSerializer
+    filterset_fields = ["from_organisation", "to_organisation", "kind"]
+    queryset = OrganisationRelationship.objects.order_by("id")
+
+
+class InteractionViewSet(viewsets.ModelViewSet):
+    """Interactions; the contacts listed on each are those the caller may see."""
+
+    serializer_class = InteractionSerializer
+    filterset_fields = ["kind", "contacts", "organisations", "date"]
+
+    def get_queryset(self):
+        return selectors.interactions_for(user=self.request.user)
+
+    def perform_create(self, serializer) -> None:
+        data = dict(serializer.validated_data)
+        contacts = data.pop("contacts", [])
+        visible = selectors.contacts_visible_to(user=self.request.user)
+        if visible.filter(pk__in=[c.pk for c in contacts]).count() != len(contacts):
+            raise ApiValidationError({"contacts": ["No such contact."]})
+        serializer.instance = services.interaction_create(
+            acting_user=self.request.user, contacts=contacts,
+            organisations=data.pop("organisations", []), **data,
+        )  # fmt: skip
+
+
+class TagViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    serializer_class = TagSerializer
+    queryset = Tag.objects.order_by("name")
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tag = services.tag_get_or_create(name=serializer.validated_data["name"])
+        return Response(TagSerializer(tag).data, status=status.HTTP_201_CREATED)
