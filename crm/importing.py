@@ -287,16 +287,13 @@ class _Checker:
         record["rownum"] = number
         self.spool.write("\t".join(_copy_value(record.get(c, "")) for c in order) + "\n")
         if len(self.result.preview) < PREVIEW_ROWS:
-            self.result.preview.append(
-                {
-                    "row": number,
-                    **{
-                        k: str(v)
-                        for k, v in record.items()
-                        if k != "rownum" and v not in ("", None)
-                    },
-                }
-            )
+            shown = {"row": number}
+            for key, value in record.items():
+                if key == "rownum" or value in ("", None, False):
+                    continue
+                label = self.columns[key].label if key in self.columns else key.capitalize()
+                shown[label] = "Yes" if value is True else str(value).replace("|", "-")
+            self.result.preview.append(shown)
 
 
 def _check_contacts(table: Table, result: ImportResult, spool: IO[str], report) -> None:

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django_tenants.utils import schema_context
+
+from crm.demo_data import member_demo_fill
 
 from . import services
 from .models import Member, Membership, Role
@@ -118,6 +121,10 @@ def demo_provision(*, progress=None) -> list[Credential]:
             for user, role in ((manager, Role.MANAGER), (staff, Role.STAFF)):
                 if not Membership.objects.filter(user=user, member=member).exists():
                     services.membership_add(user=user, member=member, role=role, acting_user=admin)
+        with schema_context(member.schema_name):
+            member_demo_fill(
+                member_slug=spec.slug, district_name=spec.district, manager=manager, staff=staff
+            )
         host = member.primary_domain_name
         credentials.append(Credential(f"{spec.slug}-manager", DEMO_PASSWORD, "Manager", host))
         credentials.append(Credential(f"{spec.slug}-staff", DEMO_PASSWORD, "Staff", host))

@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -146,4 +147,77 @@ def test_picker_hands_the_sign_in_to_a_member_site(browser, live_url):
     page.get_by_role("link", name="Alpha Voluntary Action").click()
     page.wait_for_load_state()
     assert page.get_by_role("heading", level=1).inner_text() == "Alpha Voluntary Action"
+    page.close()
+
+
+@pytest.fixture
+def alpha_crm_cleanup(django_db_blocker):
+    """The browser's import really commits: remove what it made, through the services."""
+    yield
+
+    def clean() -> None:
+        from django.db import connections
+        from django_tenants.utils import schema_context
+
+        from crm import services
+        from crm.models import Contact, ImportJob, Organisation
+
+        with schema_context("alpha"):
+            for contact in Contact.objects.filter(email__endswith="@example.org"):
+                services.contact_delete(contact=contact, acting_user=None)
+            for org in Organisation.objects.all():
+                services.organisation_delete(organisation=org, acting_user=None)
+            ImportJob.objects.all().delete()
+        connections.close_all()
+
+    # Playwright's event loop runs in this thread; Django's ORM must run outside it.
+    with django_db_blocker.unblock():
+        worker = threading.Thread(target=clean)
+        worker.start()
+        worker.join(timeout=60)
+
+
+def test_staff_import_a_spreadsheet_then_find_and_open_a_contact(
+    browser, live_url, alpha_crm_cleanup
+):
+    """Staff upload a CSV, see the checked preview, import it, find a contact by a misspelt
+    name and open their record."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"http://alpha.localhost:{live_url}/imports/")
+    _sign_in(page, "staff-a")
+    page.get_by_label("Spreadsheet (CSV or XLSX)").set_input_files(
+        str(ROOT / "tests" / "data" / "imports" / "ok_utf8.csv")
+    )
+    page.get_by_label("Tag everyone in this import as").fill("Spring fair")
+    page.get_by_role("button", name="Upload and check").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Ready to import").is_visible()
+    page.screenshot(path=SHOTS / "import-preview.png", full_page=True)
+    page.get_by_role("button", name="Import 5 rows").click()
+    page.wait_for_load_state()
+    assert "Imported." in page.content()
+    page.get_by_role("link", name="Contacts").first.click()
+    page.get_by_role("searchbox", name="Search").fill("brnte")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_load_state()
+    page.screenshot(path=SHOTS / "contacts-search.png", full_page=True)
+    page.get_by_role("link", name="Zoë Brontë-Smith").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Zoë Brontë-Smith")
+    page.screenshot(path=SHOTS / "contact-detail.png", full_page=True)
+    page.close()
+
+
+def test_import_problems_are_shown_by_row_and_column(browser, live_url, alpha_crm_cleanup):
+    """A file with bad e-mails shows each problem's row and column in the browser."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"http://alpha.localhost:{live_url}/imports/")
+    _sign_in(page, "staff-a")
+    page.get_by_label("Spreadsheet (CSV or XLSX)").set_input_files(
+        str(ROOT / "tests" / "data" / "imports" / "err_bad_emails.csv")
+    )
+    page.get_by_role("button", name="Upload and check").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Problems to fix (2)").is_visible()
+    page.screenshot(path=SHOTS / "import-problems.png", full_page=True)
     page.close()
