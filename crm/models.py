@@ -123,6 +123,20 @@ class Contact(Stamped):
         return f"{first} {self.last_name}".strip()
 
 
+class SearchWord(models.Model):
+    """Every distinct word of the member's contacts and organisations, filled by database
+    triggers (tenants migration 0004, crm migration 0002). Search corrects a misspelt word
+    against this short list, then looks records up by the corrected words."""
+
+    word = models.CharField(max_length=40, unique=True)
+
+    class Meta:
+        indexes = [GinIndex(OpClass("word", name="public.gin_trgm_ops"), name="crm_word_trgm")]
+
+    def __str__(self) -> str:
+        return self.word
+
+
 class OrganisationType(models.TextChoices):
     REGISTERED_CHARITY = "charity", "Registered charity"
     CIO = "cio", "Charitable incorporated organisation (CIO)"

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.contrib.contenttypes.models import ContentType
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
 from django.db.models import (
@@ -40,9 +39,12 @@ from .models import (
 from .search import query_kind
 from .validators import normalise_postcode
 
-# Words shorter than this match as substrings only (pg_trgm's word_similarity_threshold,
-# 0.6 by default, decides the fuzzy matches of longer ones, through the trigram index).
+# Words shorter than this match as substrings only; longer ones may be corrected to the
+# closest words the member's records contain (pg_trgm.similarity_threshold decides how close).
 MIN_FUZZY_LENGTH = 3
+# Search ranks at most this many candidates; more matches than this show as "2,000+".
+SEARCH_CAP = 2000
+CORRECTIONS_PER_WORD = 5
 
 CONTACT_SORTS = {
     "name": ["last_name", "first_name", "id"],
@@ -63,11 +65,13 @@ def _restricted_visible_ids(user: Any) -> QuerySet:
     """Ids of restricted contacts ``user`` was granted (guardian keeps them as text)."""
     if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated:
         return UserObjectPermission.objects.none().values("object_pk")
-    content_type = ContentType.objects.get_for_model(Contact)
+    # By natural key, not ContentType's cache: django-tenants empties that cache on every
+    # schema switch, which would cost a query per request.
     return (
         UserObjectPermission.objects.filter(
             user_id=user.pk,
-            content_type=content_type,
+            content_type__app_label="crm",
+            content_type__model="contact",
             permission__codename="view_restricted_contact",
         )
         .annotate(contact_id=Cast("object_pk", BigIntegerField()))
@@ -86,12 +90,34 @@ def contact_get_for_user(*, user: Any, contact_id: int) -> Contact:
     return contacts_visible_to(user=user).get(pk=contact_id)
 
 
+def _corrections(words: list[str]) -> dict[str, list[str]]:
+    """For each query word, the closest words the member's records actually contain."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT q.word, s.word FROM unnest(%s::text[]) AS q(word)
+            CROSS JOIN LATERAL (
+                SELECT word FROM crm_searchword
+                 WHERE word %% public.commons_fold(q.word)
+                 ORDER BY word <-> public.commons_fold(q.word) LIMIT %s) s
+            """,
+            [words, CORRECTIONS_PER_WORD],
+        )
+        found: dict[str, list[str]] = {}
+        for word, correction in cursor.fetchall():
+            found.setdefault(word, []).append(correction)
+    return found
+
+
 def _search(queryset: QuerySet, query: str, *, email_field: str | None) -> QuerySet:
-    """Tiered search: an e-mail or postcode exactly; otherwise every word must appear, as a
-    substring or (from three letters) as a close trigram match, ranked by closeness.
+    """Tiered search. An e-mail or a postcode matches exactly. Otherwise every word must
+    appear in the record; when no record has them all, each word of three letters or more
+    may instead be one of its closest spellings in the member's own word list (so "brnte"
+    finds "Brontë"). Ranking runs over at most SEARCH_CAP candidates, so a common surname
+    costs no more than a rare one; counts above the cap show as "2,000+".
 
     Folding (case, accents) happens in the database, by the same function that fills
-    ``search_text``, so queries and stored text always agree.
+    ``search_text``, so queries and stored text agree.
     """
     query = " ".join(query.split())
     if not query:
@@ -104,18 +130,26 @@ def _search(queryset: QuerySet, query: str, *, email_field: str | None) -> Query
         if " " in postcode:
             return queryset.filter(postcode=postcode)
         return queryset.filter(postcode__startswith=f"{postcode} ")
+    words = query.split()[:6]
+    exact = queryset
+    for word in words:
+        exact = exact.filter(search_text__contains=Fold(Value(word)))
+    tier = exact
+    if not exact.exists():
+        corrections = _corrections([w for w in words if len(w) >= MIN_FUZZY_LENGTH])
+        tier = queryset
+        for word in words:
+            condition = Q(search_text__contains=Fold(Value(word)))
+            for correction in corrections.get(word, []):
+                condition |= Q(search_text__contains=correction)
+            tier = tier.filter(condition)
+    candidates = tier.order_by().values("pk")[:SEARCH_CAP]
+    ranked = queryset.filter(pk__in=Subquery(candidates))
     rank = None
-    for word in query.split()[:6]:
-        folded = Fold(Value(word))
-        condition = Q(search_text__contains=folded)
-        if len(word) >= MIN_FUZZY_LENGTH:
-            condition |= Q(search_text__trigram_word_similar=folded)
-            similarity = TrigramWordSimilarity(folded, "search_text")
-            rank = similarity if rank is None else rank + similarity
-        queryset = queryset.filter(condition)
-    if rank is None:
-        return queryset
-    return queryset.annotate(rank=rank).order_by("-rank", "pk")
+    for word in words:
+        similarity = TrigramWordSimilarity(Fold(Value(word)), "search_text")
+        rank = similarity if rank is None else rank + similarity
+    return ranked.annotate(rank=rank).order_by("-rank", "pk")
 
 
 def _latest_consent(purpose: str) -> Subquery:

@@ -96,6 +96,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
         "crm/contact_list.html",
         {
             "page": page, "filters": filters, "tags": Tag.objects.all(),
+            "capped": bool(filters["search"]) and page.paginator.count >= selectors.SEARCH_CAP,
             "consent_choices": consent_choices, "query": _querystring(request),
             "export_query": _querystring(request, drop=("page",)),
         },
@@ -262,6 +263,7 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
     )
     return render(request, "crm/organisation_list.html", {
         "page": page, "filters": filters, "tags": Tag.objects.all(),
+        "capped": bool(filters["search"]) and page.paginator.count >= selectors.SEARCH_CAP,
         "types": OrganisationType.choices, "districts": district_choices(),
         "query": _querystring(request), "export_query": _querystring(request),
     })  # fmt: skip

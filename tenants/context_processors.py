@@ -18,8 +18,9 @@ def site(request: HttpRequest) -> dict[str, Any]:
         "current_member": tenant if on_member_site else None,
         "membership": getattr(request, "membership", None),
         "on_member_site": on_member_site,
-        "is_consortium_admin": bool(user and is_consortium_admin(user)),
-        "is_researcher": bool(user and is_researcher(user)),
+        # Consortium roles matter on the consortium site only (and cost two queries).
+        "is_consortium_admin": bool(user and not on_member_site and is_consortium_admin(user)),
+        "is_researcher": bool(user and not on_member_site and is_researcher(user)),
         "consortium_name": settings.CONSORTIUM_NAME,
         "member_nav": member_nav(request) if on_member_site else [],
     }

@@ -84,6 +84,8 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 PUBLIC_SCHEMA_URLCONF = "consortium.urls_public"
 ROOT_URLCONF = "consortium.urls_tenant"
 TEMPLATE_SCHEMA_NAME = "member_template"
+# Set search_path once per schema switch, not before every query.
+TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
     "tenants.middleware.MemberTenantMiddleware",

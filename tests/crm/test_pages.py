@@ -21,16 +21,28 @@ def people(at_a, user):
     """A few contacts at member A, one of them restricted (granted to manager-a only)."""
     manager = user("manager-a")
     made = {
-        "aoife": services.contact_create(acting_user=manager, first_name="Aoife",
-                                         last_name="O'Brien", email="aoife@example.org",
-                                         postcode="YO1 7HH"),
-        "zoe": services.contact_create(acting_user=manager, first_name="Zoë",
-                                       last_name="Brontë-Smith", email="zoe@example.org",
-                                       postcode="HG1 2AB"),
-        "secret": services.contact_create(acting_user=manager, first_name="Sally",
-                                          last_name="Safeguarded", email="sally@example.org",
-                                          is_restricted=True),
-    }  # fmt: skip
+        "aoife": services.contact_create(
+            acting_user=manager,
+            first_name="Aoife",
+            last_name="O'Brien",
+            email="aoife@example.org",
+            postcode="YO1 7HH",
+        ),
+        "zoe": services.contact_create(
+            acting_user=manager,
+            first_name="Zoë",
+            last_name="Brontë-Smith",
+            email="zoe@example.org",
+            postcode="HG1 2AB",
+        ),
+        "secret": services.contact_create(
+            acting_user=manager,
+            first_name="Sally",
+            last_name="Safeguarded",
+            email="sally@example.org",
+            is_restricted=True,
+        ),
+    }
     connection.set_schema_to_public()
     return made
 
@@ -47,9 +59,15 @@ def test_contact_list_search_is_typo_tolerant(client_for, user, member_a, people
 
 @pytest.mark.parametrize(
     "path",
-    ["/contacts/", "/contacts/?q=sally", "/contacts/?q=safeguarded", "/contacts/export.csv",
-     "/contacts/export.xlsx", "/duplicates/"],
-)  # fmt: skip
+    [
+        "/contacts/",
+        "/contacts/?q=sally",
+        "/contacts/?q=safeguarded",
+        "/contacts/export.csv",
+        "/contacts/export.xlsx",
+        "/duplicates/",
+    ],
+)
 def test_restricted_contact_is_invisible_to_staff_without_access(
     path, client_for, user, member_a, people
 ):
@@ -98,8 +116,9 @@ def test_other_members_staff_cannot_reach_a_contact(client_for, user, member_b, 
 def test_create_contact_with_invalid_email_and_postcode_shows_errors(client_for, user, member_a):
     """The form names each invalid field and saves nothing."""
     client = client_for(user("staff-a"), member_a)
-    response = client.post("/contacts/new/", {"last_name": "Smith", "email": "nope",
-                                              "postcode": "XYZ"})  # fmt: skip
+    response = client.post(
+        "/contacts/new/", {"last_name": "Smith", "email": "nope", "postcode": "XYZ"}
+    )
     body = response.content.decode()
     assert response.status_code == 200
     assert "Enter a valid email address." in body
@@ -121,8 +140,9 @@ def test_bulk_tag_adds_a_tag_to_the_chosen_contacts(client_for, user, member_a, 
 def test_mailing_export_leaves_out_marketing_objections(client_for, user, member_a, people):
     """The mailing export omits contacts whose latest marketing decision is an objection."""
     connection.set_tenant(member_a)
-    services.consent_record(contact=people["zoe"], purpose="marketing", status="objected",
-                            acting_user=None)  # fmt: skip
+    services.consent_record(
+        contact=people["zoe"], purpose="marketing", status="objected", acting_user=None
+    )
     connection.set_schema_to_public()
     client = client_for(user("staff-a"), member_a)
     mailing = client.get("/contacts/export.csv", {"mailing": "1"}).content.decode()
@@ -143,20 +163,28 @@ def test_export_neutralises_formulas(client_for, user, member_a, at_a):
 
 def test_merge_keeps_everything(at_a, user):
     """Merging two contacts keeps every interaction, role, tag and consent, and records it."""
-    keep = services.contact_create(acting_user=None, first_name="Jo", last_name="Bloggs",
-                                   email="jo@example.org")  # fmt: skip
-    drop = services.contact_create(acting_user=None, first_name="Joanne", last_name="Bloggs",
-                                   email="jo.b@example.org", phone="01904 000000")  # fmt: skip
+    keep = services.contact_create(
+        acting_user=None, first_name="Jo", last_name="Bloggs", email="jo@example.org"
+    )
+    drop = services.contact_create(
+        acting_user=None,
+        first_name="Joanne",
+        last_name="Bloggs",
+        email="jo.b@example.org",
+        phone="01904 000000",
+    )
     org = services.organisation_create(acting_user=None, name="Bloggs Trust")
     services.role_add(contact=drop, organisation=org, role="trustee", acting_user=None)
     services.role_add(contact=keep, organisation=org, role="trustee", acting_user=None)
     services.consent_record(contact=drop, purpose="marketing", status="objected", acting_user=None)
     tag = services.tag_get_or_create(name="Volunteers")
     services.tags_bulk_apply(record_type="contact", ids=[drop.pk], tag=tag, acting_user=None)
-    both = services.interaction_create(acting_user=None, contacts=[keep, drop], kind="call",
-                                       date="2026-01-05", summary="Call")  # fmt: skip
-    only_drop = services.interaction_create(acting_user=None, contacts=[drop], kind="visit",
-                                            date="2026-02-01", summary="Visit")  # fmt: skip
+    both = services.interaction_create(
+        acting_user=None, contacts=[keep, drop], kind="call", date="2026-01-05", summary="Call"
+    )
+    only_drop = services.interaction_create(
+        acting_user=None, contacts=[drop], kind="visit", date="2026-02-01", summary="Visit"
+    )
 
     merged = merging.contact_merge(keep=keep, drop=drop, acting_user=user("manager-a"))
 
@@ -175,10 +203,12 @@ def test_merge_keeps_everything(at_a, user):
 
 def test_organisation_merge_moves_identifiers(at_a):
     """Merging organisations keeps both identifiers and one preferred."""
-    keep = services.organisation_create(acting_user=None, name="Ryedale Food Bank",
-                                        identifiers=[("GB-CHC", "1100001")])  # fmt: skip
-    drop = services.organisation_create(acting_user=None, name="Ryedale Foodbank",
-                                        identifiers=[("GB-COH", "01100001")])  # fmt: skip
+    keep = services.organisation_create(
+        acting_user=None, name="Ryedale Food Bank", identifiers=[("GB-CHC", "1100001")]
+    )
+    drop = services.organisation_create(
+        acting_user=None, name="Ryedale Foodbank", identifiers=[("GB-COH", "01100001")]
+    )
     merged = merging.organisation_merge(keep=keep, drop=drop, acting_user=None)
     assert {str(i) for i in merged.identifiers.all()} == {"GB-CHC-1100001", "GB-COH-01100001"}
     assert merged.identifiers.filter(is_preferred=True).count() == 1
@@ -223,3 +253,81 @@ def test_import_through_the_web_lists_problems_by_row_and_column(client_for, use
     assert "Problems to fix (2)" in page
     assert '<td class="num">5</td><td>Email</td>' in page
     assert "Ready to import" not in page
+
+
+def _queries(client, path: str) -> int:
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(path).status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize("path", ["/contacts/", "/contacts/?q=smith", "/organisations/"])
+def test_list_pages_make_the_same_number_of_queries_for_3_or_30_records(
+    path, client_for, user, member_a, in_member
+):
+    """The number of SQL queries a list page makes does not grow with the data."""
+    client = client_for(user("staff-a"), member_a)
+    tag = None
+
+    def add(n: int, start: int) -> None:
+        nonlocal tag
+        with in_member(member_a):
+            tag = tag or services.tag_get_or_create(name="Tagged")
+            for i in range(start, start + n):
+                c = services.contact_create(
+                    acting_user=None,
+                    first_name=f"P{i}",
+                    last_name="Smith",
+                    email=f"p{i}@example.org",
+                )
+                services.tags_bulk_apply(
+                    record_type="contact", ids=[c.pk], tag=tag, acting_user=None
+                )
+                org = services.organisation_create(
+                    acting_user=None,
+                    name=f"Smith Trust {i}",
+                    identifiers=[("GB-CHC", f"{900000 + i}")],
+                )
+                services.tags_bulk_apply(
+                    record_type="organisation", ids=[org.pk], tag=tag, acting_user=None
+                )
+
+    add(3, 0)
+    _queries(client, path)  # warm per-process caches
+    few = _queries(client, path)
+    add(27, 3)
+    many = _queries(client, path)
+    assert few == many
+    assert many <= 14
+
+
+def test_contact_page_queries_do_not_grow_with_its_history(client_for, user, member_a, in_member):
+    """A contact page makes the same number of queries with 1 or 20 interactions."""
+    with in_member(member_a):
+        person = services.contact_create(acting_user=None, last_name="Busy")
+        org = services.organisation_create(acting_user=None, name="Busy Trust")
+        services.role_add(contact=person, organisation=org, role="chair", acting_user=None)
+
+    def log(n: int) -> None:
+        with in_member(member_a):
+            for i in range(n):
+                services.interaction_create(
+                    acting_user=None,
+                    contacts=[person],
+                    organisations=[org],
+                    kind="call",
+                    date=f"2026-01-{i + 1:02d}",
+                    summary="Call",
+                )
+                services.consent_record(
+                    contact=person, purpose="marketing", status="granted", acting_user=None
+                )
+
+    client = client_for(user("staff-a"), member_a)
+    log(1)
+    _queries(client, f"/contacts/{person.pk}/")
+    few = _queries(client, f"/contacts/{person.pk}/")
+    log(19)
+    assert _queries(client, f"/contacts/{person.pk}/") == few
