@@ -7,6 +7,7 @@ PORT ?= 8000
 DEMO_DATA := .data/pg
 TEST_DATA := .data/pg-test
 PYTEST_ARGS ?=
+IMPORT_ARGS ?= --memory-rows 1000000
 
 # Start the embedded PostgreSQL unless DATABASE_URL points elsewhere; stop it when the recipe
 # ends, however it ends (Ctrl-C included). $(1) is the data folder.
@@ -69,8 +70,11 @@ serve: $(VENV)/.runtime
 
 ## make bench: the benchmarks, each against its baseline in the same run
 bench: $(VENV)/.dev
-	@$(call with_database,.data/pg-bench); \
-	$(PY) bench/provisioning.py
+	@mkdir -p bench/results; \
+	$(call with_database,.data/pg-bench); \
+	$(PY) bench/provisioning.py | tee bench/results/provisioning.txt && \
+	$(PY) bench/import.py $(IMPORT_ARGS) | tee bench/results/import.txt && \
+	$(PY) bench/crm_pages.py | tee bench/results/crm_pages.txt
 
 # Debian's chromium for the browser test; Playwright never downloads a browser of its own.
 browser-deps:

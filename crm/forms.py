@@ -13,6 +13,7 @@ from .models import (
     Interaction,
     LawfulBasis,
     Organisation,
+    RoleKind,
     Tag,
 )
 
@@ -131,3 +132,11 @@ class ImportUploadForm(forms.Form):
         label="Tag everyone in this import as", max_length=80, required=False,
         help_text="Optional, e.g. “Directory 2026”.",
     )  # fmt: skip
+
+
+class RoleForm(forms.Form):
+    organisation = forms.ModelChoiceField(
+        queryset=Organisation.objects.order_by("name"), empty_label="Choose an organisation"
+    )
+    role = forms.ChoiceField(choices=RoleKind.choices)
+    start_date = forms.DateField(required=False, widget=DateInput(), label="Since")

@@ -316,3 +316,26 @@ def organisation_duplicates(*, limit: int = 50) -> list[tuple[Organisation, Orga
         rows = cursor.fetchall()
     orgs = Organisation.objects.in_bulk({i for row in rows for i in row[:2]})
     return [(orgs[a], orgs[b], why) for a, b, why in rows if a in orgs and b in orgs]
+
+
+def colleague_get(*, member: Any, user_id: int) -> Any:
+    """A user who works at ``member`` (the current site), or None."""
+    from tenants.selectors import team_of
+
+    membership = team_of(member=member).filter(user_id=user_id).first()
+    return membership.user if membership else None
+
+
+def restricted_access_of(*, contact: Contact, member: Any) -> list[tuple[Any, bool]]:
+    """Each colleague at ``member``, and whether they may see restricted ``contact``."""
+    from tenants.selectors import team_of
+
+    granted = set(
+        UserObjectPermission.objects.filter(
+            object_pk=str(contact.pk),
+            content_type__app_label="crm",
+            content_type__model="contact",
+            permission__codename="view_restricted_contact",
+        ).values_list("user_id", flat=True)
+    )
+    return [(m.user, m.user_id in granted) for m in team_of(member=member)]

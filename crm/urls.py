@@ -12,6 +12,8 @@ urlpatterns = [
     path("contacts/<int:contact_id>/edit/", views.contact_edit, name="contact_edit"),
     path("contacts/<int:contact_id>/delete/", views.contact_delete, name="contact_delete"),
     path("contacts/<int:contact_id>/consent/", views.contact_consent, name="contact_consent"),
+    path("contacts/<int:contact_id>/roles/", views.contact_role_add, name="contact_role_add"),
+    path("contacts/<int:contact_id>/access/", views.contact_access, name="contact_access"),
     path("organisations/", views.organisation_list, name="organisation_list"),
     path("organisations/export.<str:file_format>", views.organisation_export,
          name="organisation_export"),

@@ -6,7 +6,7 @@ Every page here runs on the member's own site, behind tenants.middleware (member
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,6 +23,7 @@ from .forms import (
     ImportUploadForm,
     InteractionForm,
     OrganisationForm,
+    RoleForm,
 )
 from .models import (
     ConsentPurpose,
@@ -175,7 +176,9 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
         {
             "contact": contact, "timeline": _timeline(request, "contact", contact),
             "latest_consents": latest.values(), "consent_form": ConsentForm(),
-            "is_manager": getattr(request.membership, "role", "") == "manager",
+            "role_form": RoleForm(), "is_manager": _is_manager(request),
+            "access": selectors.restricted_access_of(contact=contact, member=request.tenant)
+            if contact.is_restricted and _is_manager(request) else None,
         },
     )  # fmt: skip
 
@@ -221,6 +224,50 @@ def contact_delete(request: HttpRequest, contact_id: int) -> HttpResponse:
             "Consent records are removed with the contact.",
         ],
     })  # fmt: skip
+
+
+def _is_manager(request: HttpRequest) -> bool:
+    return getattr(request.membership, "role", "") == "manager"
+
+
+@require_POST
+def contact_role_add(request: HttpRequest, contact_id: int) -> HttpResponse:
+    contact = _contact_or_404(request, contact_id)
+    form = RoleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.role_add(contact=contact, acting_user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "Role added.")
+    else:
+        messages.error(request, "Choose an organisation and a role.")
+    return redirect(contact)
+
+
+@require_POST
+def contact_access(request: HttpRequest, contact_id: int) -> HttpResponse:
+    """Managers decide which colleagues may see a restricted contact."""
+    if not _is_manager(request):
+        raise PermissionDenied
+    contact = _contact_or_404(request, contact_id)
+    colleague = selectors.colleague_get(
+        member=request.tenant, user_id=int(request.POST.get("user", "0") or 0)
+    )
+    if colleague is None:
+        raise Http404
+    if request.POST.get("action") == "revoke":
+        services.contact_restricted_access_revoke(
+            contact=contact, user=colleague, acting_user=request.user
+        )
+        messages.success(request, f"{colleague.get_full_name()} can no longer see this contact.")
+    else:
+        services.contact_restricted_access_grant(
+            contact=contact, user=colleague, acting_user=request.user
+        )
+        messages.success(request, f"{colleague.get_full_name()} can now see this contact.")
+    return redirect(contact)
 
 
 @require_POST

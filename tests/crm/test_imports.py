@@ -221,3 +221,17 @@ def test_import_announces_the_ids_it_wrote(at_a):
         records_changed.disconnect(listener)
     assert ("contact", 5) in heard
     assert ("organisation", 5) in heard
+
+
+def test_import_records_command_imports_and_reports_problems(member_a, capsys):
+    """`import_records --member SLUG FILE` imports with a progress bar; bad files name rows."""
+    from django.core.management import CommandError, call_command
+    from django.db import connection
+
+    call_command("import_records", str(DATA / "ok_utf8.csv"), member="alpha")
+    assert "Imported 5 rows into Alpha Voluntary Action: 5 new" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="2 problems"):
+        call_command("import_records", str(DATA / "err_bad_emails.csv"), member="alpha")
+    assert "row 5, column Email" in capsys.readouterr().err
+    connection.set_tenant(member_a)
+    assert Contact.objects.count() == 5

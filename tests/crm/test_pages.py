@@ -331,3 +331,44 @@ def test_contact_page_queries_do_not_grow_with_its_history(client_for, user, mem
     few = _queries(client, f"/contacts/{person.pk}/")
     log(19)
     assert _queries(client, f"/contacts/{person.pk}/") == few
+
+
+def test_manager_grants_and_revokes_access_to_a_restricted_contact(
+    client_for, user, member_a, people
+):
+    """A manager gives a colleague sight of a restricted contact, then takes it away; staff
+    cannot change access (403 for any id, so it reveals nothing)."""
+    secret = people["secret"].pk
+    staff_id = user("staff-a").pk
+    manager = client_for(user("manager-a"), member_a)
+    staff = client_for(user("staff-a"), member_a)
+    assert staff.post(f"/contacts/{secret}/access/", {"user": staff_id}).status_code == 403
+    assert staff.post("/contacts/999999/access/", {"user": staff_id}).status_code == 403
+    manager.post(f"/contacts/{secret}/access/", {"user": staff_id, "action": "grant"})
+    assert staff.get(f"/contacts/{secret}/").status_code == 200
+    assert staff.post(f"/contacts/{secret}/access/", {"user": staff_id}).status_code == 403
+    manager.post(f"/contacts/{secret}/access/", {"user": staff_id, "action": "revoke"})
+    assert client_for(user("staff-a"), member_a).get(f"/contacts/{secret}/").status_code == 404
+
+
+def test_manager_cannot_grant_access_to_someone_from_another_member(
+    client_for, user, member_a, people
+):
+    """Access can only go to colleagues at the same member."""
+    manager = client_for(user("manager-a"), member_a)
+    response = manager.post(
+        f"/contacts/{people['secret'].pk}/access/", {"user": user("staff-b").pk}
+    )
+    assert response.status_code == 404
+
+
+def test_staff_link_a_contact_to_an_organisation(client_for, user, member_a, people, in_member):
+    """The contact page adds a role at an organisation."""
+    with in_member(member_a):
+        org = services.organisation_create(acting_user=None, name="Ryedale Food Bank")
+    client = client_for(user("staff-a"), member_a)
+    client.post(
+        f"/contacts/{people['aoife'].pk}/roles/", {"organisation": org.pk, "role": "trustee"}
+    )
+    with in_member(member_a):
+        assert people["aoife"].roles.get().organisation == org
