@@ -221,3 +221,29 @@ def test_import_problems_are_shown_by_row_and_column(browser, live_url, alpha_cr
     assert page.get_by_role("heading", name="Problems to fix (2)").is_visible()
     page.screenshot(path=SHOTS / "import-problems.png", full_page=True)
     page.close()
+
+
+def test_large_import_runs_in_the_background_with_progress(
+    browser, live_url, alpha_crm_cleanup, tmp_path
+):
+    """A file over the inline limit is checked and imported in the background while the page
+    shows a progress bar, then the result."""
+    path = tmp_path / "big.csv"
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write("First name,Last name,Email,Postcode\n")
+        for i in range(6000):
+            handle.write(f"Person,Number{i},big{i}@example.org,YO17 {i % 9 + 1}AB\n")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"http://alpha.localhost:{live_url}/imports/")
+    _sign_in(page, "staff-a")
+    page.get_by_label("Spreadsheet (CSV or XLSX)").set_input_files(str(path))
+    page.get_by_role("button", name="Upload and check").click()
+    page.wait_for_load_state()
+    if page.locator("progress").count():
+        page.screenshot(path=SHOTS / "import-progress.png", full_page=True)
+    page.get_by_role("heading", name="Ready to import").wait_for(timeout=120_000)
+    assert "6000" in page.content().replace(",", "")
+    page.get_by_role("button", name="Import 6000 rows").click()
+    page.get_by_text("Imported.").wait_for(timeout=120_000)
+    page.screenshot(path=SHOTS / "import-done.png", full_page=True)
+    page.close()
