@@ -46,10 +46,14 @@ def ours_child(path: str, schema: str) -> None:
 
 
 def run_ours(path: str, schema: str) -> dict:
+    # The upload limit is a site setting; the benchmark lifts it for its million-row file.
+    env = {**os.environ, "COMMONS_IMPORT_MAX_BYTES": str(10**10)}
     out = subprocess.run(
         [sys.executable, str(HERE / "import.py"), "--child", path, "--schema", schema],
-        check=True, capture_output=True, text=True, env=os.environ,
+        capture_output=True, text=True, env=env,
     )  # fmt: skip
+    if out.returncode:
+        sys.exit(f"our import failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

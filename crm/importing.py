@@ -390,7 +390,20 @@ def _granted_restricted_sql() -> str:
     """
 
 
-Written = tuple[list[int], list[int]]  # contact ids, organisation ids
+Written = tuple[str | None, str | None]  # queries for the contact and organisation ids written
+ANNOUNCE_CHUNK = 10_000
+
+
+def _announce_written(record_type: str, sql: str | None, acting_user: Any) -> None:
+    """Announce the ids an import wrote, in chunks read from a server-side cursor, so a
+    million-row import holds ten thousand ids at a time, not a million."""
+    if sql is None:
+        return
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(ANNOUNCE_CHUNK):
+            announce(record_type=record_type, ids=[r[0] for r in rows], action=SAVED,
+                     acting_user=acting_user)  # fmt: skip
 
 
 def _write_contacts(cursor, spool: IO[str], result: ImportResult, *, user_id, method: str,
@@ -547,11 +560,10 @@ def _write_contacts(cursor, spool: IO[str], result: ImportResult, *, user_id, me
     result.skipped_rows = [tuple(r) for r in cursor.fetchall()]
     cursor.execute("SELECT count(*) FROM import_org_name WHERE is_new")
     result.new_organisations = cursor.fetchone()[0]
-    cursor.execute("SELECT contact_id FROM import_contact WHERE skip_reason IS NULL")
-    contact_ids = [r[0] for r in cursor.fetchall()]
-    cursor.execute("SELECT org_id FROM import_org_name WHERE is_new")
-    org_ids = [r[0] for r in cursor.fetchall()]
-    return contact_ids, org_ids
+    return (
+        "SELECT contact_id FROM import_contact WHERE skip_reason IS NULL",
+        "SELECT org_id FROM import_org_name WHERE is_new",
+    )
 
 
 def _tags_apply(cursor, temp: str, id_column: str, through: str, fk: str, tag_name: str) -> None:
@@ -713,8 +725,7 @@ def _write_organisations(cursor, spool: IO[str], result: ImportResult, *, user_i
         "SELECT rownum, skip_reason FROM import_organisation WHERE skip_reason IS NOT NULL "
         "ORDER BY rownum LIMIT %s", [MAX_PROBLEMS_KEPT])  # fmt: skip
     result.skipped_rows = [tuple(r) for r in cursor.fetchall()]
-    cursor.execute("SELECT org_id FROM import_organisation WHERE skip_reason IS NULL")
-    return [], [r[0] for r in cursor.fetchall()]
+    return None, "SELECT org_id FROM import_organisation WHERE skip_reason IS NULL"
 
 
 class _DryRun(Exception):
@@ -780,21 +791,19 @@ def records_import(
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 if kind == "contact":
-                    contact_ids, org_ids = _write_contacts(
+                    contact_sql, org_sql = _write_contacts(
                         cursor, spool, result, user_id=user_id, method=f"import: {filename}",
                         tag_name=tag_name, crash_after=crash_after,
                     )  # fmt: skip
                 else:
-                    contact_ids, org_ids = _write_organisations(
+                    contact_sql, org_sql = _write_organisations(
                         cursor, spool, result, user_id=user_id, tag_name=tag_name,
                         crash_after=crash_after,
                     )  # fmt: skip
                 if progress:
                     progress(90, "Updating what depends on these records")
-                announce(record_type="contact", ids=contact_ids, action=SAVED,
-                         acting_user=acting_user)  # fmt: skip
-                announce(record_type="organisation", ids=org_ids, action=SAVED,
-                         acting_user=acting_user)  # fmt: skip
+                _announce_written("contact", contact_sql, acting_user)
+                _announce_written("organisation", org_sql, acting_user)
                 if dry_run:
                     raise _DryRun
         except _DryRun:
