@@ -13,6 +13,7 @@ urlpatterns = [
     path("team/<int:membership_id>/remove/", views.team_remove, name="team_remove"),
     path("team/<int:membership_id>/role/", views.team_set_role, name="team_set_role"),
     path("switch/", views.switch_member, name="switch_member"),
+    path("api-token/", views.api_token, name="api_token"),
     path("", include("crm.urls")),
     path("api/me/", api.MeApi.as_view(), name="api_me"),
     path("api/", include("crm.api_urls")),

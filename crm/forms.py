@@ -135,8 +135,9 @@ class ImportUploadForm(forms.Form):
 
 
 class RoleForm(forms.Form):
-    organisation = forms.ModelChoiceField(
-        queryset=Organisation.objects.order_by("name"), empty_label="Choose an organisation"
-    )
+    organisation = forms.CharField(
+        label="Organisation", max_length=200,
+        help_text="Its name as it is in your CRM, or an identifier such as GB-CHC-1234567.",
+    )  # fmt: skip
     role = forms.ChoiceField(choices=RoleKind.choices)
     start_date = forms.DateField(required=False, widget=DateInput(), label="Since")

@@ -339,3 +339,20 @@ def restricted_access_of(*, contact: Contact, member: Any) -> list[tuple[Any, bo
         ).values_list("user_id", flat=True)
     )
     return [(m.user, m.user_id in granted) for m in team_of(member=member)]
+
+
+def organisation_by_name_or_identifier(*, text: str) -> Organisation | None:
+    """The one organisation named ``text`` (any case or accents) or holding that identifier."""
+    text = text.strip()
+    if not text:
+        return None
+    scheme, _, value = text.upper().rpartition("-")
+    if scheme.count("-") == 1:
+        found = Organisation.objects.filter(
+            identifiers__scheme=scheme, identifiers__value=value
+        ).first()
+        if found:
+            return found
+    matches = list(Organisation.objects.filter(search_text__startswith=Fold(Value(text)))[:50])
+    named = [o for o in matches if o.name.casefold() == text.casefold()]
+    return named[0] if len(named) == 1 else None

@@ -235,8 +235,15 @@ def contact_role_add(request: HttpRequest, contact_id: int) -> HttpResponse:
     contact = _contact_or_404(request, contact_id)
     form = RoleForm(request.POST)
     if form.is_valid():
+        data = dict(form.cleaned_data)
+        organisation = selectors.organisation_by_name_or_identifier(text=data.pop("organisation"))
+        if organisation is None:
+            messages.error(request, "No organisation has that name or identifier: add it first.")
+            return redirect(contact)
         try:
-            services.role_add(contact=contact, acting_user=request.user, **form.cleaned_data)
+            services.role_add(
+                contact=contact, organisation=organisation, acting_user=request.user, **data
+            )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:

@@ -329,3 +329,20 @@ def handoff_redeem(*, token: str, member: Member | None) -> tuple[AbstractUser, 
         return None
     user = User.objects.filter(pk=row[0], is_active=True).first()
     return (user, row[1]) if user else None
+
+
+@transaction.atomic
+def api_token_renew(*, user: AbstractUser) -> Any:
+    """Replace ``user``'s API token with a new one (the old one stops working at once)."""
+    from rest_framework.authtoken.models import Token
+
+    Token.objects.filter(user=user).delete()
+    token = Token.objects.create(user=user)
+    audit_record(action="api_token.renewed", actor=user, target=user.get_username())
+    return token
+
+
+def api_token_exists(*, user: AbstractUser) -> bool:
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.filter(user=user).exists()

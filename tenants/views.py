@@ -251,3 +251,16 @@ def team_set_role(request: HttpRequest, membership_id: int) -> HttpResponse:
 
 def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
+
+
+@require_http_methods(["GET", "POST"])
+def api_token(request: HttpRequest) -> HttpResponse:
+    """A personal API token: shown once when made; making a new one revokes the old."""
+    new_key = None
+    if request.method == "POST":
+        new_key = services.api_token_renew(user=request.user).key
+    return render(
+        request,
+        "tenants/api_token.html",
+        {"has_token": services.api_token_exists(user=request.user), "new_key": new_key},
+    )

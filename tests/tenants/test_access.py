@@ -308,3 +308,14 @@ def test_user_erasure_anonymises_in_place(user, member_a):
     assert not person.is_active
     assert not person.has_usable_password()
     assert not Membership.objects.filter(user_id=pk).exists()
+
+
+def test_api_token_page_makes_a_token_that_works_here_only(client_for, user, member_a):
+    """The API page makes a personal token, shown once, that authenticates on this site."""
+    client = client_for(user("staff-a"), member_a)
+    page = client.post("/api-token/").content.decode()
+    key = re.search(r'<code class="token">(\w+)</code>', page).group(1)
+    auth = {"HTTP_AUTHORIZATION": f"Token {key}"}
+    assert Client(HTTP_HOST="alpha.localhost").get("/api/me/", **auth).status_code == 200
+    assert Client(HTTP_HOST="beta.localhost").get("/api/me/", **auth).status_code == 403
+    assert key not in client.get("/api-token/").content.decode()
