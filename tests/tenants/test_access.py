@@ -319,3 +319,15 @@ def test_api_token_page_makes_a_token_that_works_here_only(client_for, user, mem
     assert Client(HTTP_HOST="alpha.localhost").get("/api/me/", **auth).status_code == 200
     assert Client(HTTP_HOST="beta.localhost").get("/api/me/", **auth).status_code == 403
     assert key not in client.get("/api-token/").content.decode()
+
+
+def test_erase_user_command_anonymises_in_place(user, capsys):
+    """`erase_user USERNAME --yes` anonymises the account and keeps its row."""
+    from django.core.management import call_command
+
+    pk = user("outsider").pk
+    call_command("erase_user", "outsider", yes=True)
+    assert f"erased-{pk}" in capsys.readouterr().out
+    erased = type(user("staff-a")).objects.get(pk=pk)
+    assert not erased.is_active
+    assert erased.email == ""
