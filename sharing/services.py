@@ -1,0 +1,274 @@
+"""Agreements' lifecycle: draft -> awaiting signatures -> active -> suspended / terminated /
+expired. Every transition is atomic, logged, and changes the projection in the same
+transaction, under the provider's exclusive lock.
+
+Tenant assumptions: none; agreements live in the public schema and the projection names the
+provider's schema itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from tenants.models import Member, Membership, Role
+
+from .models import (
+    SHAREABLE_FIELDS,
+    Agreement,
+    AgreementEvent,
+    AgreementParty,
+    Disclosure,
+    PartyRole,
+    RecordType,
+    Status,
+)
+from .projection import agreement_backfill, agreement_unproject, lock_provider
+
+NOT_A_MANAGER = "Only a manager of {member} can do this."
+WRONG_STATE = "This agreement is {state}: it cannot be {verb}."
+NO_RECIPIENTS = "Name at least one recipient, or share with all members."
+NO_RECORD_TYPES = "Choose what is shared: contacts, organisations or both."
+NO_FIELDS = "Choose at least one field of {what} to share."
+UNKNOWN_FIELDS = "These cannot be shared: {fields}."
+PROVIDER_AS_RECIPIENT = "A member cannot share with itself."
+
+EDITABLE = {
+    "title", "purpose", "expected_benefit", "record_types", "contact_fields",
+    "organisation_fields", "criteria_tags", "criteria_org_types", "criteria_districts",
+    "requires_consent", "access_mode", "start_date", "review_date", "end_date", "retention",
+    "security_notes", "all_members",
+}  # fmt: skip
+
+
+def _event(agreement: Agreement, action: str, actor: Any, member: Member | None = None,
+           detail: str = "") -> None:  # fmt: skip
+    AgreementEvent.objects.create(
+        agreement_id=agreement.pk, action=action, actor_id=getattr(actor, "pk", None),
+        member_id=getattr(member, "pk", None), detail=detail,
+    )  # fmt: skip
+
+
+def _require_manager(user: Any, member: Member) -> None:
+    if user is None:
+        return  # system actions (scheduled expiry, tests of the projection)
+    if not Membership.objects.filter(user=user, member=member, role=Role.MANAGER).exists():
+        raise PermissionDenied(NOT_A_MANAGER.format(member=member))
+
+
+def _validate(agreement: Agreement, recipient_ids: list[int]) -> None:
+    errors: dict[str, list[str]] = {}
+    if not agreement.record_types:
+        errors.setdefault("record_types", []).append(NO_RECORD_TYPES)
+    for record_type in agreement.record_types:
+        fields = agreement.fields_for(record_type)
+        field_name = f"{record_type}_fields"
+        unknown = sorted(set(fields) - set(SHAREABLE_FIELDS[record_type]))
+        if unknown:
+            errors.setdefault(field_name, []).append(
+                UNKNOWN_FIELDS.format(fields=", ".join(unknown))
+            )
+        if not fields:
+            label = RecordType(record_type).label.lower()
+            errors.setdefault(field_name, []).append(NO_FIELDS.format(what=label))
+    if not agreement.all_members and not recipient_ids:
+        errors.setdefault("recipients", []).append(NO_RECIPIENTS)
+    if agreement.provider_id in recipient_ids:
+        errors.setdefault("recipients", []).append(PROVIDER_AS_RECIPIENT)
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def agreement_create(
+    *, provider: Member, acting_user: Any, recipient_ids: list[int], **fields: Any
+) -> Agreement:
+    """A draft agreement from ``provider`` to the named recipients (or all members)."""
+    _require_manager(acting_user, provider)
+    unknown = set(fields) - EDITABLE
+    if unknown:
+        raise ValueError(f"Unknown agreement fields: {sorted(unknown)}")
+    agreement = Agreement(provider=provider, created_by=acting_user, **fields)
+    agreement.full_clean()
+    _validate(agreement, recipient_ids)
+    agreement.save()
+    AgreementParty.objects.create(agreement=agreement, member=provider, role=PartyRole.PROVIDER)
+    for member in Member.organisations.filter(pk__in=recipient_ids, is_active=True):
+        AgreementParty.objects.create(agreement=agreement, member=member, role=PartyRole.RECIPIENT)
+    _event(agreement, "created", acting_user, provider)
+    return agreement
+
+
+def _signatories(agreement: Agreement) -> list[AgreementParty]:
+    return list(agreement.parties.select_related("member"))
+
+
+@transaction.atomic
+def agreement_propose(*, agreement: Agreement, acting_user: Any) -> Agreement:
+    """Send a draft for signature by every party."""
+    agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    _require_manager(acting_user, agreement.provider)
+    if agreement.status != Status.DRAFT:
+        raise ValidationError(WRONG_STATE.format(state=agreement.get_status_display().lower(),
+                                                 verb="proposed"))  # fmt: skip
+    recipients = [p.member_id for p in _signatories(agreement) if p.role == PartyRole.RECIPIENT]
+    _validate(agreement, recipients)
+    agreement.status = Status.AWAITING
+    agreement.save(update_fields=["status"])
+    _event(agreement, "proposed", acting_user, agreement.provider)
+    return agreement
+
+
+@transaction.atomic
+def agreement_sign(
+    *, agreement: Agreement, member: Member, acting_user: Any, signed_role: str = "Manager"
+) -> Agreement:
+    """``member`` signs; when every party has, the agreement becomes active and back-fills."""
+    agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    _require_manager(acting_user, member)
+    if agreement.status != Status.AWAITING:
+        raise ValidationError(WRONG_STATE.format(state=agreement.get_status_display().lower(),
+                                                 verb="signed"))  # fmt: skip
+    party = agreement.parties.filter(member=member).first()
+    if party is None:
+        raise PermissionDenied(f"{member} is not a party to this agreement.")
+    party.signed_by = acting_user
+    party.signed_role = signed_role
+    party.signed_at = timezone.now()
+    party.save()
+    _event(agreement, "signed", acting_user, member, f"as {signed_role}")
+    if all(p.signed_at for p in _signatories(agreement)):
+        _activate(agreement, acting_user)
+    return agreement
+
+
+def _activate(agreement: Agreement, acting_user: Any) -> None:
+    lock_provider(agreement.provider_id, exclusive=True)
+    if agreement.previous_id:
+        previous = Agreement.objects.select_for_update().get(pk=agreement.previous_id)
+        if previous.status in (Status.ACTIVE, Status.SUSPENDED):
+            agreement_unproject(previous)
+            previous.status = Status.SUPERSEDED
+            previous.save(update_fields=["status"])
+            _event(previous, "superseded", acting_user, detail=f"by version {agreement.version}")
+    agreement.status = Status.ACTIVE
+    agreement.save(update_fields=["status"])
+    count = agreement_backfill(agreement)
+    _event(agreement, "activated", acting_user, detail=f"{count} records shared")
+
+
+def _party_member_check(agreement: Agreement, member: Member) -> None:
+    if not agreement.parties.filter(member=member).exists() and not (
+        agreement.all_members and member.kind == "member"
+    ):
+        raise PermissionDenied(f"{member} is not a party to this agreement.")
+
+
+def _stop(agreement: Agreement, *, member: Member, acting_user: Any, to: str, verb: str,
+          reason: str) -> Agreement:  # fmt: skip
+    agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    _require_manager(acting_user, member)
+    _party_member_check(agreement, member)
+    allowed = {Status.ACTIVE, Status.AWAITING, Status.DRAFT}
+    if to == Status.TERMINATED:
+        allowed.add(Status.SUSPENDED)
+    if agreement.status not in allowed:
+        raise ValidationError(WRONG_STATE.format(state=agreement.get_status_display().lower(),
+                                                 verb=verb))  # fmt: skip
+    lock_provider(agreement.provider_id, exclusive=True)
+    agreement_unproject(agreement)
+    agreement.status = to
+    agreement.save(update_fields=["status"])
+    _event(agreement, to, acting_user, member, reason)
+    return agreement
+
+
+def agreement_suspend(*, agreement: Agreement, member: Member, acting_user: Any,
+                      reason: str = "") -> Agreement:  # fmt: skip
+    """Any party may pause sharing at once; nothing stays visible."""
+    with transaction.atomic():
+        return _stop(agreement, member=member, acting_user=acting_user,
+                     to=Status.SUSPENDED, verb="suspended", reason=reason)  # fmt: skip
+
+
+def agreement_terminate(*, agreement: Agreement, member: Member, acting_user: Any,
+                        reason: str = "") -> Agreement:  # fmt: skip
+    """Any party may end an agreement; its projections go in the same transaction."""
+    with transaction.atomic():
+        return _stop(agreement, member=member, acting_user=acting_user,
+                     to=Status.TERMINATED, verb="terminated", reason=reason)  # fmt: skip
+
+
+@transaction.atomic
+def agreement_resume(*, agreement: Agreement, acting_user: Any) -> Agreement:
+    """The provider restarts a suspended agreement (its terms are unchanged)."""
+    agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    _require_manager(acting_user, agreement.provider)
+    if agreement.status != Status.SUSPENDED:
+        raise ValidationError(WRONG_STATE.format(state=agreement.get_status_display().lower(),
+                                                 verb="resumed"))  # fmt: skip
+    lock_provider(agreement.provider_id, exclusive=True)
+    agreement.status = Status.ACTIVE
+    agreement.save(update_fields=["status"])
+    count = agreement_backfill(agreement)
+    _event(agreement, "resumed", acting_user, agreement.provider, f"{count} records shared")
+    return agreement
+
+
+@transaction.atomic
+def agreement_amend(*, agreement: Agreement, acting_user: Any, **changes: Any) -> Agreement:
+    """A new version (a draft) of an agreement; the old one stays in force, and readable,
+    until the new one is signed by every party."""
+    _require_manager(acting_user, agreement.provider)
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        raise ValueError(f"Unknown agreement fields: {sorted(unknown)}")
+    recipients = [p.member_id for p in agreement.parties.filter(role=PartyRole.RECIPIENT)]
+    fields = {name: getattr(agreement, name) for name in EDITABLE}
+    fields.update(changes)
+    new = Agreement(provider=agreement.provider, created_by=acting_user, previous=agreement,
+                    version=agreement.version + 1, **fields)  # fmt: skip
+    new.full_clean()
+    _validate(new, recipients)
+    new.save()
+    AgreementParty.objects.create(agreement=new, member=agreement.provider,
+                                  role=PartyRole.PROVIDER)  # fmt: skip
+    for member_id in recipients:
+        AgreementParty.objects.create(agreement=new, member_id=member_id,
+                                      role=PartyRole.RECIPIENT)  # fmt: skip
+    _event(new, "created", acting_user, agreement.provider, f"version {new.version}")
+    return new
+
+
+@transaction.atomic
+def agreements_expire(*, today=None) -> int:
+    """Mark agreements past their end date as expired and remove their projections (they
+    are already invisible from the end date on: the selectors check the date)."""
+    today = today or timezone.localdate()
+    count = 0
+    for agreement in Agreement.objects.filter(status=Status.ACTIVE, end_date__lt=today):
+        lock_provider(agreement.provider_id, exclusive=True)
+        agreement_unproject(agreement)
+        agreement.status = Status.EXPIRED
+        agreement.save(update_fields=["status"])
+        _event(agreement, "expired", None)
+        count += 1
+    return count
+
+
+def disclosure_record(*, actor: Any, member: Member, records: list[Any], action: str,
+                      reason: str = "") -> None:  # fmt: skip
+    """Log a view, export or copy of shared records, per provider and agreement."""
+    groups: dict[tuple[int, int, str], list[int]] = {}
+    for record in records:
+        key = (record.provider_id, record.agreement_id, record.record_type)
+        groups.setdefault(key, []).append(record.record_id)
+    Disclosure.objects.bulk_create([
+        Disclosure(actor_id=getattr(actor, "pk", None), member_id=member.pk,
+                   provider_id=provider_id, agreement_id=agreement_id, action=action,
+                   record_type=record_type, record_ids=ids, reason=reason[:200])
+        for (provider_id, agreement_id, record_type), ids in groups.items()
+    ])  # fmt: skip
