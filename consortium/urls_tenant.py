@@ -15,6 +15,7 @@ urlpatterns = [
     path("switch/", views.switch_member, name="switch_member"),
     path("api-token/", views.api_token, name="api_token"),
     path("", include("crm.urls")),
+    path("", include("sharing.urls")),
     path("api/me/", api.MeApi.as_view(), name="api_me"),
     path("api/", include("crm.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),

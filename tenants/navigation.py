@@ -12,6 +12,7 @@ MEMBER_SECTIONS = [
     ("Imports", "crm:import_start"),
     ("Events", "events:event_list"),
     ("Shared with us", "sharing:shared_list"),
+    ("Agreements", "sharing:agreement_list"),
     ("Reports", "reporting:dashboard"),
 ]
 
