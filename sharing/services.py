@@ -102,6 +102,17 @@ def agreement_create(
     return agreement
 
 
+def _lock(agreement: Agreement) -> Agreement:
+    """Serialise with the provider's record writes, then lock the agreement's row.
+
+    The advisory lock comes first: a record write holding the shared lock may still need a
+    key-share lock on this row (its projection's foreign key is checked at commit), so
+    taking the row first could deadlock. FOR NO KEY UPDATE leaves key-share locks free.
+    """
+    lock_provider(agreement.provider_id, exclusive=True)
+    return Agreement.objects.select_for_update(no_key=True).get(pk=agreement.pk)
+
+
 def _signatories(agreement: Agreement) -> list[AgreementParty]:
     return list(agreement.parties.select_related("member"))
 
@@ -109,7 +120,7 @@ def _signatories(agreement: Agreement) -> list[AgreementParty]:
 @transaction.atomic
 def agreement_propose(*, agreement: Agreement, acting_user: Any) -> Agreement:
     """Send a draft for signature by every party."""
-    agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    agreement = _lock(agreement)
     _require_manager(acting_user, agreement.provider)
     if agreement.status != Status.DRAFT:
         raise ValidationError(WRONG_STATE.format(state=agreement.get_status_display().lower(),
@@ -127,7 +138,7 @@ def agreement_sign(
     *, agreement: Agreement, member: Member, acting_user: Any, signed_role: str = "Manager"
 ) -> Agreement:
     """``member`` signs; when every party has, the agreement becomes active and back-fills."""
-    agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    agreement = _lock(agreement)
     _require_manager(acting_user, member)
     if agreement.status != Status.AWAITING:
         raise ValidationError(WRONG_STATE.format(state=agreement.get_status_display().lower(),
@@ -146,9 +157,9 @@ def agreement_sign(
 
 
 def _activate(agreement: Agreement, acting_user: Any) -> None:
-    lock_provider(agreement.provider_id, exclusive=True)
+    # The caller holds the provider's exclusive lock (see _lock).
     if agreement.previous_id:
-        previous = Agreement.objects.select_for_update().get(pk=agreement.previous_id)
+        previous = Agreement.objects.select_for_update(no_key=True).get(pk=agreement.previous_id)
         if previous.status in (Status.ACTIVE, Status.SUSPENDED):
             agreement_unproject(previous)
             previous.status = Status.SUPERSEDED
@@ -169,7 +180,7 @@ def _party_member_check(agreement: Agreement, member: Member) -> None:
 
 def _stop(agreement: Agreement, *, member: Member, acting_user: Any, to: str, verb: str,
           reason: str) -> Agreement:  # fmt: skip
-    agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    agreement = _lock(agreement)
     _require_manager(acting_user, member)
     _party_member_check(agreement, member)
     allowed = {Status.ACTIVE, Status.AWAITING, Status.DRAFT}
@@ -178,7 +189,6 @@ def _stop(agreement: Agreement, *, member: Member, acting_user: Any, to: str, ve
     if agreement.status not in allowed:
         raise ValidationError(WRONG_STATE.format(state=agreement.get_status_display().lower(),
                                                  verb=verb))  # fmt: skip
-    lock_provider(agreement.provider_id, exclusive=True)
     agreement_unproject(agreement)
     agreement.status = to
     agreement.save(update_fields=["status"])
@@ -205,12 +215,11 @@ def agreement_terminate(*, agreement: Agreement, member: Member, acting_user: An
 @transaction.atomic
 def agreement_resume(*, agreement: Agreement, acting_user: Any) -> Agreement:
     """The provider restarts a suspended agreement (its terms are unchanged)."""
-    agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    agreement = _lock(agreement)
     _require_manager(acting_user, agreement.provider)
     if agreement.status != Status.SUSPENDED:
         raise ValidationError(WRONG_STATE.format(state=agreement.get_status_display().lower(),
                                                  verb="resumed"))  # fmt: skip
-    lock_provider(agreement.provider_id, exclusive=True)
     agreement.status = Status.ACTIVE
     agreement.save(update_fields=["status"])
     count = agreement_backfill(agreement)
@@ -249,8 +258,8 @@ def agreements_expire(*, today=None) -> int:
     are already invisible from the end date on: the selectors check the date)."""
     today = today or timezone.localdate()
     count = 0
-    for agreement in Agreement.objects.filter(status=Status.ACTIVE, end_date__lt=today):
-        lock_provider(agreement.provider_id, exclusive=True)
+    for candidate in Agreement.objects.filter(status=Status.ACTIVE, end_date__lt=today):
+        agreement = _lock(candidate)
         agreement_unproject(agreement)
         agreement.status = Status.EXPIRED
         agreement.save(update_fields=["status"])
