@@ -207,11 +207,52 @@ class OrganisationViewSet(viewsets.ModelViewSet):
         services.organisation_delete(organisation=instance, acting_user=self.request.user)
 
 
-class RoleViewSet(viewsets.ModelViewSet):
+def _visible_contacts(request):
+    if request is None:
+        return Contact.objects.none()
+    return selectors.contacts_visible_to(user=request.user)
+
+
+class RoleFilter(filters.FilterSet):
+    contact = filters.ModelChoiceFilter(queryset=_visible_contacts)
+
+    class Meta:
+        model = ContactRole
+        fields = ["contact", "organisation", "role"]
+
+
+class InteractionFilter(filters.FilterSet):
+    contacts = filters.ModelChoiceFilter(queryset=_visible_contacts)
+
+    class Meta:
+        model = Interaction
+        fields = ["kind", "contacts", "organisations", "date"]
+
+
+class VisibleContactsMixin:
+    """Contact fields accept only contacts the caller may see: a hidden contact's id is
+    refused exactly like an id that does not exist."""
+
+    contact_fields: tuple[str, ...] = ()
+
+    def get_serializer(self, *args, **kwargs):
+        serializer = super().get_serializer(*args, **kwargs)
+        fields = getattr(serializer, "fields", {})
+        for name in self.contact_fields:
+            field = fields.get(name)
+            if field is None:
+                continue
+            target = getattr(field, "child_relation", field)
+            target.queryset = selectors.contacts_visible_to(user=self.request.user)
+        return serializer
+
+
+class RoleViewSet(VisibleContactsMixin, viewsets.ModelViewSet):
     """Contacts' roles at organisations, for contacts the caller may see."""
 
     serializer_class = RoleSerializer
-    filterset_fields = ["contact", "organisation", "role"]
+    filterset_class = RoleFilter
+    contact_fields = ("contact",)
 
     def get_queryset(self):
         visible = selectors.contacts_visible_to(user=self.request.user).values("pk")
@@ -236,11 +277,12 @@ class OrganisationRelationshipViewSet(viewsets.ModelViewSet):
     queryset = OrganisationRelationship.objects.order_by("id")
 
 
-class InteractionViewSet(viewsets.ModelViewSet):
+class InteractionViewSet(VisibleContactsMixin, viewsets.ModelViewSet):
     """Interactions; the contacts listed on each are those the caller may see."""
 
     serializer_class = InteractionSerializer
-    filterset_fields = ["kind", "contacts", "organisations", "date"]
+    filterset_class = InteractionFilter
+    contact_fields = ("contacts",)
 
     def get_queryset(self):
         return selectors.interactions_for(user=self.request.user)
@@ -255,6 +297,18 @@ class InteractionViewSet(viewsets.ModelViewSet):
             acting_user=self.request.user, contacts=contacts,
             organisations=data.pop("organisations", []), **data,
         )  # fmt: skip
+
+    def perform_update(self, serializer) -> None:
+        # Links to contacts the caller cannot see are kept as they are.
+        instance = serializer.instance
+        hidden = list(
+            instance.contacts.exclude(
+                pk__in=selectors.contacts_visible_to(user=self.request.user).values("pk")
+            )
+        )
+        updated = serializer.save()
+        if hidden and "contacts" in serializer.validated_data:
+            updated.contacts.add(*hidden)
 
 
 class TagViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):

@@ -20,6 +20,7 @@ from tenants.background import member_task_start
 from .importing import ImportRejected, ImportResult, records_import
 from .models import ImportJob, ImportStatus
 
+ALREADY_STARTED = "This import has already been started, or needs checking again first."
 CRASHED = "The import stopped part-way ({error}). Nothing was written; try again."
 
 
@@ -129,8 +130,13 @@ def import_job_check(*, job: ImportJob, record_type: str | None = None,
 
 
 def import_job_confirm(*, job: ImportJob, acting_user: Any) -> ImportJob:
-    """Write a checked import: all of it, or (on any failure) none of it."""
-    if job.status != ImportStatus.CHECKED:
-        raise ValueError("Only a checked import can be confirmed.")
+    """Write a checked import: all of it, or (on any failure) none of it. The job is claimed
+    atomically, so a double click or a second tab cannot run it twice."""
+    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.CHECKED).update(
+        status=ImportStatus.IMPORTING
+    )
+    if not claimed:
+        raise ValueError(ALREADY_STARTED)
+    job.refresh_from_db()
     _start(job, dry_run=False, status=ImportStatus.IMPORTING)
     return job

@@ -56,6 +56,10 @@ BAD_DATE = "“{value}” is not a date (use 31/12/1980 or 1980-12-31)."
 FUTURE_DATE = "{value} is in the future."
 BAD_FLAG = "“{value}” should be yes or no."
 TOO_LONG = "is longer than {n} characters."
+TOO_LONG_ID = "The identifier is longer than 40 characters."
+# List fields: each entry must fit.
+ITEM_LIMITS = {"areas_of_work": 60, "beneficiaries": 60, "other_names": 200, "tags": 80}
+IDENTIFIER_FIELDS = {"charity_number", "company_number", "identifier"}
 REQUIRED = "{label} is missing."
 NEEDS_ACCESS = "needs a colleague with access"
 SAME_AS_ROW = "same {what} as row {row}, which was used"
@@ -239,7 +243,7 @@ class _Checker:
         self.spool = spool
         self.model = Contact if result.record_type == "contact" else Organisation
         self.lengths = _max_lengths(self.model)
-        self.lengths.update(organisation=200, tags=1000)
+        self.lengths.update(organisation=200)
         self.header_of = {f: result.headers[i] for i, f in result.mapping.items()}
 
     def problem(self, row: int, field_name: str, message: str) -> None:
@@ -268,11 +272,6 @@ class _Checker:
         ok = True
         for name, value in raw.items():
             value = value.strip()
-            limit = self.lengths.get(name)
-            if limit and len(value) > limit and name not in cleaners:
-                self.problem(number, name, f"{self.columns[name].label} {TOO_LONG.format(n=limit)}")
-                ok = False
-                continue
             if value and name in cleaners:
                 try:
                     value = cleaners[name](value)
@@ -280,8 +279,32 @@ class _Checker:
                     self.problem(number, name, str(exc))
                     ok = False
                     continue
+            message = self._too_long(name, value)
+            if message:
+                self.problem(number, name, message)
+                ok = False
+                continue
             out[name] = value
         return out if ok else {}
+
+    def _too_long(self, name: str, value: Any) -> str | None:
+        """Every value must fit its column; list fields are checked item by item."""
+        if not isinstance(value, str) or not value:
+            return None
+        label = self.columns[name].label if name in self.columns else name
+        if name in ITEM_LIMITS:
+            separators = ";," if name == "tags" else ";"
+            items = re.split(f"[{separators}]", value)
+            longest = max(len(item.strip()) for item in items)
+            if longest > ITEM_LIMITS[name]:
+                return f"An entry in {label} is longer than {ITEM_LIMITS[name]} characters."
+            return None
+        if name in IDENTIFIER_FIELDS:
+            return TOO_LONG_ID if len(value.split("|", 1)[-1]) > 40 else None
+        limit = self.lengths.get(name)
+        if limit and len(value) > limit:
+            return f"{label} {TOO_LONG.format(n=limit)}"
+        return None
 
     def spool_row(self, number: int, record: dict[str, Any], order: list[str]) -> None:
         record["rownum"] = number
@@ -579,7 +602,7 @@ def _tags_apply(cursor, temp: str, id_column: str, through: str, fk: str, tag_na
         cursor,
         """
         INSERT INTO crm_tag (name, created_at)
-        SELECT DISTINCT n.name, now() FROM import_tag n
+        SELECT DISTINCT ON (lower(n.name)) n.name, now() FROM import_tag n
          WHERE NOT EXISTS (SELECT 1 FROM crm_tag g WHERE lower(g.name) = lower(n.name))
         ON CONFLICT (name) DO NOTHING""",
     )

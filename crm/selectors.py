@@ -90,8 +90,14 @@ def contact_get_for_user(*, user: Any, contact_id: int) -> Contact:
     return contacts_visible_to(user=user).get(pk=contact_id)
 
 
-def _corrections(words: list[str]) -> dict[str, list[str]]:
-    """For each query word, the closest words the member's records actually contain."""
+def _corrections(words: list[str], queryset: QuerySet) -> dict[str, list[str]]:
+    """For each query word, the closest words that records in ``queryset`` contain.
+
+    The word list holds words of every record the member ever had; a correction is kept only
+    if a record the user may see contains it, so the list never reveals a restricted or
+    deleted record. The check is on whole words: a visible record that merely contains the
+    hidden word inside a longer one does not count.
+    """
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -103,10 +109,25 @@ def _corrections(words: list[str]) -> dict[str, list[str]]:
             """,
             [words, CORRECTIONS_PER_WORD],
         )
-        found: dict[str, list[str]] = {}
+        candidates: dict[str, list[str]] = {}
         for word, correction in cursor.fetchall():
-            found.setdefault(word, []).append(correction)
-    return found
+            candidates.setdefault(word, []).append(correction)
+    options = sorted({o for opts in candidates.values() for o in opts})
+    if not options:
+        return {}
+    visible_sql, visible_params = queryset.order_by().values("search_text").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT o FROM unnest(%s::text[]) AS o
+             WHERE EXISTS (SELECT 1 FROM ({visible_sql}) v
+                            WHERE v.search_text LIKE '%%' || o || '%%'
+                              AND v.search_text ~ ('\\m' || o || '\\M'))
+            """,
+            [options, *visible_params],
+        )
+        seen = {row[0] for row in cursor.fetchall()}
+    return {w: [o for o in opts if o in seen] for w, opts in candidates.items()}
 
 
 def _search(queryset: QuerySet, query: str, *, email_field: str | None) -> QuerySet:
@@ -119,7 +140,7 @@ def _search(queryset: QuerySet, query: str, *, email_field: str | None) -> Query
     Folding (case, accents) happens in the database, by the same function that fills
     ``search_text``, so queries and stored text agree.
     """
-    query = " ".join(query.split())
+    query = " ".join(query.replace("\x00", "").split())
     if not query:
         return queryset
     kind = query_kind(query)
@@ -136,7 +157,7 @@ def _search(queryset: QuerySet, query: str, *, email_field: str | None) -> Query
         exact = exact.filter(search_text__contains=Fold(Value(word)))
     tier = exact
     if not exact.exists():
-        corrections = _corrections([w for w in words if len(w) >= MIN_FUZZY_LENGTH])
+        corrections = _corrections([w for w in words if len(w) >= MIN_FUZZY_LENGTH], queryset)
         tier = queryset
         for word in words:
             condition = Q(search_text__contains=Fold(Value(word)))

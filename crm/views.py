@@ -30,7 +30,6 @@ from .models import (
     ConsentStatus,
     Contact,
     ImportJob,
-    ImportStatus,
     Organisation,
     OrganisationType,
     Tag,
@@ -38,6 +37,14 @@ from .models import (
 from .timeline import TimelineEntry, timeline_external
 
 PAGE_SIZE = 25
+
+
+def _int(value: str | None) -> int | None:
+    """An id from a query string or form; anything else is treated as absent."""
+    try:
+        return int(value) if value else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _apply_errors(form, exc: ValidationError) -> None:
@@ -260,7 +267,7 @@ def contact_access(request: HttpRequest, contact_id: int) -> HttpResponse:
         raise PermissionDenied
     contact = _contact_or_404(request, contact_id)
     colleague = selectors.colleague_get(
-        member=request.tenant, user_id=int(request.POST.get("user", "0") or 0)
+        member=request.tenant, user_id=_int(request.POST.get("user")) or 0
     )
     if colleague is None:
         raise Http404
@@ -391,7 +398,8 @@ def organisation_delete(request: HttpRequest, organisation_id: int) -> HttpRespo
     return render(request, "crm/confirm_delete.html", {
         "object": org, "name": org.name, "cancel": org.get_absolute_url(),
         "consequences": [
-            f"{org.roles.count()} people’s roles here are removed (the people stay).",
+            f"{selectors.organisation_people(user=request.user, organisation=org).count()} "
+            "people’s roles here are removed (the people stay).",
             f"{org.interactions.count()} interactions stay, without this organisation.",
         ],
     })  # fmt: skip
@@ -402,10 +410,10 @@ def organisation_delete(request: HttpRequest, organisation_id: int) -> HttpRespo
 
 @require_http_methods(["GET", "POST"])
 def interaction_create(request: HttpRequest) -> HttpResponse:
-    contact_id = request.GET.get("contact") or request.POST.get("contact")
-    org_id = request.GET.get("organisation") or request.POST.get("organisation")
-    contact = _contact_or_404(request, int(contact_id)) if contact_id else None
-    org = _organisation_or_404(int(org_id)) if org_id else None
+    contact_id = _int(request.GET.get("contact") or request.POST.get("contact"))
+    org_id = _int(request.GET.get("organisation") or request.POST.get("organisation"))
+    contact = _contact_or_404(request, contact_id) if contact_id else None
+    org = _organisation_or_404(org_id) if org_id else None
     form = InteractionForm(request.POST or None, initial={"date": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         services.interaction_create(
@@ -464,33 +472,40 @@ def import_start(request: HttpRequest) -> HttpResponse:
         )  # fmt: skip
         import_jobs.import_job_check(job=job)
         return redirect("crm:import_detail", job_id=job.pk)
-    recent = ImportJob.objects.select_related("created_by")[:20]
+    recent = _jobs_for(request)[:20]
     return render(request, "crm/import_start.html", {"form": form, "recent": recent})
 
 
-def _job_or_404(job_id: int) -> ImportJob:
+def _jobs_for(request: HttpRequest):
+    """Imports a user may see: their own; managers see everyone's."""
+    jobs = ImportJob.objects.select_related("created_by")
+    return jobs if _is_manager(request) else jobs.filter(created_by=request.user)
+
+
+def _job_or_404(request: HttpRequest, job_id: int) -> ImportJob:
     try:
-        return ImportJob.objects.get(pk=job_id)
+        return _jobs_for(request).get(pk=job_id)
     except ImportJob.DoesNotExist as exc:
         raise Http404 from exc
 
 
 @require_http_methods(["GET", "POST"])
 def import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = _job_or_404(job_id)
+    job = _job_or_404(request, job_id)
     if request.method == "POST" and not job.is_running:
         if "confirm" in request.POST:
-            if job.status != ImportStatus.CHECKED:
-                messages.error(request, "Check the file again before importing it.")
-            else:
+            try:
                 import_jobs.import_job_confirm(job=job, acting_user=request.user)
+            except ValueError as exc:
+                messages.error(request, str(exc))
         else:
             record_type = request.POST.get("record_type") or job.record_type
             columns = CONTACT_COLUMNS if record_type == "contact" else ORGANISATION_COLUMNS
             mapping = {}
             for key, value in request.POST.items():
-                if key.startswith("column_") and value in columns:
-                    mapping[int(key.removeprefix("column_"))] = value
+                index = _int(key.removeprefix("column_")) if key.startswith("column_") else None
+                if index is not None and value in columns:
+                    mapping[index] = value
             import_jobs.import_job_check(job=job, record_type=record_type, mapping=mapping)
         return redirect("crm:import_detail", job_id=job.pk)
     columns = CONTACT_COLUMNS if job.record_type == "contact" else ORGANISATION_COLUMNS

@@ -134,6 +134,15 @@ def handoff_accept(request: HttpRequest) -> HttpResponse:
         messages.error(request, "That sign-in link has expired or was already used. Sign in here.")
         return redirect("login")
     user, next_path = redeemed
+    if request.user.is_authenticated and request.user.pk != user.pk:
+        # Someone else is signed in here: a link must never swap their session for another
+        # account (it could have been sent to them).
+        messages.error(
+            request,
+            f"You are signed in here as {request.user.get_username()}. Sign out first to "
+            "continue as someone else.",
+        )
+        return redirect("/")
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     if not url_has_allowed_host_and_scheme(next_path, allowed_hosts={request.get_host()}):
         next_path = "/"

@@ -235,3 +235,27 @@ def test_import_records_command_imports_and_reports_problems(member_a, capsys):
     assert "row 5, column Email" in capsys.readouterr().err
     connection.set_tenant(member_a)
     assert Contact.objects.count() == 5
+
+
+@pytest.mark.parametrize(
+    ("data", "column"),
+    [
+        (b"Name,Areas of work\nLong Trust," + b"x" * 61 + b"\n", "Areas of work"),
+        (b"First name,Last name,Email\nA,B," + b"a" * 250 + b"@example.org\n", "Email"),
+        (b"First name,Last name,Tags\nA,B," + b"t" * 81 + b"\n", "Tags"),
+        (b"Name,Charity number\nZ Trust," + b"1" * 41 + b"\n", "Charity number"),
+    ],
+)
+def test_values_too_long_for_their_column_are_row_problems(data, column, at_a):
+    """A value or list entry longer than its column is reported on its row, never a crash."""
+    with pytest.raises(importing.ImportRejected) as caught:
+        run_import(data)
+    assert [(p.row, p.column) for p in caught.value.result.problems] == [(2, column)]
+
+
+def test_tags_differing_only_in_case_make_one_tag(at_a):
+    """'Volunteers' and 'volunteers' in one file are one tag."""
+    from crm.models import Tag
+
+    run_import(b"First name,Last name,Tags\nA,One,Volunteers\nB,Two,volunteers\n")
+    assert Tag.objects.filter(name__iexact="volunteers").count() == 1

@@ -373,3 +373,86 @@ def test_staff_link_a_contact_to_an_organisation(client_for, user, member_a, peo
     )
     with in_member(member_a):
         assert people["aoife"].roles.get().organisation == org
+
+
+def test_spelling_correction_never_reveals_a_restricted_contact(
+    client_for, user, member_a, in_member
+):
+    """A probe record that contains a restricted contact's name as a substring is not found
+    through a misspelling of that name (the hidden word is never used as a correction)."""
+    with in_member(member_a):
+        services.contact_create(
+            acting_user=user("manager-a"), last_name="Okonkwo", is_restricted=True
+        )
+        services.contact_create(acting_user=None, last_name="Okonkwobdfhjlmnprstvz")
+    client = client_for(user("staff-a"), member_a)
+    assert "Okonkwobdfhjlmnprstvz" not in client.get("/contacts/?q=okonkwa").content.decode()
+    granted = client_for(user("manager-a"), member_a).get("/contacts/?q=okonkwa")
+    assert "Okonkwo" in granted.content.decode()
+
+
+def test_api_refuses_hidden_contacts_like_missing_ones(
+    client_for, user, member_a, people, in_member
+):
+    """Roles and interactions cannot be filtered by, linked to or moved onto a restricted
+    contact the caller cannot see; the answer is the same as for an id that does not exist."""
+    with in_member(member_a):
+        org = services.organisation_create(acting_user=None, name="Probe Trust")
+        services.role_add(
+            contact=people["secret"], organisation=org, role="trustee", acting_user=None
+        )
+        services.interaction_create(
+            acting_user=None,
+            contacts=[people["secret"]],
+            kind="call",
+            date="2026-01-01",
+            summary="Safeguarding call",
+        )
+        visible_role = services.role_add(
+            contact=people["aoife"], organisation=org, role="volunteer", acting_user=None
+        )
+    client = client_for(user("staff-a"), member_a)
+    secret, missing = people["secret"].pk, 999999
+    hidden = client.post(
+        "/api/roles/",
+        {"contact": secret, "organisation": org.pk, "role": "trustee"},
+        content_type="application/json",
+    )
+    absent = client.post(
+        "/api/roles/",
+        {"contact": missing, "organisation": org.pk, "role": "trustee"},
+        content_type="application/json",
+    )
+    assert hidden.status_code == absent.status_code == 400
+    assert hidden.json()["contact"][0].replace(str(secret), "X") == absent.json()["contact"][
+        0
+    ].replace(str(missing), "X")
+    moved = client.patch(
+        f"/api/roles/{visible_role.pk}/", {"contact": secret}, content_type="application/json"
+    )
+    assert moved.status_code == 400
+    listing = client.get("/api/interactions/", {"contacts": secret})
+    assert listing.status_code == 400
+    assert b"Safeguarding" not in listing.content
+
+
+def test_import_jobs_belong_to_their_uploader_and_run_once(client_for, user, member_a):
+    """Another staff member cannot see or confirm someone's import; a second confirm of the
+    same import does nothing."""
+    mine = client_for(user("staff-a"), member_a)
+    with (DATA / "ok_utf8.csv").open("rb") as handle:
+        detail = mine.post("/imports/", {"file": handle})["Location"]
+    other = client_for(user("both-ab"), member_a)
+    assert other.get(detail).status_code == 404
+    assert other.post(detail, {"confirm": "1"}).status_code == 404
+    mine.post(detail, {"confirm": "1"})
+    mine.post(detail, {"confirm": "1"})
+    connection.set_tenant(member_a)
+    assert Contact.objects.count() == 5
+
+
+def test_bad_ids_in_query_strings_are_not_errors(client_for, user, member_a):
+    """Non-numeric ids and NUL characters give a normal page or 404, never a 500."""
+    client = client_for(user("staff-a"), member_a)
+    assert client.get("/interactions/new/?contact=abc").status_code == 200
+    assert client.get("/contacts/", {"q": "a\x00b"}).status_code == 200

@@ -331,3 +331,11 @@ def test_erase_user_command_anonymises_in_place(user, capsys):
     erased = type(user("staff-a")).objects.get(pk=pk)
     assert not erased.is_active
     assert erased.email == ""
+
+
+def test_handoff_never_replaces_someone_elses_session(client_for, user, member_a):
+    """A ticket for user X sent to a browser where Y is signed in does not sign Y out."""
+    token = services.handoff_issue(user=user("both-ab"), member=member_a)
+    victim = client_for(user("manager-a"), member_a)
+    victim.get(f"/accounts/handoff/?token={token}")
+    assert victim.get("/api/me/").json()["username"] == "manager-a"
