@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("sharing.urls")),
     path("api/me/", api.MeApi.as_view(), name="api_me"),
     path("api/", include("crm.api_urls")),
+    path("api/", include("sharing.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     *common,

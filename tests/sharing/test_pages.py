@@ -126,3 +126,24 @@ def test_managers_propose_and_sign_through_the_pages(client_for, user, member_a,
 
 def test_staff_cannot_create_agreements(client_for, user, member_a):
     assert client_for(user("staff-a"), member_a).get("/agreements/new/").status_code == 403
+
+
+def test_api_shared_records_follow_the_same_rules(
+    shared_world, client_for, user, member_a, member_b
+):
+    """The API lists exactly what the pages show, logs reads, and 404s the rest."""
+    shared_world["agree"]()
+    client = client_for(user("staff-b"), member_b)
+    listing = client.get("/api/shared-records/").json()
+    assert {r["display_name"] for r in listing["results"]} == {"Ada Lovelace", "Malton Men's Shed"}
+    ada = next(r for r in listing["results"] if r["display_name"] == "Ada Lovelace")
+    assert set(ada["data"]) == {"first_name", "last_name", "email", "organisations"}
+    assert client.get("/api/shared-records/", {"q": "shed@example"}).json()["count"] == 0
+    provider = client_for(user("staff-a"), member_a)
+    assert provider.get("/api/shared-records/").json()["count"] == 0
+    assert provider.get(f"/api/shared-records/{ada['id']}/").status_code == 404
+    log = provider.get("/api/disclosures/").json()
+    assert log["count"] >= 1
+    assert client.get("/api/disclosures/").json()["count"] == 0
+    agreements = client.get("/api/agreements/").json()
+    assert agreements["results"][0]["provider"] == "Alpha Voluntary Action"
