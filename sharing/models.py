@@ -238,3 +238,39 @@ class Disclosure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {len(self.record_ids)} records"
+
+
+class AgreementTemplate(models.Model):
+    """A consortium-approved starting point for the agreements members make most."""
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    all_members = models.BooleanField("shared with all members", default=False)
+    record_types = ArrayField(models.CharField(max_length=20), default=list)
+    contact_fields = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    organisation_fields = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    criteria_tags = ArrayField(models.CharField(max_length=80), default=list, blank=True)
+    requires_consent = models.BooleanField(default=True)
+    access_mode = models.CharField(max_length=10, choices=AccessMode.choices, default="view")
+    expected_benefit = models.TextField(blank=True)
+    retention = models.TextField(blank=True)
+    security_notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def as_initial(self) -> dict:
+        return {
+            "title": self.name, "purpose": self.purpose, "all_members": self.all_members,
+            "record_types": self.record_types, "contact_fields": self.contact_fields,
+            "organisation_fields": self.organisation_fields,
+            "criteria_tags": ", ".join(self.criteria_tags),
+            "requires_consent": self.requires_consent, "access_mode": self.access_mode,
+            "expected_benefit": self.expected_benefit, "retention": self.retention,
+            "security_notes": self.security_notes,
+        }  # fmt: skip

@@ -26,6 +26,7 @@ from .models import (
     AccessMode,
     Agreement,
     AgreementEvent,
+    AgreementTemplate,
     DisclosureAction,
     PartyRole,
     RecordType,
@@ -248,6 +249,11 @@ def agreement_edit(request: HttpRequest, agreement_id: int | None = None) -> Htt
     if base is not None and base.provider_id != request.tenant.pk:
         raise PermissionDenied
     initial = {}
+    template_id = _int(request.GET.get("template"))
+    if base is None and template_id:
+        template = AgreementTemplate.objects.filter(pk=template_id).first()
+        if template is not None:
+            initial = template.as_initial()
     if base is not None:
         initial["recipients"] = [
             p.member_id for p in base.parties.all() if p.role == PartyRole.RECIPIENT
@@ -277,7 +283,11 @@ def agreement_edit(request: HttpRequest, agreement_id: int | None = None) -> Htt
         else:
             messages.success(request, "Saved as a draft. Propose it when it is ready to sign.")
             return redirect(agreement)
-    return render(request, "sharing/agreement_form.html", {"form": form, "base": base})
+    return render(
+        request,
+        "sharing/agreement_form.html",
+        {"form": form, "base": base, "templates": AgreementTemplate.objects.all()},
+    )
 
 
 def agreement_detail(request: HttpRequest, agreement_id: int) -> HttpResponse:

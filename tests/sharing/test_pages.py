@@ -147,3 +147,30 @@ def test_api_shared_records_follow_the_same_rules(
     assert client.get("/api/disclosures/").json()["count"] == 0
     agreements = client.get("/api/agreements/").json()
     assert agreements["results"][0]["provider"] == "Alpha Voluntary Action"
+
+
+def test_consortium_register_map_and_templates(shared_world, client_for, user):
+    """Admins see every agreement in the register (and as CSV), the sharing map with a
+    table beside it, and the templates; members' staff cannot."""
+    shared_world["agree"]()
+    admin = client_for(user("admin-c"), None)
+    register = admin.get("/sharing/register/").content.decode()
+    assert "Directory" in register
+    assert "Beta Community Network" in register
+    csv_body = admin.get("/sharing/register/", {"format": "csv"}).content.decode()
+    assert "Alpha Voluntary Action" in csv_body
+    page = admin.get("/sharing/map/").content.decode()
+    assert "<svg" in page
+    assert "Alpha Voluntary Action" in page
+    assert "Directory of local groups" in admin.get("/sharing/templates/").content.decode()
+    staff = client_for(user("both-ab"), None)
+    assert staff.get("/sharing/register/").status_code == 403
+
+
+def test_agreement_form_starts_from_a_template(client_for, user, member_a):
+    """A manager's new agreement can start from a consortium template."""
+    from sharing.models import AgreementTemplate
+
+    template = AgreementTemplate.objects.get(name="Directory of local groups")
+    page = client_for(user("manager-a"), member_a).get(f"/agreements/new/?template={template.pk}")
+    assert 'value="Directory of local groups"' in page.content.decode()

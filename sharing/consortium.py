@@ -1,0 +1,174 @@
+"""The consortium's view of sharing: the register of every agreement, a map of who shares
+with whom, and the templates members start from. Consortium admins only."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from crm.exporting import neutralise
+from tenants.models import Member
+from tenants.permissions import is_consortium_admin
+
+from .models import (
+    SHAREABLE_FIELDS,
+    Agreement,
+    AgreementTemplate,
+    PartyRole,
+    Purpose,
+    RecordType,
+    SharedRecord,
+    Status,
+)
+
+
+def _admin_only(request: HttpRequest) -> None:
+    if not is_consortium_admin(request.user):
+        raise PermissionDenied
+
+
+def register_rows(*, status: str = "", purpose: str = "") -> list[Agreement]:
+    agreements = (
+        Agreement.objects.select_related("provider")
+        .prefetch_related("parties__member")
+        .order_by("provider__name", "title", "-version")
+    )
+    if status:
+        agreements = agreements.filter(status=status)
+    if purpose:
+        agreements = agreements.filter(purpose=purpose)
+    return list(agreements)
+
+
+def _recipients(agreement: Agreement) -> str:
+    if agreement.all_members:
+        return "All members"
+    return ", ".join(p.member.name for p in agreement.parties.all()
+                     if p.role == PartyRole.RECIPIENT)  # fmt: skip
+
+
+@login_required
+def register(request: HttpRequest) -> HttpResponse:
+    _admin_only(request)
+    status = request.GET.get("status", "")
+    purpose = request.GET.get("purpose", "")
+    rows = register_rows(status=status, purpose=purpose)
+    if request.GET.get("format") == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["Agreement", "Version", "Provider", "Recipients", "Purpose", "Status",
+                         "Record types", "Contact fields", "Organisation fields", "Start",
+                         "Review", "End", "Access"])  # fmt: skip
+        for a in rows:
+            writer.writerow([neutralise(x) for x in [
+                a.title, a.version, a.provider.name, _recipients(a), a.get_purpose_display(),
+                a.get_status_display(), ", ".join(a.record_types), ", ".join(a.contact_fields),
+                ", ".join(a.organisation_fields), a.start_date, a.review_date or "",
+                a.end_date or "", a.get_access_mode_display(),
+            ]])  # fmt: skip
+        response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv")
+        stamp = timezone.localdate().isoformat()
+        response["Content-Disposition"] = f'attachment; filename="sharing-register-{stamp}.csv"'
+        return response
+    return render(request, "sharing/register.html", {
+        "rows": [(a, _recipients(a)) for a in rows], "status": status, "purpose": purpose,
+        "statuses": Status.choices, "purposes": Purpose.choices,
+    })  # fmt: skip
+
+
+@dataclass
+class Node:
+    member: Member
+    x: float
+    y: float
+
+
+def sharing_map_data() -> tuple[list[Node], list[dict], list[dict]]:
+    """Members on a circle; an edge per active agreement provider -> recipient."""
+    members = list(Member.organisations.active().order_by("name"))
+    count = max(len(members), 1)
+    nodes = []
+    for i, member in enumerate(members):
+        angle = 2 * math.pi * i / count - math.pi / 2
+        nodes.append(Node(member, 400 + 300 * math.cos(angle), 360 + 300 * math.sin(angle)))
+    where = {n.member.pk: n for n in nodes}
+    today = timezone.localdate()
+    active = (
+        Agreement.objects.filter(status=Status.ACTIVE, start_date__lte=today)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+        .prefetch_related("parties")
+    )
+    edges, broadcasts = [], []
+    for agreement in active:
+        records = SharedRecord.objects.filter(agreement=agreement).count()
+        if agreement.all_members:
+            broadcasts.append({"agreement": agreement, "records": records})
+            continue
+        for party in agreement.parties.all():
+            if party.role != PartyRole.RECIPIENT or party.member_id not in where:
+                continue
+            a, b = where[agreement.provider_id], where[party.member_id]
+            length = math.hypot(b.x - a.x, b.y - a.y) or 1
+            # Stop the arrow short of the recipient's circle.
+            ex, ey = b.x - (b.x - a.x) * 26 / length, b.y - (b.y - a.y) * 26 / length
+            edges.append({"agreement": agreement, "from": a, "to": b, "x2": ex, "y2": ey,
+                          "records": records})  # fmt: skip
+    return nodes, edges, broadcasts
+
+
+@login_required
+def sharing_map(request: HttpRequest) -> HttpResponse:
+    _admin_only(request)
+    nodes, edges, broadcasts = sharing_map_data()
+    sharing_all = {b["agreement"].provider_id for b in broadcasts}
+    return render(request, "sharing/map.html", {
+        "nodes": nodes, "edges": edges, "broadcasts": broadcasts, "sharing_all": sharing_all,
+    })  # fmt: skip
+
+
+class TemplateForm(forms.ModelForm):
+    record_types = forms.MultipleChoiceField(choices=RecordType.choices,
+                                             widget=forms.CheckboxSelectMultiple)  # fmt: skip
+    contact_fields = forms.MultipleChoiceField(
+        choices=list(SHAREABLE_FIELDS[RecordType.CONTACT].items()), required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+    organisation_fields = forms.MultipleChoiceField(
+        choices=list(SHAREABLE_FIELDS[RecordType.ORGANISATION].items()), required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+    criteria_tags = forms.CharField(required=False, help_text="Separate tags with commas.")
+
+    class Meta:
+        model = AgreementTemplate
+        fields = ["name", "description", "purpose", "all_members", "record_types",
+                  "contact_fields", "organisation_fields", "criteria_tags", "requires_consent",
+                  "access_mode", "expected_benefit", "retention", "security_notes"]  # fmt: skip
+
+    def clean_criteria_tags(self) -> list[str]:
+        return [t.strip() for t in self.cleaned_data["criteria_tags"].split(",") if t.strip()]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def templates(request: HttpRequest) -> HttpResponse:
+    _admin_only(request)
+    form = TemplateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Template saved. Members can start agreements from it.")
+        return redirect("sharing_templates")
+    return render(request, "sharing/templates.html",
+                  {"templates": AgreementTemplate.objects.all(), "form": form})  # fmt: skip
