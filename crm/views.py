@@ -34,6 +34,7 @@ from .models import (
     OrganisationType,
     Tag,
 )
+from .panels import panels_render
 from .timeline import TimelineEntry, timeline_external
 
 PAGE_SIZE = 25
@@ -347,6 +348,7 @@ def organisation_detail(request: HttpRequest, organisation_id: int) -> HttpRespo
     org = _organisation_or_404(organisation_id)
     return render(request, "crm/organisation_detail.html", {
         "org": org, "people": selectors.organisation_people(user=request.user, organisation=org),
+        "panels": panels_render(request, "organisation", org),
         "timeline": _timeline(request, "organisation", org),
         "relationships": list(org.relationships_from.select_related("to_organisation"))
         + list(org.relationships_to.select_related("from_organisation")),

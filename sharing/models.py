@@ -274,3 +274,32 @@ class AgreementTemplate(models.Model):
             "expected_benefit": self.expected_benefit, "retention": self.retention,
             "security_notes": self.security_notes,
         }  # fmt: skip
+
+
+class OrganisationLink(models.Model):
+    """A recipient's confirmation that a provider's shared organisation is the same as one of
+    its own. Plain ids on both sides: no foreign key into a member's schema."""
+
+    member_id = models.BigIntegerField(help_text="the recipient")
+    own_organisation_id = models.BigIntegerField()
+    provider_id = models.BigIntegerField()
+    provider_record_id = models.BigIntegerField()
+    matched_by = models.CharField(max_length=20)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member_id", "own_organisation_id", "provider_id", "provider_record_id"],
+                name="sharing_link_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"member {self.member_id} organisation {self.own_organisation_id} = "
+            f"provider {self.provider_id} organisation {self.provider_record_id}"
+        )

@@ -9,6 +9,7 @@ urlpatterns = [
     path("shared/export.csv", views.shared_export, name="shared_export"),
     path("shared/<int:shared_id>/", views.shared_detail, name="shared_detail"),
     path("shared/<int:shared_id>/copy/", views.shared_copy, name="shared_copy"),
+    path("shared/<int:shared_id>/link/", views.shared_link, name="shared_link"),
     path("agreements/", views.agreement_list, name="agreement_list"),
     path("agreements/new/", views.agreement_edit, name="agreement_create"),
     path("agreements/<int:agreement_id>/", views.agreement_detail, name="agreement_detail"),

@@ -372,3 +372,30 @@ def what_we_share(request: HttpRequest) -> HttpResponse:
             "members": {m.pk: m for m in Member.objects.all()},
         },
     )
+
+
+@require_POST
+def shared_link(request: HttpRequest, shared_id: int) -> HttpResponse:
+    """Confirm that a shared organisation is the same as one of ours."""
+    from crm.models import Organisation
+
+    from .matching import organisation_link_confirm
+
+    record = _shared_or_404(request, shared_id)
+    if record.record_type != RecordType.ORGANISATION:
+        raise Http404
+    organisation = Organisation.objects.filter(pk=_int(request.POST.get("organisation"))).first()
+    if organisation is None:
+        raise Http404
+    organisation_link_confirm(
+        member=request.tenant,
+        organisation=organisation,
+        record=record,
+        reason=request.POST.get("reason", ""),
+        acting_user=request.user,
+    )
+    messages.success(
+        request,
+        f"Linked: you will see {record.agreement.provider.name}'s updates beside your record.",
+    )
+    return redirect(organisation)

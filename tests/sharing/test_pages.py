@@ -174,3 +174,29 @@ def test_agreement_form_starts_from_a_template(client_for, user, member_a):
     template = AgreementTemplate.objects.get(name="Directory of local groups")
     page = client_for(user("manager-a"), member_a).get(f"/agreements/new/?template={template.pk}")
     assert 'value="Directory of local groups"' in page.content.decode()
+
+
+def test_shared_organisation_is_matched_to_ours_and_linked(
+    shared_world, client_for, user, member_b, in_member
+):
+    """Member B's own copy of an organisation is matched by identifier to member A's shared
+    one; once B confirms, B's page shows A's current details beside its own."""
+    from crm import services as crm
+
+    shared_world["agree"]()
+    with in_member(member_b):
+        ours = crm.organisation_create(
+            acting_user=None, name="Malton Mens Shed (ours)", identifiers=[("GB-CHC", "1100001")]
+        )
+        by_name = crm.organisation_create(
+            acting_user=None, name="Malton Men's Shed", postcode="YO17 7AA"
+        )
+    client = client_for(user("staff-b"), member_b)
+    page = client.get(f"/organisations/{ours.pk}/").content.decode()
+    assert "same identifier" in page
+    assert "same postcode" in client.get(f"/organisations/{by_name.pk}/").content.decode()
+    record = SharedRecord.objects.get(display_name="Malton Men's Shed")
+    client.post(f"/shared/{record.pk}/link/", {"organisation": ours.pk, "reason": "identifier"})
+    page = client.get(f"/organisations/{ours.pk}/").content.decode()
+    assert "Alpha Voluntary Action has" in page
+    assert "YO17 7AA" in page
