@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -190,6 +191,9 @@ class SharedRecord(models.Model):
     display_name = models.CharField(max_length=300)
     data = models.JSONField()
     search_text = models.TextField()
+    # Words of search_text ('simple' configuration: no stemming, no stop words), for exact
+    # and prefix tiers of search; search_text's trigrams serve fragments and typos.
+    search_vector = SearchVectorField(null=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -199,6 +203,7 @@ class SharedRecord(models.Model):
             )
         ]
         indexes = [
+            GinIndex(fields=["search_vector"], name="sharing_record_words"),
             models.Index(fields=["provider_id", "record_type", "record_id"],
                          name="sharing_record_source"),
             GinIndex(OpClass("search_text", name="public.gin_trgm_ops"),

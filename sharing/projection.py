@@ -133,12 +133,14 @@ def _insert(agreement: Agreement, record_type: str, schema: str, ids: list[int] 
             f"""
             INSERT INTO public.sharing_sharedrecord
                 (agreement_id, provider_id, record_type, record_id, display_name, data,
-                 search_text, updated_at)
-            SELECT %(agreement)s, %(provider)s, '{record_type}', x.* , %(now)s
-              FROM ({select}) AS x
+                 search_text, search_vector, updated_at)
+            SELECT %(agreement)s, %(provider)s, '{record_type}', x.id, x.name, x.data,
+                   x.search, to_tsvector('simple', x.search), %(now)s
+              FROM ({select}) AS x (id, name, data, search)
             ON CONFLICT (agreement_id, record_type, record_id) DO UPDATE
                SET display_name = EXCLUDED.display_name, data = EXCLUDED.data,
-                   search_text = EXCLUDED.search_text, updated_at = EXCLUDED.updated_at
+                   search_text = EXCLUDED.search_text,
+                   search_vector = EXCLUDED.search_vector, updated_at = EXCLUDED.updated_at
             """,
             _params(agreement, ids, leaving_orgs),
         )

@@ -5,8 +5,10 @@ Tenant assumptions: none — everything read lives in the public schema.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 
@@ -75,12 +77,58 @@ def shared_records_for(
         records = records.filter(agreement_id=agreement_id)
     if record_type:
         records = records.filter(record_type=record_type)
-    words = " ".join(search.split()).split()[:6]
-    if not words:
+    return _search(records, search)
+
+
+def _tsquery(words: list[str], *, prefix: bool) -> str:
+    suffix = ":*" if prefix else ""
+    return " & ".join(f"{w}{suffix}" for w in words)
+
+
+def _search(records: QuerySet[SharedRecord], search: str) -> QuerySet[SharedRecord]:
+    """Tiered search over the projection, cheap however many records match:
+
+    1. every word as a whole word (the words index), else
+    2. every word as a word prefix (same index), else
+    3. fragments and typos: every word as a substring or a close trigram match (from three
+       letters), over the trigram index.
+    E-mail-like queries go straight to substring matching. Only the first SEARCH_CAP
+    candidates are ranked (by closeness, then name); counts above the cap read "cap+".
+    """
+    query = " ".join(search.replace("\x00", "").split())
+    if not query:
         return records.order_by("display_name", "id")
-    for word in words:
-        records = records.filter(search_text__contains=Fold(Value(word)))
-    return records.order_by("display_name", "id")
+    words = [w for w in re.split(r"[^\w]+", query.lower()) if w][:6]
+    if not words:
+        return records.none()
+    folded = [Fold(Value(w)) for w in words]
+    tiers: list[QuerySet[SharedRecord]] = []
+    if "@" not in query and "." not in query:
+        for prefix in (False, True):
+            tsquery = _tsquery(words, prefix=prefix)
+            tiers.append(records.extra(
+                where=["search_vector @@ to_tsquery('simple', public.commons_fold(%s))"],
+                params=[tsquery],
+            ))  # fmt: skip
+    fuzzy = records
+    for word, fold in zip(words, folded, strict=True):
+        condition = Q(search_text__contains=fold)
+        if len(word) >= 3:
+            condition |= Q(search_text__trigram_word_similar=fold)
+        fuzzy = fuzzy.filter(condition)
+    tiers.append(fuzzy)
+    chosen = next((t for t in tiers[:-1] if t.exists()), tiers[-1])
+    candidates = chosen.order_by().values("pk")[:SEARCH_CAP]
+    rank = None
+    for fold in folded:
+        similarity = TrigramWordSimilarity(fold, "search_text")
+        rank = similarity if rank is None else rank + similarity
+    return (
+        SharedRecord.objects.filter(pk__in=Subquery(candidates))
+        .select_related("agreement", "agreement__provider")
+        .annotate(rank=rank)
+        .order_by("-rank", "display_name", "id")
+    )
 
 
 def shared_record_get_for(*, member: Any, shared_id: int) -> SharedRecord:
