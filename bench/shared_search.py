@@ -172,6 +172,7 @@ def main() -> None:
     parser.add_argument("--configs", default="17x20000,200x10000")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--detail", action="store_true", help="median per query")
+    parser.add_argument("--keep", action="store_true", help="leave the data for inspection")
     args = parser.parse_args()
     setup()
     from django.db import connection
@@ -208,6 +209,8 @@ def main() -> None:
             "save_overhead": overhead,
         })  # fmt: skip
         connection.set_schema_to_public()
+        if args.keep:
+            continue
         ids = [m.pk for m in made]
         SharedRecord.objects.filter(provider_id__in=ids).delete()
         AgreementParty.objects.filter(member_id__in=ids).delete()

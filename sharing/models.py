@@ -205,6 +205,7 @@ class SharedRecord(models.Model):
         ]
         indexes = [
             GinIndex(fields=["search_vector"], name="sharing_record_words"),
+            models.Index(fields=["display_name", "id"], name="sharing_record_name_order"),
             models.Index(fields=["provider_id", "record_type", "record_id"],
                          name="sharing_record_source"),
             GinIndex(OpClass("search_text", name="public.gin_trgm_ops"),
@@ -309,3 +310,16 @@ class OrganisationLink(models.Model):
             f"member {self.member_id} organisation {self.own_organisation_id} = "
             f"provider {self.provider_id} organisation {self.provider_record_id}"
         )
+
+
+class SharedWord(models.Model):
+    """Distinct words of the shared directory, kept by a database trigger; typo-tolerant
+    search corrects query words against this short list (pg_trgm's spelling method)."""
+
+    word = models.CharField(max_length=60, unique=True)
+
+    class Meta:
+        indexes = [GinIndex(OpClass("word", name="public.gin_trgm_ops"), name="sharing_word_trgm")]
+
+    def __str__(self) -> str:
+        return self.word

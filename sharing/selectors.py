@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from django.contrib.postgres.search import TrigramWordSimilarity
+from django.db import connection
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 
@@ -68,21 +69,74 @@ def shared_records_for(
     record_type: str = "",
 ) -> QuerySet[SharedRecord]:
     """Shared records ``member`` may see now, through agreements in force."""
-    records = SharedRecord.objects.filter(
-        agreement__in=agreements_received_by(member=member).values("pk")
-    ).select_related("agreement", "agreement__provider")
+    visible = list(agreements_received_by(member=member).values_list("pk", flat=True))
+    records = SharedRecord.objects.filter(agreement_id__in=visible)
     if provider_id:
         records = records.filter(provider_id=provider_id)
     if agreement_id:
         records = records.filter(agreement_id=agreement_id)
     if record_type:
         records = records.filter(record_type=record_type)
-    return _search(records, search)
+    return _search(records, search).select_related("agreement", "agreement__provider")
 
 
-def _tsquery(words: list[str], *, prefix: bool) -> str:
-    suffix = ":*" if prefix else ""
-    return " & ".join(f"{w}{suffix}" for w in words)
+def _words_query(records: QuerySet[SharedRecord], tsquery: str) -> QuerySet[SharedRecord]:
+    return records.extra(
+        where=["search_vector @@ to_tsquery('simple', public.commons_fold(%s))"],
+        params=[tsquery],
+    )
+
+
+def _corrections(records: QuerySet[SharedRecord], words: list[str]) -> dict[str, list[str]]:
+    """Closest words of the shared directory for each query word, kept only where a record
+    the member may see holds that word (the list never reveals anything else)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT q.word, s.word FROM unnest(%s::text[]) AS q(word)
+            CROSS JOIN LATERAL (
+                SELECT word FROM public.sharing_sharedword
+                 WHERE word %% public.commons_fold(q.word)
+                 ORDER BY word <-> public.commons_fold(q.word) LIMIT 5) s
+            """,
+            [words],
+        )
+        options: dict[str, list[str]] = {}
+        for word, option in cursor.fetchall():
+            options.setdefault(word, []).append(option)
+    kept: dict[str, list[str]] = {}
+    for word, candidates in options.items():
+        for option in candidates:
+            if _words_query(records, option).exists():
+                kept.setdefault(word, []).append(option)
+    return kept
+
+
+def _candidate_ids(records: QuerySet[SharedRecord], query: str, words: list[str]) -> list[int]:
+    """The first tier that finds anything, capped at SEARCH_CAP ids."""
+
+    def ids(queryset: QuerySet[SharedRecord]) -> list[int]:
+        return list(queryset.order_by().values_list("pk", flat=True)[:SEARCH_CAP])
+
+    if "@" in query or "." in query:
+        fragment = records
+        for word in query.lower().split():
+            fragment = fragment.filter(search_text__contains=Fold(Value(word)))
+        return ids(fragment)
+    found = ids(_words_query(records, " & ".join(words)))
+    if found:
+        return found
+    found = ids(_words_query(records, " & ".join(f"{w}:*" for w in words)))
+    if found:
+        return found
+    corrections = _corrections(records, [w for w in words if len(w) >= 3])
+    if not corrections:
+        return []
+    alternatives = []
+    for word in words:
+        options = [word, *corrections.get(word, [])]
+        alternatives.append("(" + " | ".join(f"{o}:*" for o in options) + ")")
+    return ids(_words_query(records, " & ".join(alternatives)))
 
 
 def _search(records: QuerySet[SharedRecord], search: str) -> QuerySet[SharedRecord]:
@@ -90,10 +144,9 @@ def _search(records: QuerySet[SharedRecord], search: str) -> QuerySet[SharedReco
 
     1. every word as a whole word (the words index), else
     2. every word as a word prefix (same index), else
-    3. fragments and typos: every word as a substring or a close trigram match (from three
-       letters), over the trigram index.
-    E-mail-like queries go straight to substring matching. Only the first SEARCH_CAP
-    candidates are ranked (by closeness, then name); counts above the cap read "cap+".
+    3. typos: each word, or its closest spellings in the directory's word list.
+    E-mail-like fragments are matched as substrings (the trigram index). Only the first
+    SEARCH_CAP candidates are ranked (by closeness, then name); the count stops at the cap.
     """
     query = " ".join(search.replace("\x00", "").split())
     if not query:
@@ -101,31 +154,13 @@ def _search(records: QuerySet[SharedRecord], search: str) -> QuerySet[SharedReco
     words = [w for w in re.split(r"[^\w]+", query.lower()) if w][:6]
     if not words:
         return records.none()
-    folded = [Fold(Value(w)) for w in words]
-    tiers: list[QuerySet[SharedRecord]] = []
-    if "@" not in query and "." not in query:
-        for prefix in (False, True):
-            tsquery = _tsquery(words, prefix=prefix)
-            tiers.append(records.extra(
-                where=["search_vector @@ to_tsquery('simple', public.commons_fold(%s))"],
-                params=[tsquery],
-            ))  # fmt: skip
-    fuzzy = records
-    for word, fold in zip(words, folded, strict=True):
-        condition = Q(search_text__contains=fold)
-        if len(word) >= 3:
-            condition |= Q(search_text__trigram_word_similar=fold)
-        fuzzy = fuzzy.filter(condition)
-    tiers.append(fuzzy)
-    chosen = next((t for t in tiers[:-1] if t.exists()), tiers[-1])
-    candidates = chosen.order_by().values("pk")[:SEARCH_CAP]
+    candidates = _candidate_ids(records, query, words)
     rank = None
-    for fold in folded:
-        similarity = TrigramWordSimilarity(fold, "search_text")
+    for word in words:
+        similarity = TrigramWordSimilarity(Fold(Value(word)), "search_text")
         rank = similarity if rank is None else rank + similarity
     return (
-        SharedRecord.objects.filter(pk__in=Subquery(candidates))
-        .select_related("agreement", "agreement__provider")
+        SharedRecord.objects.filter(pk__in=candidates)
         .annotate(rank=rank)
         .order_by("-rank", "display_name", "id")
     )
