@@ -112,8 +112,11 @@ def _corrections(records: QuerySet[SharedRecord], words: list[str]) -> dict[str,
     return kept
 
 
-def _candidate_ids(records: QuerySet[SharedRecord], query: str, words: list[str]) -> list[int]:
-    """The first tier that finds anything, capped at SEARCH_CAP ids."""
+def _candidate_ids(
+    records: QuerySet[SharedRecord], query: str, words: list[str]
+) -> tuple[list[int], bool]:
+    """The first tier that finds anything, capped at SEARCH_CAP ids; and whether its
+    matches are approximate (then they are ranked by closeness)."""
 
     def ids(queryset: QuerySet[SharedRecord]) -> list[int]:
         return list(queryset.order_by().values_list("pk", flat=True)[:SEARCH_CAP])
@@ -122,21 +125,21 @@ def _candidate_ids(records: QuerySet[SharedRecord], query: str, words: list[str]
         fragment = records
         for word in query.lower().split():
             fragment = fragment.filter(search_text__contains=Fold(Value(word)))
-        return ids(fragment)
+        return ids(fragment), False
     found = ids(_words_query(records, " & ".join(words)))
     if found:
-        return found
+        return found, False
     found = ids(_words_query(records, " & ".join(f"{w}:*" for w in words)))
     if found:
-        return found
+        return found, False
     corrections = _corrections(records, [w for w in words if len(w) >= 3])
     if not corrections:
-        return []
+        return [], True
     alternatives = []
     for word in words:
         options = [word, *corrections.get(word, [])]
         alternatives.append("(" + " | ".join(f"{o}:*" for o in options) + ")")
-    return ids(_words_query(records, " & ".join(alternatives)))
+    return ids(_words_query(records, " & ".join(alternatives))), True
 
 
 def _search(records: QuerySet[SharedRecord], search: str) -> QuerySet[SharedRecord]:
@@ -146,7 +149,8 @@ def _search(records: QuerySet[SharedRecord], search: str) -> QuerySet[SharedReco
     2. every word as a word prefix (same index), else
     3. typos: each word, or its closest spellings in the directory's word list.
     E-mail-like fragments are matched as substrings (the trigram index). Only the first
-    SEARCH_CAP candidates are ranked (by closeness, then name); the count stops at the cap.
+    SEARCH_CAP candidates are kept; approximate matches are ranked by closeness, exact ones
+    listed by name. The count stops at the cap.
     """
     query = " ".join(search.replace("\x00", "").split())
     if not query:
@@ -154,16 +158,16 @@ def _search(records: QuerySet[SharedRecord], search: str) -> QuerySet[SharedReco
     words = [w for w in re.split(r"[^\w]+", query.lower()) if w][:6]
     if not words:
         return records.none()
-    candidates = _candidate_ids(records, query, words)
+    candidates, approximate = _candidate_ids(records, query, words)
+    found = SharedRecord.objects.filter(pk__in=candidates)
+    if not approximate:
+        # Every candidate holds every word (or fragment): alphabetical is the useful order.
+        return found.order_by("display_name", "id")
     rank = None
     for word in words:
         similarity = TrigramWordSimilarity(Fold(Value(word)), "search_text")
         rank = similarity if rank is None else rank + similarity
-    return (
-        SharedRecord.objects.filter(pk__in=candidates)
-        .annotate(rank=rank)
-        .order_by("-rank", "display_name", "id")
-    )
+    return found.annotate(rank=rank).order_by("-rank", "display_name", "id")
 
 
 def shared_record_get_for(*, member: Any, shared_id: int) -> SharedRecord:
