@@ -123,8 +123,9 @@ def sharing_map_data() -> tuple[list[Node], list[dict], list[dict]]:
             length = math.hypot(b.x - a.x, b.y - a.y) or 1
             # Stop the arrow short of the recipient's circle.
             ex, ey = b.x - (b.x - a.x) * 26 / length, b.y - (b.y - a.y) * 26 / length
-            edges.append({"agreement": agreement, "from": a, "to": b, "x2": ex, "y2": ey,
-                          "records": records})  # fmt: skip
+            sx, sy = a.x + (b.x - a.x) * 22 / length, a.y + (b.y - a.y) * 22 / length
+            edges.append({"agreement": agreement, "from": a, "to": b, "x1": sx, "y1": sy,
+                          "x2": ex, "y2": ey, "records": records})  # fmt: skip
     return nodes, edges, broadcasts
 
 

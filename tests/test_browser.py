@@ -247,3 +247,99 @@ def test_large_import_runs_in_the_background_with_progress(
     page.get_by_text("Imported.").wait_for(timeout=120_000)
     page.screenshot(path=SHOTS / "import-done.png", full_page=True)
     page.close()
+
+
+@pytest.fixture
+def shared_directory(django_db_blocker):
+    """Committed: member A shares a tagged organisation with member B under an active
+    agreement. Ended and removed through the services afterwards."""
+    from django.contrib.auth import get_user_model
+
+    made: dict = {}
+
+    def in_worker(fn) -> None:
+        from django.db import connections
+
+        def run() -> None:
+            try:
+                fn()
+            finally:
+                connections.close_all()
+
+        with django_db_blocker.unblock():
+            worker = threading.Thread(target=run)
+            worker.start()
+            worker.join(timeout=60)
+
+    def setup() -> None:
+        from django_tenants.utils import schema_context
+
+        from crm import services as crm
+        from sharing import services
+        from tenants.models import Member
+
+        users = get_user_model().objects
+        a, b = Member.organisations.get(slug="alpha"), Member.organisations.get(slug="beta")
+        with schema_context("alpha"):
+            tag = crm.tag_get_or_create(name="Browser directory")
+            made["org"] = crm.organisation_create(
+                acting_user=None, name="Pickering Community Pantry", postcode="YO18 7AA",
+                district="Ryedale", identifiers=[("GB-CHC", "1190001")], tags=[tag],
+            )  # fmt: skip
+        agreement = services.agreement_create(
+            provider=a, acting_user=users.get(username="manager-a"), recipient_ids=[b.pk],
+            title="Ryedale groups directory", purpose="directory",
+            record_types=["organisation"], criteria_tags=["Browser directory"],
+            organisation_fields=["name", "postcode", "district", "identifiers"],
+        )  # fmt: skip
+        services.agreement_propose(agreement=agreement, acting_user=users.get(username="manager-a"))
+        services.agreement_sign(agreement=agreement, member=a,
+                                acting_user=users.get(username="manager-a"))  # fmt: skip
+        services.agreement_sign(agreement=agreement, member=b,
+                                acting_user=users.get(username="manager-b"))  # fmt: skip
+        made["agreement"] = agreement
+        made["a"] = a
+
+    in_worker(setup)
+    yield made
+
+    def teardown() -> None:
+        from django_tenants.utils import schema_context
+
+        from crm import services as crm
+        from sharing import services
+
+        services.agreement_terminate(agreement=made["agreement"], member=made["a"],
+                                     acting_user=None)  # fmt: skip
+        with schema_context("alpha"):
+            crm.organisation_delete(organisation=made["org"], acting_user=None)
+
+    in_worker(teardown)
+
+
+def test_recipient_sees_the_shared_directory_and_why(browser, live_url, shared_directory):
+    """Member B's staff find the shared organisation, labelled with its provider, and the
+    record page explains which agreement lets them see it; the admin sees the sharing map."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"http://beta.localhost:{live_url}/shared/")
+    _sign_in(page, "staff-b")
+    page.get_by_role("searchbox", name="Search").fill("pickering pantry")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_load_state()
+    assert "Alpha Voluntary Action" in page.content()
+    page.screenshot(path=SHOTS / "shared-with-us.png", full_page=True)
+    page.get_by_role("link", name="Pickering Community Pantry").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Why can I see this?").is_visible()
+    page.screenshot(path=SHOTS / "shared-record-why.png", full_page=True)
+    page.goto(f"http://beta.localhost:{live_url}/agreements/")
+    page.get_by_role("link", name="Ryedale groups directory").click()
+    page.wait_for_load_state()
+    page.screenshot(path=SHOTS / "agreement-detail.png", full_page=True)
+    page.close()
+    admin = browser.new_page(viewport={"width": 1280, "height": 900})
+    admin.goto(f"http://localhost:{live_url}/sharing/map/")
+    _sign_in(admin, "admin-c")
+    assert admin.locator("svg").count() >= 1
+    admin.screenshot(path=SHOTS / "sharing-map.png", full_page=True)
+    admin.close()
