@@ -129,6 +129,15 @@ class Agreement(models.Model):
             self.contact_fields if record_type == RecordType.CONTACT else self.organisation_fields
         )
 
+    @property
+    def review_overdue(self) -> bool:
+        """Active, with its review date passed: still in force, but due a look."""
+        return (
+            self.status == Status.ACTIVE
+            and self.review_date is not None
+            and self.review_date < timezone.localdate()
+        )
+
     def is_in_force(self, on=None) -> bool:
         today = on or timezone.localdate()
         return (

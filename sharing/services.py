@@ -281,3 +281,25 @@ def disclosure_record(*, actor: Any, member: Member, records: list[Any], action:
                    record_type=record_type, record_ids=ids, reason=reason[:200])
         for (provider_id, agreement_id, record_type), ids in groups.items()
     ])  # fmt: skip
+
+
+@transaction.atomic
+def disclosures_purge(*, before: Any, acting_user: Any, reason: str) -> int:
+    """Remove disclosure-log entries older than ``before`` under the retention policy.
+
+    The only way entries leave: the append-only triggers are bypassed for this one
+    transaction (session_replication_role, which needs a superuser connection), and the
+    purge itself is written to the consortium audit log with who, when, how many and why.
+    """
+    from django.db import connection
+
+    from tenants.services import audit_record
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute("DELETE FROM public.sharing_disclosure WHERE at < %s", [before])
+        removed = cursor.rowcount
+        cursor.execute("SET LOCAL session_replication_role = origin")
+    audit_record(action="disclosures.purged", actor=acting_user, target=f"before {before}",
+                 removed=removed, reason=reason)  # fmt: skip
+    return removed

@@ -236,3 +236,43 @@ def test_disclosure_log_is_append_only(member_a, member_b):
         connection.cursor() as cursor,
     ):
         cursor.execute("DELETE FROM sharing_disclosure")
+
+
+def test_only_a_logged_retention_purge_removes_disclosures(member_a, member_b):
+    """Old disclosure entries leave only through the purge, which is itself logged."""
+    from tenants.models import AuditEntry
+
+    old = Disclosure.objects.create(
+        member_id=member_b.pk,
+        provider_id=member_a.pk,
+        action="view",
+        record_type="contact",
+        record_ids=[1],
+    )
+    Disclosure.objects.create(
+        member_id=member_b.pk,
+        provider_id=member_a.pk,
+        action="view",
+        record_type="contact",
+        record_ids=[2],
+    )
+    with connection.cursor() as cursor:  # backdate the first entry (as time would)
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute(
+            "UPDATE sharing_disclosure SET at = at - interval '3 years' WHERE id = %s", [old.pk]
+        )
+        cursor.execute("SET LOCAL session_replication_role = origin")
+    cutoff = datetime.datetime.now(tz=datetime.UTC) - datetime.timedelta(days=730)
+    removed = services.disclosures_purge(before=cutoff, acting_user=None, reason="policy 4.2")
+    assert removed == 1
+    assert Disclosure.objects.count() == 1
+    assert AuditEntry.objects.filter(action="disclosures.purged").exists()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        Disclosure.objects.all().delete()
+
+
+def test_review_overdue_is_shown(shared_world, member_b):
+    """An active agreement past its review date is flagged."""
+    agreement = shared_world["agree"]()
+    agreement.review_date = datetime.date(2020, 1, 1)
+    assert agreement.review_overdue
