@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -62,6 +63,20 @@ def _recipients(agreement: Agreement) -> str:
 @login_required
 def register(request: HttpRequest) -> HttpResponse:
     _admin_only(request)
+    if request.method == "POST":
+        from django.core.exceptions import ValidationError
+
+        from . import services
+
+        agreement = Agreement.objects.filter(pk=request.POST.get("approve", "0") or 0).first()
+        if agreement is not None:
+            try:
+                services.agreement_approve(agreement=agreement, acting_user=request.user)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, f"Approved “{agreement.title}”.")
+        return redirect("sharing_register")
     status = request.GET.get("status", "")
     purpose = request.GET.get("purpose", "")
     rows = register_rows(status=status, purpose=purpose)
@@ -84,6 +99,7 @@ def register(request: HttpRequest) -> HttpResponse:
         return response
     return render(request, "sharing/register.html", {
         "rows": [(a, _recipients(a)) for a in rows], "status": status, "purpose": purpose,
+        "approval": settings.COMMONS_SHARING_ADMIN_APPROVAL,
         "statuses": Status.choices, "purposes": Purpose.choices,
     })  # fmt: skip
 

@@ -98,6 +98,13 @@ class Agreement(models.Model):
     retention = models.TextField("retention and what recipients do at the end", blank=True)
     security_notes = models.TextField(blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    # Where the consortium requires it (COMMONS_SHARING_ADMIN_APPROVAL), a consortium admin's
+    # approval is needed as well as every party's signature.
+    admin_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    admin_approved_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     previous = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -151,8 +152,35 @@ def agreement_sign(
     party.signed_at = timezone.now()
     party.save()
     _event(agreement, "signed", acting_user, member, f"as {signed_role}")
-    if all(p.signed_at for p in _signatories(agreement)):
+    _activate_when_complete(agreement, acting_user)
+    return agreement
+
+
+def _approval_needed(agreement: Agreement) -> bool:
+    return settings.COMMONS_SHARING_ADMIN_APPROVAL and agreement.admin_approved_at is None
+
+
+def _activate_when_complete(agreement: Agreement, acting_user: Any) -> None:
+    if all(p.signed_at for p in _signatories(agreement)) and not _approval_needed(agreement):
         _activate(agreement, acting_user)
+
+
+@transaction.atomic
+def agreement_approve(*, agreement: Agreement, acting_user: Any) -> Agreement:
+    """A consortium admin's approval, where the consortium requires one."""
+    from tenants.permissions import is_consortium_admin
+
+    if not is_consortium_admin(acting_user):
+        raise PermissionDenied("Only a consortium admin can approve agreements.")
+    agreement = _lock(agreement)
+    if agreement.status != Status.AWAITING:
+        raise ValidationError(WRONG_STATE.format(state=agreement.get_status_display().lower(),
+                                                 verb="approved"))  # fmt: skip
+    agreement.admin_approved_by = acting_user
+    agreement.admin_approved_at = timezone.now()
+    agreement.save(update_fields=["admin_approved_by", "admin_approved_at"])
+    _event(agreement, "approved by the consortium", acting_user)
+    _activate_when_complete(agreement, acting_user)
     return agreement
 
 

@@ -177,6 +177,9 @@ if env("REDIS_URL"):
     CACHES["default"]["BACKEND"] = "django.core.cache.backends.redis.RedisCache"
     CACHES["default"]["LOCATION"] = env("REDIS_URL")
 
+# Whether data-sharing agreements also need a consortium admin's approval to become active.
+COMMONS_SHARING_ADMIN_APPROVAL = env_bool("COMMONS_SHARING_ADMIN_APPROVAL", False)
+
 # Background work: Celery with Redis when REDIS_URL is set, a worker thread otherwise.
 CELERY_ENABLED = bool(env("REDIS_URL"))
 CELERY_BROKER_URL = env("REDIS_URL", "")

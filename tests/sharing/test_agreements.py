@@ -276,3 +276,19 @@ def test_review_overdue_is_shown(shared_world, member_b):
     agreement = shared_world["agree"]()
     agreement.review_date = datetime.date(2020, 1, 1)
     assert agreement.review_overdue
+
+
+def test_consortium_approval_when_the_setting_requires_it(
+    shared_world, member_a, member_b, user, settings
+):
+    """With admin approval required, every signature is not enough until an admin approves."""
+    settings.COMMONS_SHARING_ADMIN_APPROVAL = True
+    agreement = shared_world["agree"]()
+    assert agreement.status == Status.AWAITING
+    assert seen_by(member_b) == {}
+    with pytest.raises(PermissionDenied):
+        services.agreement_approve(agreement=agreement, acting_user=user("manager-a"))
+    services.agreement_approve(agreement=agreement, acting_user=user("admin-c"))
+    agreement.refresh_from_db()
+    assert agreement.status == Status.ACTIVE
+    assert len(seen_by(member_b)) == 2
