@@ -17,7 +17,9 @@ from crm.models import Fold
 
 from .models import Agreement, Disclosure, PartyRole, SharedRecord, Status
 
-SEARCH_CAP = 2000
+# Candidates kept per search; counts above this read "1,000+". Heap visits for a common word
+# grow with it, so it is kept small on a directory of millions of records.
+SEARCH_CAP = 1000
 
 
 def _in_force(queryset: QuerySet[Agreement]) -> QuerySet[Agreement]:
