@@ -78,6 +78,7 @@ def shared_list(request: HttpRequest) -> HttpResponse:
         request,
         "sharing/shared_list.html",
         {
+            "capped": bool(filters["search"]) and page.paginator.count >= selectors.SEARCH_CAP,
             "page": page,
             "filters": filters,
             "agreements": agreements,
