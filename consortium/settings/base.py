@@ -213,6 +213,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["tenants.api_permissions.IsMemberHere"],
+    "ENUM_NAME_OVERRIDES": {"RecordTypeEnum": "sharing.models.RecordType"},
     # Swagger UI from the installed sidecar package, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
