@@ -14,6 +14,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from crm.models import Fold
+
 
 class Purpose(models.TextChoices):
     DIRECTORY = "directory", "Directory of local groups"
@@ -222,6 +224,11 @@ class SharedRecord(models.Model):
         indexes = [
             GinIndex(fields=["search_vector"], name="sharing_record_words"),
             models.Index(fields=["display_name", "id"], name="sharing_record_name_order"),
+            # Full names typed whole ("olivia smith"): a prefix range on the folded name.
+            models.Index(
+                OpClass(Fold("display_name"), name="text_pattern_ops"),
+                name="sharing_record_name_prefix",
+            ),
             models.Index(fields=["provider_id", "record_type", "record_id"],
                          name="sharing_record_source"),
             GinIndex(OpClass("search_text", name="public.gin_trgm_ops"),

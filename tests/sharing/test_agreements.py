@@ -292,3 +292,24 @@ def test_consortium_approval_when_the_setting_requires_it(
     agreement.refresh_from_db()
     assert agreement.status == Status.ACTIVE
     assert len(seen_by(member_b)) == 2
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("ada lovelace", 1),
+        ("Ada Love", 1),
+        ("lovelace", 1),
+        ("lovel", 1),
+        ("lovlace", 1),
+        ("ada@example", 1),
+        ("50%_off", 0),
+        ("malton shed", 1),
+        ("GB-CHC-1100001", 1),
+    ],
+)
+def test_directory_search_tiers(shared_world, member_b, query, found):
+    """Whole names, words, prefixes, typos, fragments and identifiers are all found; odd
+    characters are just characters."""
+    shared_world["agree"]()
+    assert selectors.shared_records_for(member=member_b, search=query).count() == found
