@@ -131,6 +131,8 @@ def demo_provision(*, progress=None) -> list[Credential]:
         if progress:
             progress(index + 1, total, member.name)
 
+    _demo_sharing(admin)
+
     # Someone who works at three members, to show the picker.
     roamer, _ = _user("sam-roaming", "Sam", "Whitaker", "sam@roaming.example.org")
     for slug in ("ryedale", "malton", "scarborough"):
@@ -141,3 +143,29 @@ def demo_provision(*, progress=None) -> list[Credential]:
         Credential("sam-roaming", DEMO_PASSWORD, "Staff at 3 members", "localhost (picker)")
     )
     return credentials
+
+
+SHARING_PROVIDERS = ("york-cvs", "ryedale", "harrogate", "craven", "scarborough", "selby")
+
+
+def _demo_sharing(admin) -> None:
+    """A few members share their local-groups directory with all members, from the
+    consortium's template, so "Shared with us" has something to show."""
+    from sharing import services as sharing
+    from sharing.models import Agreement, AgreementTemplate
+
+    template = AgreementTemplate.objects.filter(name="Directory of local groups").first()
+    if template is None:
+        return
+    terms = template.as_initial()
+    terms["criteria_tags"] = template.criteria_tags
+    for slug in SHARING_PROVIDERS:
+        member = Member.organisations.filter(slug=slug).first()
+        if member is None or Agreement.objects.filter(provider=member).exists():
+            continue
+        manager = User.objects.get(username=f"{slug}-manager")
+        agreement = sharing.agreement_create(
+            provider=member, acting_user=manager, recipient_ids=[], **terms
+        )
+        sharing.agreement_propose(agreement=agreement, acting_user=manager)
+        sharing.agreement_sign(agreement=agreement, member=member, acting_user=manager)

@@ -185,6 +185,10 @@ def test_demo_provisioning_makes_17_members_and_is_repeatable():
         Member.organisations.values_list("slug", flat=True)
     )
     assert [c.username for c in first] == [c.username for c in second]
+    from sharing.models import Agreement, SharedRecord
+
+    assert Agreement.objects.filter(status="active", all_members=True).count() == 6
+    assert SharedRecord.objects.filter(record_type="organisation").exists()
     for spec in DEMO_MEMBERS:
         roles = set(
             Member.organisations.get(slug=spec.slug).memberships.values_list("role", flat=True)
