@@ -266,6 +266,18 @@ class RoleViewSet(VisibleContactsMixin, viewsets.ModelViewSet):
         except DjangoValidationError as exc:
             _raise_api(exc)
 
+    def perform_update(self, serializer) -> None:
+        data = dict(serializer.validated_data)
+        try:
+            serializer.instance = services.role_update(
+                role=serializer.instance, acting_user=self.request.user, **data
+            )
+        except DjangoValidationError as exc:
+            _raise_api(exc)
+
+    def perform_destroy(self, instance: ContactRole) -> None:
+        services.role_delete(role=instance, acting_user=self.request.user)
+
     def _visible(self, contact: Contact) -> None:
         if not selectors.contacts_visible_to(user=self.request.user).filter(pk=contact.pk).exists():
             raise ApiValidationError({"contact": ["No such contact."]})

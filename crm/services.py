@@ -274,3 +274,23 @@ __all__ = [
     "tag_get_or_create",
     "tags_bulk_apply",
 ]
+
+
+@transaction.atomic
+def role_update(*, role: ContactRole, acting_user: Any, **changes: Any) -> ContactRole:
+    """Change a role; both the old and the new contact are announced."""
+    before = role.contact_id
+    for field, value in changes.items():
+        setattr(role, field, value)
+    role.full_clean()
+    role.save()
+    announce(record_type="contact", ids=[before, role.contact_id], action=SAVED,
+             acting_user=acting_user)  # fmt: skip
+    return role
+
+
+@transaction.atomic
+def role_delete(*, role: ContactRole, acting_user: Any) -> None:
+    contact_id = role.contact_id
+    role.delete()
+    announce(record_type="contact", ids=[contact_id], action=SAVED, acting_user=acting_user)

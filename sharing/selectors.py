@@ -37,12 +37,17 @@ def agreements_received_by(*, member: Any) -> QuerySet[Agreement]:
     return _in_force(Agreement.objects.filter(named | everyone)).distinct()
 
 
+def _party_to(member: Any) -> Q:
+    """Agreements ``member`` is party to: its own, those naming it, and other members'
+    all-members agreements once they have been in force (never their drafts)."""
+    everyone = Q(all_members=True) & ~Q(status__in=[Status.DRAFT, Status.AWAITING])
+    return Q(provider=member) | Q(parties__member=member) | everyone
+
+
 def agreements_of(*, member: Any) -> QuerySet[Agreement]:
     """Every agreement ``member`` is party to, in any state (its register)."""
     return (
-        Agreement.objects.filter(
-            Q(provider=member) | Q(parties__member=member) | Q(all_members=True)
-        )
+        Agreement.objects.filter(_party_to(member))
         .exclude(status=Status.SUPERSEDED)
         .select_related("provider")
         .distinct()
@@ -53,9 +58,7 @@ def agreements_of(*, member: Any) -> QuerySet[Agreement]:
 def agreement_get_for(*, member: Any, agreement_id: int) -> Agreement:
     """An agreement ``member`` is party to; any other raises DoesNotExist (404)."""
     return (
-        Agreement.objects.filter(
-            Q(provider=member) | Q(parties__member=member) | Q(all_members=True)
-        )
+        Agreement.objects.filter(_party_to(member))
         .select_related("provider", "created_by")
         .distinct()
         .get(pk=agreement_id)

@@ -36,6 +36,8 @@ NO_RECORD_TYPES = "Choose what is shared: contacts, organisations or both."
 NO_FIELDS = "Choose at least one field of {what} to share."
 UNKNOWN_FIELDS = "These cannot be shared: {fields}."
 PROVIDER_AS_RECIPIENT = "A member cannot share with itself."
+NOT_SIGNED = "Every party must have signed (and the consortium approved, where required)."
+NOT_AMENDABLE = "Only a draft or an active agreement can be changed; this one is {state}."
 
 EDITABLE = {
     "title", "purpose", "expected_benefit", "record_types", "contact_fields",
@@ -186,13 +188,15 @@ def agreement_approve(*, agreement: Agreement, acting_user: Any) -> Agreement:
 
 def _activate(agreement: Agreement, acting_user: Any) -> None:
     # The caller holds the provider's exclusive lock (see _lock).
-    if agreement.previous_id:
-        previous = Agreement.objects.select_for_update(no_key=True).get(pk=agreement.previous_id)
-        if previous.status in (Status.ACTIVE, Status.SUSPENDED):
+    earlier_id = agreement.previous_id
+    while earlier_id:
+        previous = Agreement.objects.select_for_update(no_key=True).get(pk=earlier_id)
+        if previous.status in (Status.ACTIVE, Status.SUSPENDED, Status.AWAITING, Status.DRAFT):
             agreement_unproject(previous)
             previous.status = Status.SUPERSEDED
             previous.save(update_fields=["status"])
             _event(previous, "superseded", acting_user, detail=f"by version {agreement.version}")
+        earlier_id = previous.previous_id
     agreement.status = Status.ACTIVE
     agreement.save(update_fields=["status"])
     count = agreement_backfill(agreement)
@@ -200,9 +204,9 @@ def _activate(agreement: Agreement, acting_user: Any) -> None:
 
 
 def _party_member_check(agreement: Agreement, member: Member) -> None:
-    if not agreement.parties.filter(member=member).exists() and not (
-        agreement.all_members and member.kind == "member"
-    ):
+    """Named parties may stop an agreement. For an all-members agreement that is the
+    provider alone: one recipient cannot end it for everybody."""
+    if not agreement.parties.filter(member=member).exists():
         raise PermissionDenied(f"{member} is not a party to this agreement.")
 
 
@@ -211,9 +215,9 @@ def _stop(agreement: Agreement, *, member: Member, acting_user: Any, to: str, ve
     agreement = _lock(agreement)
     _require_manager(acting_user, member)
     _party_member_check(agreement, member)
-    allowed = {Status.ACTIVE, Status.AWAITING, Status.DRAFT}
+    allowed = {Status.ACTIVE}
     if to == Status.TERMINATED:
-        allowed.add(Status.SUSPENDED)
+        allowed |= {Status.SUSPENDED, Status.AWAITING, Status.DRAFT}
     if agreement.status not in allowed:
         raise ValidationError(WRONG_STATE.format(state=agreement.get_status_display().lower(),
                                                  verb=verb))  # fmt: skip
@@ -248,6 +252,8 @@ def agreement_resume(*, agreement: Agreement, acting_user: Any) -> Agreement:
     if agreement.status != Status.SUSPENDED:
         raise ValidationError(WRONG_STATE.format(state=agreement.get_status_display().lower(),
                                                  verb="resumed"))  # fmt: skip
+    if not all(p.signed_at for p in _signatories(agreement)) or _approval_needed(agreement):
+        raise ValidationError(NOT_SIGNED)
     agreement.status = Status.ACTIVE
     agreement.save(update_fields=["status"])
     count = agreement_backfill(agreement)
@@ -260,6 +266,9 @@ def agreement_amend(*, agreement: Agreement, acting_user: Any, **changes: Any) -
     """A new version (a draft) of an agreement; the old one stays in force, and readable,
     until the new one is signed by every party."""
     _require_manager(acting_user, agreement.provider)
+    agreement = _lock(agreement)
+    if agreement.status not in (Status.ACTIVE, Status.DRAFT):
+        raise ValidationError(NOT_AMENDABLE.format(state=agreement.get_status_display().lower()))
     unknown = set(changes) - EDITABLE
     if unknown:
         raise ValueError(f"Unknown agreement fields: {sorted(unknown)}")

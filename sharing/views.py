@@ -314,7 +314,9 @@ def agreement_detail(request: HttpRequest, agreement_id: int) -> HttpResponse:
             and agreement.status == Status.AWAITING
             and mine is not None
             and mine.signed_at is None,
-            "can_stop": manager
+            "can_suspend": manager and mine is not None and agreement.status == Status.ACTIVE,
+            "can_terminate": manager
+            and mine is not None
             and agreement.status
             in (Status.ACTIVE, Status.AWAITING, Status.DRAFT, Status.SUSPENDED),
             "can_resume": manager and provider and agreement.status == Status.SUSPENDED,

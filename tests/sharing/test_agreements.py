@@ -313,3 +313,74 @@ def test_directory_search_tiers(shared_world, member_b, query, found):
     characters are just characters."""
     shared_world["agree"]()
     assert selectors.shared_records_for(member=member_b, search=query).count() == found
+
+
+def test_suspending_then_resuming_cannot_skip_signatures(shared_world, member_a, member_b, user):
+    """An agreement that was never active cannot be suspended, so cannot be 'resumed' into
+    force without every signature."""
+    agreement = services.agreement_create(
+        provider=member_a,
+        acting_user=user("manager-a"),
+        recipient_ids=[member_b.pk],
+        title="Unsigned",
+        purpose="directory",
+        record_types=["organisation"],
+        organisation_fields=["name"],
+    )
+    with pytest.raises(ValidationError):
+        services.agreement_suspend(
+            agreement=agreement, member=member_a, acting_user=user("manager-a")
+        )
+    with pytest.raises(ValidationError):
+        services.agreement_resume(agreement=agreement, acting_user=user("manager-a"))
+    assert seen_by(member_b) == {}
+
+
+def test_a_recipient_cannot_end_an_all_members_agreement(
+    shared_world, member_a, member_b, user, client_for
+):
+    """Only the provider stops an all-members agreement; others' drafts stay private."""
+    draft = services.agreement_create(
+        provider=member_a,
+        acting_user=user("manager-a"),
+        recipient_ids=[],
+        all_members=True,
+        title="Private draft",
+        purpose="directory",
+        record_types=["organisation"],
+        organisation_fields=["name"],
+    )
+    assert client_for(user("staff-b"), member_b).get(f"/agreements/{draft.pk}/").status_code == 404
+    agreement = shared_world["agree"](all_members=True, recipient_ids=[])
+    with pytest.raises(PermissionDenied):
+        services.agreement_terminate(
+            agreement=agreement, member=member_b, acting_user=user("manager-b")
+        )
+    assert len(seen_by(member_b)) == 2
+
+
+def test_only_active_or_draft_agreements_can_be_amended(shared_world, member_a, member_b, user):
+    """A superseded version cannot be amended into a second live version."""
+    v1 = shared_world["agree"]()
+    v2 = services.agreement_amend(
+        agreement=v1, acting_user=user("manager-a"), organisation_fields=["name"]
+    )
+    services.agreement_propose(agreement=v2, acting_user=user("manager-a"))
+    services.agreement_sign(agreement=v2, member=member_a, acting_user=user("manager-a"))
+    services.agreement_sign(agreement=v2, member=member_b, acting_user=user("manager-b"))
+    v1.refresh_from_db()
+    with pytest.raises(ValidationError):
+        services.agreement_amend(agreement=v1, acting_user=user("manager-a"), title="Again")
+
+
+def test_role_changes_through_the_api_reproject(
+    shared_world, member_a, member_b, user, client_for, in_member
+):
+    """Deleting a role through the API updates the contact's shared organisations at once."""
+    from crm.models import ContactRole
+
+    shared_world["agree"]()
+    with in_member(member_a):
+        role = ContactRole.objects.get(contact=shared_world["ada"])
+    client_for(user("staff-a"), member_a).delete(f"/api/roles/{role.pk}/")
+    assert seen_by(member_b)["Ada Lovelace"]["organisations"] == []

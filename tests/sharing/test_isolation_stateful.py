@@ -284,8 +284,9 @@ class SharingMachine(RuleBasedStateMachine):
             if agreement.status != Status.SUSPENDED:
                 return
             services.agreement_resume(agreement=agreement, acting_user=manager)
-        elif agreement.status in (Status.ACTIVE, Status.AWAITING, Status.DRAFT) or (
-            how == "terminate" and agreement.status == Status.SUSPENDED
+        elif (how == "suspend" and agreement.status == Status.ACTIVE) or (
+            how == "terminate"
+            and agreement.status in (Status.ACTIVE, Status.AWAITING, Status.DRAFT, Status.SUSPENDED)
         ):
             stop = services.agreement_suspend if how == "suspend" else services.agreement_terminate
             stop(agreement=agreement, member=member, acting_user=manager)
