@@ -5,25 +5,29 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
-# (label, url name) in the order staff expect them.
+# (label, url name, what it is for) in the order staff expect them.
 MEMBER_SECTIONS = [
-    ("Contacts", "crm:contact_list"),
-    ("Organisations", "crm:organisation_list"),
-    ("Imports", "crm:import_start"),
-    ("Events", "events:event_list"),
-    ("Shared with us", "sharing:shared_list"),
-    ("Agreements", "sharing:agreement_list"),
-    ("Reports", "reporting:dashboard"),
-]
+    ("Contacts", "crm:contact_list", "The people you work with: search, tags, consent, history."),
+    ("Organisations", "crm:organisation_list",
+     "The groups you support, with their identifiers, people and interactions."),
+    ("Imports", "crm:import_start",
+     "Bring in a spreadsheet, checked row by row before anything is saved."),
+    ("Events", "events:event_list", "Training, networking days and bookings."),
+    ("Shared with us", "sharing:shared_list",
+     "Records other members share with you under signed agreements."),
+    ("Agreements", "sharing:agreement_list",
+     "What you share, with whom and why: propose, sign, pause or end."),
+    ("Reports", "reporting:dashboard", "Your numbers over time."),
+]  # fmt: skip
 
 
 def member_nav(request: HttpRequest) -> list[dict[str, object]]:
     items = []
-    for label, name in MEMBER_SECTIONS:
+    for label, name, description in MEMBER_SECTIONS:
         try:
             url = reverse(name)
         except NoReverseMatch:
             url = None
         current = bool(url) and request.path.startswith(url) and url != "/"
-        items.append({"label": label, "url": url, "current": current})
+        items.append({"label": label, "url": url, "current": current, "description": description})
     return items
