@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -164,8 +165,9 @@ def shared_copy(request: HttpRequest, shared_id: int) -> HttpResponse:
     data = record.data
     note = (
         f"Copied from {record.agreement.provider.name} under the agreement "
-        f"“{record.agreement.title}” (v{record.agreement.version}), shared record "
-        f"{record.pk}, on {timezone.localdate():%d %B %Y}."
+        f"“{record.agreement.title}” (v{record.agreement.version}) on "
+        f"{timezone.localdate():%d %B %Y}. Their record, while it is shared with us: "
+        f"{request.build_absolute_uri(reverse('sharing:shared_detail', args=[record.pk]))}"
     )
     if record.record_type == RecordType.CONTACT:
         fields = {
@@ -211,6 +213,12 @@ def shared_copy(request: HttpRequest, shared_id: int) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages) + " It may already be in your CRM.")
             return redirect("sharing:shared_detail", shared_id=record.pk)
+    if record.record_type == RecordType.ORGANISATION:
+        # The copy stays linked to the provider's record: its page shows their updates.
+        from .matching import organisation_link_confirm
+
+        organisation_link_confirm(member=request.tenant, organisation=copy, record=record,
+                                  reason="copied", acting_user=request.user)  # fmt: skip
     services.disclosure_record(
         actor=request.user,
         member=request.tenant,

@@ -200,3 +200,20 @@ def test_shared_organisation_is_matched_to_ours_and_linked(
     page = client.get(f"/organisations/{ours.pk}/").content.decode()
     assert "Alpha Voluntary Action has" in page
     assert "YO17 7AA" in page
+
+
+def test_copied_organisation_links_back_to_the_provider(shared_world, client_for, user, member_b):
+    """A copied organisation is linked to the provider's record, whose updates then show
+    on the copy's page; the note carries a link back."""
+    from crm.models import Organisation
+
+    shared_world["agree"](access_mode="copy")
+    record = SharedRecord.objects.get(display_name="Malton Men's Shed")
+    client = client_for(user("staff-b"), member_b)
+    client.post(f"/shared/{record.pk}/copy/")
+    connection.set_tenant(member_b)
+    copy = Organisation.objects.get(name="Malton Men's Shed")
+    assert f"/shared/{record.pk}/" in copy.notes
+    connection.set_schema_to_public()
+    page = client.get(f"/organisations/{copy.pk}/").content.decode()
+    assert "Alpha Voluntary Action has" in page
