@@ -11,6 +11,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.db.models.fields.json import KeyTextTransform
 from django.urls import reverse
 from django.utils import timezone
 
@@ -224,6 +225,8 @@ class SharedRecord(models.Model):
         indexes = [
             GinIndex(fields=["search_vector"], name="sharing_record_words"),
             models.Index(fields=["display_name", "id"], name="sharing_record_name_order"),
+            # A full postcode is looked up exactly, not as two common words.
+            models.Index(KeyTextTransform("postcode", "data"), name="sharing_record_postcode"),
             # Full names typed whole ("olivia smith"): a prefix range on the folded name.
             models.Index(
                 OpClass(Fold("display_name"), name="text_pattern_ops"),

@@ -11,10 +11,12 @@ from typing import Any
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from crm.models import Fold
+from crm.validators import is_uk_postcode, normalise_postcode
 
 from .models import Agreement, Disclosure, PartyRole, SharedRecord, Status
 
@@ -127,6 +129,11 @@ def _candidate_ids(
     def ids(queryset: QuerySet[SharedRecord]) -> list[int]:
         return list(queryset.order_by().values_list("pk", flat=True)[:SEARCH_CAP])
 
+    if is_uk_postcode(query):
+        by_postcode = records.alias(postcode=KeyTextTransform("postcode", "data")).filter(
+            postcode=normalise_postcode(query)
+        )  # the ->> expression that sharing_record_postcode indexes
+        return ids(by_postcode), False
     if "@" in query or "." in query:
         fragment = records
         for word in query.lower().split():

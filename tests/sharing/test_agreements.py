@@ -384,3 +384,10 @@ def test_role_changes_through_the_api_reproject(
         role = ContactRole.objects.get(contact=shared_world["ada"])
     client_for(user("staff-a"), member_a).delete(f"/api/roles/{role.pk}/")
     assert seen_by(member_b)["Ada Lovelace"]["organisations"] == []
+
+
+def test_full_postcode_search_is_exact(shared_world, member_b):
+    """A full postcode finds records at that postcode (any spacing or case)."""
+    shared_world["agree"]()
+    assert selectors.shared_records_for(member=member_b, search="yo177aa").count() == 1
+    assert selectors.shared_records_for(member=member_b, search="YO17 7AB").count() == 0
