@@ -12,10 +12,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from tenants.background import member_task_start
+from tenants.background import member_task_start, side_connection_execute
 
 from .importing import ImportRejected, ImportResult, records_import
 from .models import ImportJob, ImportStatus
@@ -25,19 +25,14 @@ CRASHED = "The import stopped part-way ({error}). Nothing was written; try again
 
 
 def _progress_writer(job_id: int):
-    alias = settings.IMPORT_PROGRESS_DATABASE
     schema = connection.schema_name
-    table = ImportJob._meta.db_table
+    sql = f"UPDATE {ImportJob._meta.db_table} SET percent = %s, phase = %s WHERE id = %s"
 
     def write(percent: int, phase: str) -> None:
-        other = connections[alias]
-        if alias != "default":
-            other.set_schema(schema)
-        with other.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET percent = %s, phase = %s WHERE id = %s",
-                [percent, phase[:80], job_id],
-            )
+        side_connection_execute(
+            alias=settings.IMPORT_PROGRESS_DATABASE, schema_name=schema, sql=sql,
+            params=[percent, phase[:80], job_id],
+        )  # fmt: skip
 
     return write
 

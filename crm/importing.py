@@ -34,6 +34,7 @@ from .columns import (
     record_type_guess,
 )
 from .models import Contact, Organisation, OrganisationType
+from .selectors import contacts_visible_to
 from .tabular import Table, TableError, table_open
 from .validators import is_uk_postcode, normalise_postcode
 
@@ -403,16 +404,6 @@ def _sql(cursor, statement: str, params: Any = None) -> None:
     cursor.execute(statement, params)
 
 
-def _granted_restricted_sql() -> str:
-    return """
-        SELECT p.object_pk::bigint FROM guardian_userobjectpermission p
-          JOIN auth_permission ap ON ap.id = p.permission_id
-          JOIN django_content_type ct ON ct.id = p.content_type_id
-         WHERE p.user_id = %(user)s AND ap.codename = 'view_restricted_contact'
-           AND ct.app_label = 'crm' AND ct.model = 'contact'
-    """
-
-
 Written = tuple[str | None, str | None]  # queries for the contact and organisation ids written
 ANNOUNCE_CHUNK = 10_000
 
@@ -429,8 +420,8 @@ def _announce_written(record_type: str, sql: str | None, acting_user: Any) -> No
                      acting_user=acting_user)  # fmt: skip
 
 
-def _write_contacts(cursor, spool: IO[str], result: ImportResult, *, user_id, method: str,
-                    tag_name: str, crash_after: str | None) -> Written:  # fmt: skip
+def _write_contacts(cursor, spool: IO[str], result: ImportResult, *, user_id, acting_user,
+                    method: str, tag_name: str, crash_after: str | None) -> Written:  # fmt: skip
     _sql(
         cursor,
         "DROP TABLE IF EXISTS import_contact, import_org_name, import_identifier, import_tag",
@@ -465,12 +456,22 @@ def _write_contacts(cursor, spool: IO[str], result: ImportResult, *, user_id, me
                  GROUP BY lower(c.email)) m
          WHERE t.email_key = m.k AND t.skip_reason IS NULL""",
     )
-    _sql(cursor, f"""
-        UPDATE import_contact t SET skip_reason = %(reason)s
-          FROM crm_contact c
-         WHERE c.id = t.contact_id AND c.is_restricted
-           AND c.id NOT IN ({_granted_restricted_sql()})""",
-         {"reason": NEEDS_ACCESS, "user": user_id or 0})  # fmt: skip
+    # Rows matching a contact the importer may not see are skipped; who may see what is
+    # the selector's decision (restricted rows are the only candidates, so ask about them).
+    cursor.execute(
+        "SELECT DISTINCT c.id FROM import_contact t JOIN crm_contact c ON c.id = t.contact_id "
+        "WHERE c.is_restricted"
+    )
+    restricted = [row[0] for row in cursor.fetchall()]
+    if restricted:
+        visible = set(
+            contacts_visible_to(user=acting_user)
+            .filter(pk__in=restricted)
+            .values_list("pk", flat=True)
+        )
+        hidden = [pk for pk in restricted if pk not in visible]
+        _sql(cursor, "UPDATE import_contact SET skip_reason = %s WHERE contact_id = ANY(%s)",
+             [NEEDS_ACCESS, hidden])  # fmt: skip
     _sql(cursor, """
         UPDATE crm_contact c SET
             title = CASE WHEN t.title <> '' THEN t.title ELSE c.title END,
@@ -815,7 +816,8 @@ def records_import(
             with transaction.atomic(), connection.cursor() as cursor:
                 if kind == "contact":
                     contact_sql, org_sql = _write_contacts(
-                        cursor, spool, result, user_id=user_id, method=f"import: {filename}",
+                        cursor, spool, result, user_id=user_id, acting_user=acting_user,
+                        method=f"import: {filename}",
                         tag_name=tag_name, crash_after=crash_after,
                     )  # fmt: skip
                 else:

@@ -135,21 +135,26 @@ def _bulk_tag(request: HttpRequest, record_type: str, back: str) -> HttpResponse
     return redirect(f"{reverse(back)}?{request.POST.get('return_query', '')}")
 
 
-def contact_export(request: HttpRequest, file_format: str) -> HttpResponse:
+def _export(queryset, *, record_type: str, file_format: str, name: str) -> HttpResponse:
     if file_format not in exporting.FORMATS:
         raise Http404
-    filters = _contact_filters(request)
-    for_mailing = request.GET.get("mailing") == "1"
-    contacts = selectors.contact_list(user=request.user, for_mailing=for_mailing, **filters)
     data = exporting.records_export(
-        queryset=contacts, record_type="contact", file_format=file_format
+        queryset=queryset, record_type=record_type, file_format=file_format
     )
     content_type, extension = exporting.FORMATS[file_format]
     stamp = timezone.localtime().strftime("%Y-%m-%d")
-    name = f"contacts{'-mailing' if for_mailing else ''}-{stamp}.{extension}"
     response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.{extension}"'
     return response
+
+
+def contact_export(request: HttpRequest, file_format: str) -> HttpResponse:
+    for_mailing = request.GET.get("mailing") == "1"
+    contacts = selectors.contact_list(
+        user=request.user, for_mailing=for_mailing, **_contact_filters(request)
+    )
+    name = "contacts-mailing" if for_mailing else "contacts"
+    return _export(contacts, record_type="contact", file_format=file_format, name=name)
 
 
 def _timeline(request: HttpRequest, record_type: str, obj) -> list[TimelineEntry]:
@@ -332,16 +337,9 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
 
 
 def organisation_export(request: HttpRequest, file_format: str) -> HttpResponse:
-    if file_format not in exporting.FORMATS:
-        raise Http404
     orgs = selectors.organisation_list(**_organisation_filters(request))
-    data = exporting.records_export(queryset=orgs, record_type="organisation",
-                                    file_format=file_format)  # fmt: skip
-    content_type, extension = exporting.FORMATS[file_format]
-    response = HttpResponse(data, content_type=content_type)
-    stamp = timezone.localtime().strftime("%Y-%m-%d")
-    response["Content-Disposition"] = f'attachment; filename="organisations-{stamp}.{extension}"'
-    return response
+    return _export(orgs, record_type="organisation", file_format=file_format,
+                   name="organisations")  # fmt: skip
 
 
 def organisation_detail(request: HttpRequest, organisation_id: int) -> HttpResponse:

@@ -99,9 +99,7 @@ class SharedRecordViewSet(viewsets.ReadOnlyModelViewSet):
         )  # fmt: skip
 
     def _log(self, records: list[SharedRecord]) -> None:
-        from .views import _personal
-
-        shown = _personal(records)
+        shown = [r for r in records if r.holds_personal_data]
         if shown:
             services.disclosure_record(actor=self.request.user, member=self.request.tenant,
                                        records=shown, action=DisclosureAction.VIEW,

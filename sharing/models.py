@@ -241,6 +241,10 @@ class SharedRecord(models.Model):
     def __str__(self) -> str:
         return self.display_name
 
+    @property
+    def holds_personal_data(self) -> bool:
+        return bool(PERSONAL_FIELDS & set(self.data))
+
 
 class DisclosureAction(models.TextChoices):
     VIEW = "view", "Viewed"

@@ -22,7 +22,6 @@ from tenants.models import Member
 from . import selectors, services
 from .forms import AgreementForm, ReasonForm
 from .models import (
-    PERSONAL_FIELDS,
     SHAREABLE_FIELDS,
     AccessMode,
     Agreement,
@@ -48,7 +47,7 @@ def _int(value: str | None) -> int | None:
 
 
 def _personal(records: list[SharedRecord]) -> list[SharedRecord]:
-    return [r for r in records if PERSONAL_FIELDS & set(r.data)]
+    return [r for r in records if r.holds_personal_data]
 
 
 # --- shared with us ------------------------------------------------------------------------

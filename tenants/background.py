@@ -35,3 +35,16 @@ def member_task_start(*, schema_name: str, dotted_path: str, args: tuple = ()) -
     )  # fmt: skip
     worker.start()
     return "thread"
+
+
+def side_connection_execute(*, alias: str, schema_name: str, sql: str, params: list) -> None:
+    """Run one statement on connection ``alias`` (autocommit), on ``schema_name``.
+
+    For progress reports that must be visible while the main connection's transaction is
+    still open (an import's, say).
+    """
+    other = connections[alias]
+    if alias != "default":
+        other.set_schema(schema_name)
+    with other.cursor() as cursor:
+        cursor.execute(sql, params)
