@@ -1,7 +1,8 @@
 """The consortium site (the public schema): members, onboarding, the picker."""
 
-from django.urls import path
+from django.urls import include, path
 
+from events.urls import public_urlpatterns as public_events
 from sharing import consortium as sharing_views
 from tenants import views
 
@@ -15,5 +16,7 @@ urlpatterns = [
     path("sharing/register/", sharing_views.register, name="sharing_register"),
     path("sharing/map/", sharing_views.sharing_map, name="sharing_map"),
     path("sharing/templates/", sharing_views.templates, name="sharing_templates"),
+    path("", include("events.urls")),
+    *public_events,
     *common,
 ]

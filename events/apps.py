@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class EventsConfig(AppConfig):
     name = "events"
     verbose_name = "Events and resources"
+
+    def ready(self) -> None:
+        from crm.timeline import timeline_source_register
+
+        from .timeline import contact_events
+
+        timeline_source_register(contact_events)

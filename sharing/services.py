@@ -320,6 +320,18 @@ def disclosure_record(*, actor: Any, member: Member, records: list[Any], action:
     ])  # fmt: skip
 
 
+def disclosure_log(*, actor: Any, member_id: int, provider_id: int, action: str,
+                   record_type: str, record_ids: list[int], reason: str = "",
+                   agreement_id: int | None = None) -> Disclosure:  # fmt: skip
+    """Log one disclosure that is not a view of the shared directory (e.g. a contact's
+    snapshot handed to an event's host)."""
+    return Disclosure.objects.create(
+        actor_id=getattr(actor, "pk", None), member_id=member_id, provider_id=provider_id,
+        agreement_id=agreement_id, action=action, record_type=record_type,
+        record_ids=record_ids, reason=reason[:200],
+    )  # fmt: skip
+
+
 @transaction.atomic
 def disclosures_purge(*, before: Any, acting_user: Any, reason: str) -> int:
     """Remove disclosure-log entries older than ``before`` under the retention policy.

@@ -31,6 +31,8 @@ DEBUG = env_bool("DJANGO_DEBUG", True)
 
 # Member sites live on <slug>.<BASE_DOMAIN>; the consortium site on BASE_DOMAIN itself.
 BASE_DOMAIN = env("COMMONS_BASE_DOMAIN", "localhost")
+# The consortium site's address as people outside a request see it (links in e-mails).
+SITE_URL = env("COMMONS_SITE_URL", f"http://{BASE_DOMAIN}:8000").rstrip("/")
 CONSORTIUM_NAME = env("COMMONS_CONSORTIUM_NAME", "North Yorkshire Voluntary Sector Consortium")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", f"{BASE_DOMAIN},.{BASE_DOMAIN}")
 

@@ -1,0 +1,309 @@
+"""What someone acting for a member (or for the consortium) may see of events and resources.
+
+Tenant assumptions: none; everything here lives in the public schema.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from psycopg2.extras import DateTimeTZRange
+
+from tenants.models import Member, Membership
+from tenants.permissions import is_consortium_admin
+
+from .models import (
+    BookableBy,
+    Booking,
+    BookingStatus,
+    Event,
+    EventStatus,
+    Registration,
+    RegistrationStatus,
+    Resource,
+    Visibility,
+)
+
+SHOWN = [EventStatus.PUBLISHED, EventStatus.CANCELLED]
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def _sees_member_events(user: Any, member: Member | None) -> bool:
+    if member is not None or is_consortium_admin(user):
+        return True
+    return (
+        bool(getattr(user, "is_authenticated", False))
+        and Membership.objects.filter(user=user).exists()
+    )
+
+
+def events_visible(*, user: Any, member: Member | None) -> QuerySet[Event]:
+    """The host's own events in any state; other hosts' published (or cancelled) events
+    open to all members or the public. Host-only events stay with their host."""
+    own = Q(host=member) if member is not None else Q(host__isnull=True)
+    if member is None and not is_consortium_admin(user):
+        own = Q(host__isnull=True, status__in=SHOWN)
+    open_to = [Visibility.PUBLIC]
+    if _sees_member_events(user, member):
+        open_to.append(Visibility.MEMBERS)
+    others = Q(status__in=SHOWN, visibility__in=open_to)
+    return Event.objects.filter(own | others).select_related("host", "venue_resource")
+
+
+def event_visible(event: Event, member: Member | None, user: Any = None) -> bool:
+    return events_visible(user=user, member=member).filter(pk=event.pk).exists()
+
+
+def event_get(*, user: Any, member: Member | None, event_id: int) -> Event:
+    return events_visible(user=user, member=member).get(pk=event_id)
+
+
+def events_filtered(
+    *,
+    user: Any,
+    member: Member | None,
+    host: str = "",
+    event_type: str = "",
+    start: date | None = None,
+    end: date | None = None,
+    search: str = "",
+) -> QuerySet[Event]:
+    events = events_visible(user=user, member=member)
+    if host == "consortium":
+        events = events.filter(host__isnull=True)
+    elif host:
+        events = events.filter(host__slug=host)
+    if event_type:
+        events = events.filter(event_type=event_type)
+    zone = _zone()
+    if start:
+        events = events.filter(ends_at__gte=datetime.combine(start, time.min, zone))
+    if end:
+        events = events.filter(
+            starts_at__lt=datetime.combine(end + timedelta(days=1), time.min, zone)
+        )
+    if search:
+        events = events.filter(Q(title__icontains=search) | Q(description__icontains=search))
+    return events.order_by("starts_at", "id")
+
+
+def public_events(*, host: Member | None = None, all_hosts: bool = True) -> QuerySet[Event]:
+    """Published public events (the anonymous feed and sign-up pages)."""
+    events = Event.objects.filter(visibility=Visibility.PUBLIC, status__in=SHOWN)
+    if not all_hosts:
+        events = events.filter(host=host)
+    return events.select_related("host", "venue_resource")
+
+
+def feed_events(*, user: Any | None, host: Member | None, all_hosts: bool) -> QuerySet[Event]:
+    """A calendar feed: public events, or with a personal key everything its owner sees."""
+    if user is None:
+        events = public_events(host=host, all_hosts=all_hosts)
+    else:
+        visible = Q(status__in=SHOWN, visibility__in=[Visibility.PUBLIC, Visibility.MEMBERS])
+        hosts = list(Membership.objects.filter(user=user).values_list("member_id", flat=True))
+        own = Q(host_id__in=hosts, status__in=SHOWN)
+        if is_consortium_admin(user):
+            own |= Q(host__isnull=True, status__in=SHOWN)
+        events = Event.objects.filter(visible | own).select_related("host", "venue_resource")
+        if not all_hosts:
+            events = events.filter(host=host)
+    since = timezone.now() - timedelta(days=180)
+    return events.filter(ends_at__gte=since).order_by("starts_at", "id")
+
+
+def month_grid(year: int, month: int) -> list[list[date]]:
+    """Weeks (Monday first) covering the month, for the month view."""
+    first = date(year, month, 1)
+    start = first - timedelta(days=first.weekday())
+    weeks, day = [], start
+    while True:
+        weeks.append([day + timedelta(days=i) for i in range(7)])
+        day += timedelta(days=7)
+        if day.month != month and day > first:
+            break
+    return weeks
+
+
+def registrations_for_host(event: Event) -> QuerySet[Registration]:
+    """The register the host sees: snapshots only (no member record ids are exposed)."""
+    return (
+        event.registrations.exclude(status=RegistrationStatus.CANCELLED)
+        .only(
+            "id",
+            "event_id",
+            "name",
+            "email",
+            "organisation",
+            "access_needs",
+            "status",
+            "attended",
+            "created_at",
+            "promoted_at",
+            "member_id",
+        )
+        .select_related("member")
+        .order_by("status", "created_at", "id")
+    )
+
+
+def registrations_by_member(*, member: Member) -> QuerySet[Registration]:
+    """The places a member's staff have booked for their contacts."""
+    return (
+        Registration.objects.filter(member=member)
+        .select_related("event", "event__host")
+        .order_by("-event__starts_at", "name")
+    )
+
+
+def registration_counts(event: Event) -> dict[str, int]:
+    rows = event.registrations.values("status").annotate(n=Count("id"))
+    counts = {row["status"]: row["n"] for row in rows}
+    attended = event.registrations.filter(attended=True).count()
+    return {
+        "booked": counts.get("booked", 0),
+        "waitlisted": counts.get("waitlisted", 0),
+        "cancelled": counts.get("cancelled", 0),
+        "attended": attended,
+    }
+
+
+# --- resources -----------------------------------------------------------------------------
+
+
+def resources_bookable(*, user: Any, member: Member | None) -> QuerySet[Resource]:
+    """Resources this site may book or manages: its own, and others open to all members."""
+    own = Q(owner=member) if member is not None else Q(owner__isnull=True)
+    others = Q(bookable_by=BookableBy.MEMBERS, is_active=True)
+    return Resource.objects.filter(own | others).select_related("owner")
+
+
+def resources_filtered(
+    *, user: Any, member: Member | None, kind: str = "", owner: str = "", search: str = ""
+) -> QuerySet[Resource]:
+    resources = resources_bookable(user=user, member=member)
+    if kind:
+        resources = resources.filter(kind=kind)
+    if owner == "consortium":
+        resources = resources.filter(owner__isnull=True)
+    elif owner == "ours":
+        resources = (
+            resources.filter(owner=member) if member else resources.filter(owner__isnull=True)
+        )
+    elif owner:
+        resources = resources.filter(owner__slug=owner)
+    if search:
+        resources = resources.filter(Q(name__icontains=search) | Q(location__icontains=search))
+    return resources.order_by("name", "id")
+
+
+@dataclass
+class Block:
+    booking: Booking
+    label: str
+    start_label: str
+    end_label: str
+    left: float
+    width: float
+    mine: bool
+    pending: bool
+
+
+def planner(
+    *,
+    user: Any,
+    member: Member | None,
+    resources: list[Resource],
+    first_day: date,
+    days: int,
+    day_start: int = 7,
+    day_end: int = 21,
+) -> dict[int, list[list[Block]]]:
+    """For each resource, ``days`` lists of blocks, positioned as percentages of the working
+    day (``day_start``–``day_end`` local). One query for every booking shown."""
+    zone = _zone()
+    window_start = datetime.combine(first_day, time.min, zone)
+    window_end = datetime.combine(first_day + timedelta(days=days), time.min, zone)
+    found = (
+        Booking.objects.filter(
+            resource__in=resources,
+            status__in=[BookingStatus.CONFIRMED, BookingStatus.PENDING],
+            during__overlap=DateTimeTZRange(window_start, window_end, "[)"),
+        )
+        .select_related("holder")
+        .only("id", "resource_id", "during", "status", "title", "holder_id", "holder__name")
+        .order_by("during")
+    )
+    grid: dict[int, list[list[Block]]] = {r.pk: [[] for _ in range(days)] for r in resources}
+    owners = {r.pk: r.owner_id for r in resources}
+    span = float((day_end - day_start) * 60)
+    admin = is_consortium_admin(user)
+    here = getattr(member, "pk", None)
+    for booking in found:
+        start, end = booking.during.lower.astimezone(zone), booking.during.upper.astimezone(zone)
+        shown = admin or here in (booking.holder_id, owners[booking.resource_id])
+        label = f"{booking.title} · {booking.holder_name}" if shown else "Booked"
+        for offset in range(days):
+            day = first_day + timedelta(days=offset)
+            opens = datetime.combine(day, time(day_start), zone)
+            closes = datetime.combine(day, time(day_end), zone)
+            if end <= opens or start >= closes:
+                continue
+            left = max((start - opens).total_seconds() / 60, 0)
+            right = min((end - opens).total_seconds() / 60, span)
+            grid[booking.resource_id][offset].append(
+                Block(
+                    booking=booking,
+                    label=label,
+                    start_label=f"{start:%H:%M}",
+                    end_label=f"{end:%H:%M}",
+                    left=round(100 * left / span, 2),
+                    width=round(max(100 * (right - left) / span, 1.5), 2),
+                    mine=booking.holder_id == here,
+                    pending=booking.status == BookingStatus.PENDING,
+                )
+            )
+    return grid
+
+
+def bookings_held_by(*, member: Member | None, upcoming: bool = True) -> QuerySet[Booking]:
+    bookings = (
+        Booking.objects.filter(holder=member)
+        if member
+        else Booking.objects.filter(holder__isnull=True)
+    )
+    if upcoming:
+        bookings = bookings.filter(during__endswith__gt=timezone.now()).exclude(
+            status__in=[BookingStatus.CANCELLED]
+        )
+    return bookings.select_related("resource", "resource__owner").order_by("during")
+
+
+def approvals_waiting(*, member: Member | None) -> QuerySet[Booking]:
+    owned = Q(resource__owner=member) if member else Q(resource__owner__isnull=True)
+    return (
+        Booking.objects.filter(owned, status=BookingStatus.PENDING)
+        .select_related("resource", "holder", "booked_by")
+        .order_by("during")
+    )
+
+
+def resource_upcoming(*, resource: Resource, limit: int = 20) -> QuerySet[Booking]:
+    return (
+        Booking.objects.filter(
+            resource=resource,
+            status__in=[BookingStatus.CONFIRMED, BookingStatus.PENDING],
+            during__endswith__gt=timezone.now(),
+        )
+        .select_related("holder")
+        .order_by("during")[:limit]
+    )

@@ -1,0 +1,781 @@
+"""Pages for events, resources and bookings, on members' sites and the consortium's site.
+
+The same views serve both: ``_member(request)`` is the member whose site this is, or
+``None`` on the consortium site (where consortium admins act for the consortium). What is
+visible comes from ``events.selectors``; every write goes through the services.
+"""
+
+from __future__ import annotations
+
+import calendar as pycalendar
+from datetime import date, timedelta
+from typing import Any
+
+import tablib
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from crm.exporting import neutralise
+from crm.selectors import contacts_visible_to
+from tenants.models import Member, MemberKind
+from tenants.sites import site_url
+
+from . import bookings as booking_services
+from . import rules, selectors, services
+from .bookings import BookingClash, when_text
+from .calendar import calendar_build, public_path
+from .forms import (
+    BookingForm,
+    CancelEventForm,
+    EventForm,
+    RegisterContactForm,
+    ResourceForm,
+    SignUpForm,
+)
+from .models import (
+    Booking,
+    EventType,
+    Registration,
+    RegistrationStatus,
+    Resource,
+    ResourceKind,
+    Visibility,
+)
+
+FEED_SALT = "events.feed"
+
+
+def _member(request: HttpRequest) -> Member | None:
+    tenant = getattr(request, "tenant", None)
+    return tenant if getattr(tenant, "kind", None) == MemberKind.MEMBER else None
+
+
+def _base(request: HttpRequest) -> str:
+    return "member_base.html" if _member(request) else "consortium_base.html"
+
+
+def _render(
+    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    member = _member(request)
+    context = {
+        "base_template": _base(request),
+        "acting_member": member,
+        "may_act": rules.acts_for(request.user, member),
+        **context,
+    }
+    return render(request, template, context, status=status)
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)
+
+
+def _next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        return target
+    return default
+
+
+def _parse_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+# --- events: calendar ----------------------------------------------------------------------
+
+
+def _filters(request: HttpRequest) -> dict[str, Any]:
+    event_type = request.GET.get("type", "")
+    return {
+        "host": request.GET.get("host", "").strip(),
+        "event_type": event_type if event_type in EventType.values else "",
+        "search": request.GET.get("q", "").strip()[:100],
+    }
+
+
+def _filter_context(request: HttpRequest, filters: dict[str, Any]) -> dict[str, Any]:
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("month", None)
+    return {
+        "filters": filters,
+        "hosts": Member.organisations.active().order_by("name"),
+        "types": EventType.choices,
+        "query": query.urlencode(),
+    }
+
+
+@login_required
+def event_list(request: HttpRequest) -> HttpResponse:
+    member = _member(request)
+    filters = _filters(request)
+    start = _parse_date(request.GET.get("from")) or timezone.localdate()
+    events = selectors.events_filtered(
+        user=request.user,
+        member=member,
+        start=start,
+        end=_parse_date(request.GET.get("to")),
+        **filters,
+    )
+    page = Paginator(events, 20).get_page(request.GET.get("page"))
+    return _render(
+        request,
+        "events/event_list.html",
+        {
+            "page": page,
+            "start": start,
+            "view": "list",
+            **_filter_context(request, filters),
+            "feed_url": _feed_url(request, member),
+            "personal_feed_url": _personal_feed(request),
+        },
+    )
+
+
+@login_required
+def event_month(request: HttpRequest) -> HttpResponse:
+    member = _member(request)
+    filters = _filters(request)
+    today = timezone.localdate()
+    try:
+        year, month = (int(x) for x in request.GET.get("month", "").split("-"))
+        date(year, month, 1)
+    except ValueError:
+        year, month = today.year, today.month
+    weeks = selectors.month_grid(year, month)
+    events = selectors.events_filtered(
+        user=request.user, member=member, start=weeks[0][0], end=weeks[-1][-1], **filters
+    )
+    by_day: dict[date, list] = {}
+    for event in events:
+        day = timezone.localtime(event.starts_at).date()
+        last = timezone.localtime(event.ends_at).date()
+        while day <= last:
+            by_day.setdefault(day, []).append(event)
+            day += timedelta(days=1)
+    first = date(year, month, 1)
+    previous = first - timedelta(days=1)
+    following = first + timedelta(days=32)
+    return _render(
+        request,
+        "events/event_month.html",
+        {
+            "weeks": [[(day, by_day.get(day, [])) for day in week] for week in weeks],
+            "month_start": first,
+            "month": month,
+            "today": today,
+            "view": "month",
+            "previous": f"{previous:%Y-%m}",
+            "next": f"{following:%Y-%m}",
+            "day_names": pycalendar.day_abbr,
+            "event_count": len(events),
+            **_filter_context(request, filters),
+        },
+    )
+
+
+def _event_or_404(request: HttpRequest, event_id: int):
+    try:
+        return selectors.event_get(user=request.user, member=_member(request), event_id=event_id)
+    except selectors.Event.DoesNotExist as exc:
+        raise Http404("No such event here.") from exc
+
+
+@login_required
+def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
+    member = _member(request)
+    event = _event_or_404(request, event_id)
+    manages = rules.may_manage_event(request.user, event)
+    context: dict[str, Any] = {
+        "event": event,
+        "manages": manages,
+        "when": when_text(event.starts_at, event.ends_at),
+        "closed_reason": services.registration_open(event),
+        "counts": selectors.registration_counts(event),
+        "public_url": site_url(request, None, public_path("public_event", event.uid))
+        if event.visibility == Visibility.PUBLIC
+        else "",
+        "may_register": rules.may_register_from(request.user, member, event),
+        "cancel_form": CancelEventForm(),
+    }
+    if manages:
+        context["register"] = selectors.registrations_for_host(event)
+        context["has_started"] = event.starts_at <= timezone.now()
+    if member is not None:
+        context["ours"] = event.registrations.filter(member=member).exclude(
+            status=RegistrationStatus.CANCELLED
+        )
+    return _render(request, "events/event_detail.html", context)
+
+
+def _resources_for_events(request: HttpRequest):
+    return selectors.resources_bookable(user=request.user, member=_member(request)).filter(
+        is_active=True
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def event_edit(request: HttpRequest, event_id: int | None = None) -> HttpResponse:
+    member = _member(request)
+    event = _event_or_404(request, event_id) if event_id else None
+    if event is not None and not rules.may_manage_event(request.user, event):
+        raise PermissionDenied
+    if event is None and not rules.acts_for(request.user, member):
+        raise PermissionDenied
+    initial = {} if event else {"visibility": Visibility.MEMBERS, "venue_kind": "resource"}
+    form = EventForm(
+        request.POST or None,
+        instance=event,
+        initial=initial,
+        resources=_resources_for_events(request),
+    )
+    clash = None
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            if event is None:
+                event = services.event_create(user=request.user, host=member, **data)
+                messages.success(
+                    request,
+                    f"“{event.title}” is saved as a draft. Publish it when "
+                    "you are ready for bookings.",
+                )
+            else:
+                event = services.event_update(user=request.user, event=event, **data)
+                messages.success(request, "Changes saved; anyone booked has been told.")
+            return redirect("events:event_detail", event.pk)
+        except BookingClash as exc:
+            clash = exc
+            form.add_error("venue_resource", exc.message)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+    return _render(
+        request, "events/event_form.html", {"form": form, "event": event, "clash": clash}
+    )
+
+
+@login_required
+@require_POST
+def event_action(request: HttpRequest, event_id: int, action: str) -> HttpResponse:
+    event = _event_or_404(request, event_id)
+    try:
+        if action == "publish":
+            services.event_publish(user=request.user, event=event)
+            messages.success(request, "Published: bookings are open.")
+        elif action == "cancel":
+            form = CancelEventForm(request.POST)
+            reason = form.cleaned_data["reason"] if form.is_valid() else ""
+            services.event_cancel(user=request.user, event=event, reason=reason)
+            messages.success(
+                request, "The event is cancelled, its room released and everyone booked told."
+            )
+        elif action == "attendance":
+            ids = {int(x) for x in request.POST.getlist("attended") if x.isdigit()}
+            came = services.attendance_record(user=request.user, event=event, attended_ids=ids)
+            messages.success(request, f"Attendance saved: {came} came.")
+        else:
+            raise Http404
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("events:event_detail", event.pk)
+
+
+@login_required
+def event_register_export(request: HttpRequest, event_id: int, fmt: str) -> HttpResponse:
+    event = _event_or_404(request, event_id)
+    if not rules.may_manage_event(request.user, event):
+        raise PermissionDenied
+    data = tablib.Dataset(
+        headers=[
+            "Name",
+            "E-mail",
+            "Organisation",
+            "Access needs",
+            "Status",
+            "Booked at",
+            "Attended",
+            "Booked by",
+        ]
+    )
+    for r in selectors.registrations_for_host(event):
+        data.append(
+            [
+                neutralise(v)
+                for v in [
+                    r.name,
+                    r.email,
+                    r.organisation,
+                    r.access_needs,
+                    r.get_status_display(),
+                    timezone.localtime(r.created_at).strftime("%Y-%m-%d %H:%M"),
+                    {True: "Yes", False: "No"}.get(r.attended, ""),
+                    r.member.name if r.member_id else "Public sign-up",
+                ]
+            ]
+        )
+    name = f"register-{event.pk}"
+    if fmt == "xlsx":
+        response = HttpResponse(
+            data.export("xlsx"),
+            content_type=("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )
+    else:
+        response = HttpResponse(data.export("csv"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def event_register(request: HttpRequest, event_id: int) -> HttpResponse:
+    """Book one of our own contacts: find them, see exactly what the host will receive,
+    then confirm."""
+    member = _member(request)
+    event = _event_or_404(request, event_id)
+    if not rules.may_register_from(request.user, member, event):
+        raise PermissionDenied
+    search = request.GET.get("q", "").strip()[:100]
+    candidates = []
+    if search:
+        candidates = list(
+            contacts_visible_to(user=request.user)
+            .filter(search_text__icontains=search.lower())
+            .order_by("last_name", "first_name")[:20]
+        )
+    form = RegisterContactForm(
+        request.POST or None, initial={"contact": request.GET.get("contact")}
+    )
+    contact_id = request.POST.get("contact") or request.GET.get("contact")
+    snapshot = None
+    if contact_id:
+        try:
+            snapshot = services.contact_snapshot(
+                user=request.user, member=member, contact_id=int(contact_id)
+            )
+        except (ValidationError, ValueError):
+            messages.error(request, "That contact is not in your CRM.")
+            return redirect("events:event_register", event.pk)
+    if request.method == "POST" and form.is_valid():
+        try:
+            registration = services.registration_for_contact(
+                user=request.user,
+                member=member,
+                event=event,
+                contact_id=form.cleaned_data["contact"],
+                access_needs=form.cleaned_data["access_needs"],
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            status = (
+                "booked"
+                if registration.status == RegistrationStatus.BOOKED
+                else "put on the waiting list"
+            )
+            messages.success(request, f"{registration.name} is {status}.")
+            return redirect("events:event_detail", event.pk)
+    return _render(
+        request,
+        "events/event_register.html",
+        {
+            "event": event,
+            "search": search,
+            "candidates": candidates,
+            "snapshot": snapshot,
+            "form": form,
+            "contact_id": contact_id,
+            "shares": event.host_id != member.pk,
+        },
+    )
+
+
+@login_required
+@require_POST
+def registration_cancel(request: HttpRequest, registration_id: int) -> HttpResponse:
+    registration = get_object_or_404(
+        Registration.objects.select_related("event"), pk=registration_id
+    )
+    member = _member(request)
+    if not rules.may_cancel_registration(request.user, member, registration):
+        raise Http404
+    services.registration_cancel(registration=registration, user=request.user, member=member)
+    messages.success(request, f"{registration.name}'s booking is cancelled.")
+    return redirect(_next(request, reverse("events:event_detail", args=[registration.event_id])))
+
+
+@login_required
+def our_registrations(request: HttpRequest) -> HttpResponse:
+    member = _member(request)
+    if member is None:
+        raise Http404
+    page = Paginator(selectors.registrations_by_member(member=member), 25).get_page(
+        request.GET.get("page")
+    )
+    return _render(request, "events/our_registrations.html", {"page": page})
+
+
+# --- public pages (no sign-in) -------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def public_event(request: HttpRequest, uid: str) -> HttpResponse:
+    event = selectors.public_events().filter(uid=uid).first()
+    if event is None:
+        raise Http404("No such public event.")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            registration = services.registration_public(event=event, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            return redirect("public_registration", registration.token)
+    return render(
+        request,
+        "events/public_event.html",
+        {
+            "event": event,
+            "form": form,
+            "when": when_text(event.starts_at, event.ends_at),
+            "closed_reason": services.registration_open(event),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def public_registration(request: HttpRequest, token: str) -> HttpResponse:
+    registration = get_object_or_404(Registration.objects.select_related("event"), token=token)
+    if request.method == "POST":
+        services.registration_cancel(registration=registration, by_token=True)
+        messages.success(request, "Your booking is cancelled. Thank you for letting us know.")
+        return redirect("public_registration", token)
+    event = registration.event
+    return render(
+        request,
+        "events/public_registration.html",
+        {
+            "registration": registration,
+            "event": event,
+            "when": when_text(event.starts_at, event.ends_at),
+        },
+    )
+
+
+# --- calendar feeds ------------------------------------------------------------------------
+
+
+def _feed_url(request: HttpRequest, member: Member | None) -> str:
+    name = member.slug if member else "all"
+    return site_url(request, None, public_path("calendar_feed", name))
+
+
+def _personal_feed(request: HttpRequest) -> str:
+    key = signing.dumps(request.user.pk, salt=FEED_SALT)
+    return site_url(request, None, public_path("calendar_feed", "all") + f"?key={key}")
+
+
+def calendar_feed(request: HttpRequest, name: str) -> HttpResponse:
+    """RFC 5545 feed for subscription: public events, or with a personal key (from the
+    events page) everything its owner may see. ``name`` is a member's slug or "all"."""
+    user = None
+    key = request.GET.get("key")
+    if key:
+        try:
+            from django.contrib.auth import get_user_model
+
+            user = get_user_model().objects.get(
+                pk=signing.loads(key, salt=FEED_SALT), is_active=True
+            )
+        except (signing.BadSignature, LookupError, ValueError) as exc:
+            raise Http404("This calendar link is not valid.") from exc
+        except get_user_model().DoesNotExist as exc:
+            raise Http404("This calendar link is not valid.") from exc
+    host = None
+    if name != "all":
+        host = Member.organisations.filter(slug=name, is_active=True).first()
+        if host is None:
+            raise Http404("No such member.")
+    events = selectors.feed_events(user=user, host=host, all_hosts=name == "all")
+    title = host.name if host else "All consortium events"
+
+    def url_for(event):
+        if event.visibility == Visibility.PUBLIC:
+            return site_url(request, None, public_path("public_event", event.uid))
+        return site_url(request, event.host, reverse("events:event_detail", args=[event.pk]))
+
+    response = HttpResponse(
+        calendar_build(events, name=title, url_for=url_for),
+        content_type="text/calendar; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'inline; filename="{name}.ics"'
+    response["Cache-Control"] = "private, max-age=900"
+    return response
+
+
+# --- resources and bookings ----------------------------------------------------------------
+
+
+def _resource_or_404(request: HttpRequest, resource_id: int) -> Resource:
+    resource = (
+        selectors.resources_bookable(user=request.user, member=_member(request))
+        .filter(pk=resource_id)
+        .first()
+    )
+    if resource is None:
+        raise Http404("No such resource here.")
+    return resource
+
+
+@login_required
+def resource_list(request: HttpRequest) -> HttpResponse:
+    member = _member(request)
+    kind = request.GET.get("kind", "")
+    search = request.GET.get("q", "").strip()[:100]
+    resources = selectors.resources_filtered(
+        user=request.user,
+        member=member,
+        kind=kind if kind in ResourceKind.values else "",
+        owner=request.GET.get("owner", ""),
+        search=search,
+    )
+    page = Paginator(resources, 25).get_page(request.GET.get("page"))
+    return _render(
+        request,
+        "events/resource_list.html",
+        {
+            "page": page,
+            "search": search,
+            "kind": kind,
+            "kinds": ResourceKind.choices,
+            "owner": request.GET.get("owner", ""),
+            "waiting": selectors.approvals_waiting(member=member).count()
+            if rules.acts_for(request.user, member)
+            else 0,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def resource_edit(request: HttpRequest, resource_id: int | None = None) -> HttpResponse:
+    member = _member(request)
+    resource = _resource_or_404(request, resource_id) if resource_id else None
+    if resource is not None and not rules.may_manage_resource(request.user, resource):
+        raise PermissionDenied
+    form = ResourceForm(request.POST or None, instance=resource)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            resource = booking_services.resource_save(
+                user=request.user, owner=member, resource=resource, **data
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"{resource.name} saved.")
+            return redirect("events:resource_detail", resource.pk)
+    return _render(request, "events/resource_form.html", {"form": form, "resource": resource})
+
+
+@login_required
+def resource_detail(request: HttpRequest, resource_id: int) -> HttpResponse:
+    member = _member(request)
+    resource = _resource_or_404(request, resource_id)
+    upcoming = list(selectors.resource_upcoming(resource=resource))
+    rows = [(b, rules.may_see_holder(request.user, member, b)) for b in upcoming]
+    return _render(
+        request,
+        "events/resource_detail.html",
+        {
+            "resource": resource,
+            "rows": rows,
+            "manages": rules.may_manage_resource(request.user, resource),
+            "may_book": rules.may_book(request.user, resource, member),
+        },
+    )
+
+
+def _week_start(value: str | None) -> date:
+    day = _parse_date(value) or timezone.localdate()
+    return day - timedelta(days=day.weekday())
+
+
+@login_required
+def planner(request: HttpRequest) -> HttpResponse:
+    """Resources down the side, a week (or one day) across, bookings as blocks."""
+    member = _member(request)
+    view = "day" if request.GET.get("view") == "day" else "week"
+    if view == "day":
+        first = _parse_date(request.GET.get("date")) or timezone.localdate()
+        days, step = 1, timedelta(days=1)
+    else:
+        first, days, step = _week_start(request.GET.get("date")), 7, timedelta(days=7)
+    kind = request.GET.get("kind", "")
+    search = request.GET.get("q", "").strip()[:100]
+    resources = selectors.resources_filtered(
+        user=request.user,
+        member=member,
+        kind=kind if kind in ResourceKind.values else "",
+        owner=request.GET.get("owner", ""),
+        search=search,
+    ).filter(is_active=True)
+    page = Paginator(resources, 25).get_page(request.GET.get("page"))
+    grid = selectors.planner(
+        user=request.user,
+        member=member,
+        resources=list(page.object_list),
+        first_day=first,
+        days=days,
+    )
+    day_list = [first + timedelta(days=i) for i in range(days)]
+    query = request.GET.copy()
+    query.pop("date", None)
+    query.pop("page", None)
+    return _render(
+        request,
+        "events/planner.html",
+        {
+            "rows": [(r, grid[r.pk]) for r in page.object_list],
+            "page": page,
+            "days": day_list,
+            "view": view,
+            "first": first,
+            "previous": first - step,
+            "next": first + step,
+            "today": timezone.localdate(),
+            "kind": kind,
+            "kinds": ResourceKind.choices,
+            "search": search,
+            "owner": request.GET.get("owner", ""),
+            "query": query.urlencode(),
+            "hours": list(range(7, 21)),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def booking_new(request: HttpRequest) -> HttpResponse:
+    member = _member(request)
+    if not rules.acts_for(request.user, member):
+        raise PermissionDenied
+    resources = (
+        selectors.resources_bookable(user=request.user, member=member)
+        .filter(is_active=True)
+        .order_by("name")
+    )
+    initial = {
+        "resource": request.GET.get("resource"),
+        "day": request.GET.get("day"),
+        "start": request.GET.get("start"),
+        "end": request.GET.get("end"),
+        "repeat_count": 1,
+    }
+    form = BookingForm(request.POST or None, initial=initial, resources=resources)
+    clash = None
+    if request.method == "POST" and form.is_valid() and "starts_at" in form.cleaned_data:
+        data = form.cleaned_data
+        try:
+            made = booking_services.booking_place(
+                user=request.user,
+                member=member,
+                resource=data["resource"],
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+                title=data["title"],
+                recurrence=data["recurrence"],
+                repeat_count=data["repeat_count"],
+            )
+        except BookingClash as exc:
+            clash = exc
+            form.add_error(None, exc.message)
+        except PermissionDenied as exc:
+            form.add_error("resource", str(exc))
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            pending = made[0].status == "pending"
+            messages.success(
+                request,
+                (
+                    f"{len(made)} booking{'s' if len(made) > 1 else ''} of {made[0].resource.name} "
+                    + ("sent to the owner for approval." if pending else "confirmed.")
+                ),
+            )
+            return redirect("events:my_bookings")
+    return _render(
+        request,
+        "events/booking_form.html",
+        {"form": form, "clash": clash},
+        status=409 if clash else 200,
+    )
+
+
+@login_required
+def my_bookings(request: HttpRequest) -> HttpResponse:
+    member = _member(request)
+    if not rules.acts_for(request.user, member):
+        raise PermissionDenied
+    page = Paginator(selectors.bookings_held_by(member=member), 25).get_page(
+        request.GET.get("page")
+    )
+    return _render(request, "events/my_bookings.html", {"page": page})
+
+
+@login_required
+def approvals(request: HttpRequest) -> HttpResponse:
+    member = _member(request)
+    if not rules.acts_for(request.user, member):
+        raise PermissionDenied
+    waiting = selectors.approvals_waiting(member=member)
+    return _render(request, "events/approvals.html", {"waiting": waiting})
+
+
+@login_required
+@require_POST
+def booking_action(request: HttpRequest, booking_id: int, action: str) -> HttpResponse:
+    member = _member(request)
+    booking = get_object_or_404(Booking.objects.select_related("resource", "holder"), pk=booking_id)
+    if not (rules.may_cancel_booking(request.user, booking)):
+        raise Http404
+    try:
+        if action in ("approve", "decline"):
+            booking_services.booking_decide(
+                user=request.user, member=member, booking=booking, approve=action == "approve"
+            )
+            messages.success(
+                request, f"Booking {'approved' if action == 'approve' else 'declined'}."
+            )
+        elif action == "cancel":
+            count = booking_services.booking_cancel(
+                user=request.user, booking=booking, whole_series=bool(request.POST.get("series"))
+            )
+            messages.success(request, f"{count} booking{'s' if count != 1 else ''} cancelled.")
+        else:
+            raise Http404
+    except BookingClash as exc:
+        messages.error(request, str(exc))
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    return redirect(_next(request, reverse("events:my_bookings")))
