@@ -258,7 +258,11 @@ def booking_move(
     *, user: Any, member: Member | None, booking: Booking, starts_at: datetime, ends_at: datetime
 ) -> Booking:
     """Move a booking (an event's venue when the event's time changes)."""
-    booking = Booking.objects.select_for_update().select_related("resource").get(pk=booking.pk)
+    booking = (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("resource")
+        .get(pk=booking.pk)
+    )
     _check_times(starts_at, ends_at, allow_past=True)
     _raise_clash(user, member, booking.resource, [(starts_at, ends_at)], exclude=booking.pk)
     booking.during = DateTimeTZRange(starts_at, ends_at, "[)")
@@ -297,7 +301,9 @@ def booking_cancel(
 def booking_decide(*, user: Any, member: Member | None, booking: Booking, approve: bool) -> Booking:
     """The owner approves (the constraint still has the last word) or declines."""
     booking = (
-        Booking.objects.select_for_update().select_related("resource", "holder").get(pk=booking.pk)
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("resource", "holder")
+        .get(pk=booking.pk)
     )
     if not rules.may_manage_resource(user, booking.resource):
         raise PermissionDenied("Only the resource's owner can approve its bookings.")

@@ -22,6 +22,8 @@ class LocalDateTimeInput(forms.DateTimeInput):
 
 
 class EventForm(forms.ModelForm):
+    online_url = forms.URLField(required=False, assume_scheme="https", label="Online joining link")
+
     class Meta:
         model = Event
         fields = [

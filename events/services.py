@@ -60,15 +60,20 @@ class EventFull(ValidationError):
     pass
 
 
-def _check_venue(data: dict[str, Any]) -> None:
-    kind = data.get("venue_kind")
-    if kind == VenueKind.RESOURCE and not data.get("venue_resource"):
+def _check_venue(data: dict[str, Any], event: Event | None = None) -> None:
+    """The venue fields agree with the venue kind (on an edit, with what is unchanged)."""
+
+    def value(name: str) -> Any:
+        return data[name] if name in data else getattr(event, name, None)
+
+    kind = value("venue_kind")
+    if kind == VenueKind.RESOURCE and not value("venue_resource"):
         raise ValidationError({"venue_resource": "Choose the room to book."})
-    if kind == VenueKind.ADDRESS and not (data.get("address") or "").strip():
+    if kind == VenueKind.ADDRESS and not (value("address") or "").strip():
         raise ValidationError({"address": "Give the address."})
-    if kind == VenueKind.ONLINE and not data.get("online_url"):
+    if kind == VenueKind.ONLINE and not value("online_url"):
         raise ValidationError({"online_url": "Give the link people use to join."})
-    if kind != VenueKind.RESOURCE:
+    if kind != VenueKind.RESOURCE and "venue_kind" in data:
         data["venue_resource"] = None
 
 
@@ -136,7 +141,7 @@ def event_update(*, user: Any, event: Event, **data: Any) -> Event:
     event = _lock(event)
     if event.status == EventStatus.CANCELLED:
         raise ValidationError("A cancelled event cannot be changed.")
-    _check_venue(data)
+    _check_venue(data, event)
     capacity = data.get("capacity", event.capacity)
     if capacity is not None and capacity < event.booked_count:
         raise ValidationError(
