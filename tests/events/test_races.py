@@ -181,7 +181,8 @@ def test_two_members_racing_for_one_room_get_one_booking(world):
         )
         won = [r for r in results if isinstance(r, list)]
         lost = [r for r in results if isinstance(r, bookings.BookingClash)]
-        assert len(won) == 1 and len(lost) == 1, results
+        assert len(won) == 1, results
+        assert len(lost) == 1, results
         assert "already booked" in str(lost[0])
 
         def clear():
