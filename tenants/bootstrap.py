@@ -36,3 +36,18 @@ def consortium_bootstrap(*, verbosity: int = 1) -> None:
     # Migrates every tenant schema, the template included, so clones are never stale.
     call_command("migrate_schemas", tenant=True, interactive=False, verbosity=verbosity)
     template_check(template.schema_name)
+    _roles_with_permissions()
+
+
+def _roles_with_permissions() -> None:
+    """The consortium groups with their permissions. On a fresh database the post_migrate
+    hook can run before auth has created the permissions it names, so make sure here."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+
+    from .roles import roles_ensure
+
+    connection.set_schema_to_public()
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0)
+    roles_ensure()

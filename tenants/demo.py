@@ -132,6 +132,7 @@ def demo_provision(*, progress=None) -> list[Credential]:
             progress(index + 1, total, member.name)
 
     _demo_sharing(admin)
+    _demo_events(admin)
 
     # Someone who works at three members, to show the picker.
     roamer, _ = _user("sam-roaming", "Sam", "Whitaker", "sam@roaming.example.org")
@@ -143,6 +144,19 @@ def demo_provision(*, progress=None) -> list[Credential]:
         Credential("sam-roaming", DEMO_PASSWORD, "Staff at 3 members", "localhost (picker)")
     )
     return credentials
+
+
+def _demo_events(admin) -> None:
+    """Rooms, bookings and events with registrations; confirmation e-mails are not sent."""
+    from django.test.utils import override_settings
+
+    from events.demo import events_demo_fill
+
+    def enter(member: Member):
+        return schema_context(member.schema_name)
+
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+        events_demo_fill(admin=admin, enter_schema=enter)
 
 
 SHARING_PROVIDERS = ("york-cvs", "ryedale", "harrogate", "craven", "scarborough", "selby")

@@ -1,0 +1,226 @@
+"""Demo events, rooms and bookings for `make demo`: realistic, repeatable, idempotent.
+
+``enter_schema(member)`` is a context manager from the caller (tenants' demo) that puts the
+connection on a member's schema, so staff can book their own contacts as they would on
+their site.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from faker import Faker
+
+from crm.models import Contact
+from tenants.models import Member
+
+from . import bookings, services
+from .models import Event, Resource
+
+ROOMS = [
+    ("Main hall", 80, "Step-free entrance, hearing loop, accessible toilet."),
+    ("Training room", 24, "Ground floor, step-free; large-print handouts on request."),
+    ("Meeting room", 10, "First floor with lift."),
+    ("Quiet room", 4, "Ground floor."),
+]
+EQUIPMENT = [
+    ("equipment", "Projector and screen", None),
+    ("equipment", "Portable PA system", None),
+    ("vehicle", "Community minibus (16 seats)", 16),
+    ("staff", "Funding adviser (half days)", None),
+]
+EVENTS = [
+    (
+        "training",
+        "Writing winning funding bids",
+        "A practical morning on the bids funders say yes to: outcomes, budgets and evidence.",
+    ),
+    (
+        "training",
+        "Safeguarding essentials for small groups",
+        "Level 1 safeguarding for trustees and volunteers, with a certificate.",
+    ),
+    (
+        "training",
+        "Trustee roles and responsibilities",
+        "What the Charity Commission expects of trustees, in plain English.",
+    ),
+    (
+        "training",
+        "GDPR for community groups",
+        "Keeping members' details safe without drowning in paperwork.",
+    ),
+    (
+        "networking",
+        "Volunteer managers' network",
+        "Share what works in recruiting and keeping volunteers.",
+    ),
+    (
+        "networking",
+        "Community buildings forum",
+        "Energy costs, lettings and insurance for village halls and community centres.",
+    ),
+    (
+        "forum",
+        "Health and wellbeing forum",
+        "Meet the local NHS and council teams commissioning community support.",
+    ),
+    (
+        "forum",
+        "Rural transport roundtable",
+        "Community transport schemes, minibuses and volunteer drivers.",
+    ),
+    ("surgery", "Funding advice surgery", "Book a 45-minute slot with a funding adviser."),
+    (
+        "conference",
+        "State of the Sector conference",
+        "The consortium's annual gathering: findings from the survey, workshops and lunch.",
+    ),
+]
+
+
+def _at(day: datetime, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), ZoneInfo(settings.TIME_ZONE))
+
+
+@transaction.atomic
+def events_demo_fill(*, admin: Any,
+                     enter_schema: Callable[[Member], AbstractContextManager]) -> None:  # fmt: skip
+    """Rooms and equipment at every member, a year of their bookings around today, and
+    events with registrations from other members' staff and the public."""
+    if Resource.objects.exists():
+        return
+    rng = random.Random(2026)  # noqa: S311 (repeatable demo data)
+    fake = Faker("en_GB")
+    fake.seed_instance(2026)
+    users = get_user_model().objects
+    members = list(Member.organisations.active().order_by("pk"))
+    today = timezone.localdate()
+    monday = today - timedelta(days=today.weekday())
+
+    owners: list[tuple[Member | None, Any]] = [(None, admin)] + [
+        (m, users.get(username=f"{m.slug}-manager")) for m in members
+    ]
+    resources: list[tuple[Resource, Member | None, Any]] = []
+    for owner, manager in owners:
+        town = owner.name.split(" ")[0] if owner else "Consortium"
+        chosen = rng.sample(ROOMS, 2) + rng.sample(EQUIPMENT, 1)
+        if owner is None:
+            chosen = [ROOMS[0], ROOMS[1], EQUIPMENT[2]]
+        for item in chosen:
+            if len(item) == 3 and isinstance(item[1], int):  # a room
+                name, capacity, access = item
+                resource = bookings.resource_save(
+                    user=manager, owner=owner, name=f"{town} {name.lower()}", kind="room",
+                    capacity=capacity, accessibility=access,
+                    location=f"{fake.street_address()}, {town}", bookable_by="members",
+                    needs_approval=rng.random() < 0.3,
+                )  # fmt: skip
+            else:
+                kind, name, capacity = item
+                resource = bookings.resource_save(
+                    user=manager, owner=owner, name=f"{town} {name[0].lower()}{name[1:]}",
+                    kind=kind, capacity=capacity, bookable_by="members",
+                    needs_approval=kind == "vehicle",
+                )  # fmt: skip
+            resources.append((resource, owner, manager))
+
+    # Weekly meetings for the owners, and a scatter of one-off bookings by other members.
+    for resource, owner, manager in resources:
+        start = monday - timedelta(weeks=8) + timedelta(days=rng.randrange(5))
+        hour = rng.choice([9, 10, 13, 14])
+        bookings.booking_place(
+            user=manager, member=owner, resource=resource, starts_at=_at(start, hour),
+            ends_at=_at(start, hour + 2), title=rng.choice(["Team meeting", "Drop-in",
+                                                            "Volunteer induction"]),
+            recurrence="weekly", repeat_count=20, allow_past=True,
+        )  # fmt: skip
+        for _ in range(6):
+            holder = rng.choice(members)
+            day = today + timedelta(days=rng.randrange(-14, 42))
+            hour = rng.choice([9, 11, 14, 16, 18])
+            try:
+                bookings.booking_place(
+                    user=users.get(username=f"{holder.slug}-staff"), member=holder,
+                    resource=resource, starts_at=_at(day, hour), ends_at=_at(day, hour + 1),
+                    title=rng.choice(["Trustee meeting", "Group session", "Interviews",
+                                      "Funder visit", "Coffee morning"]),
+                    allow_past=True,
+                )  # fmt: skip
+            except bookings.BookingClash:
+                continue
+
+    # Events: past ones with attendance, upcoming ones filling up.
+    hosts: list[tuple[Member | None, Any]] = [(None, admin)] + [
+        (m, users.get(username=f"{m.slug}-staff")) for m in members
+    ]
+    for index in range(36):
+        host, host_user = hosts[index % len(hosts)]
+        kind, title, about = EVENTS[index % len(EVENTS)]
+        day = today + timedelta(days=rng.randrange(3, 100))
+        hour = 9 if kind == "conference" else rng.choice([9, 10, 13, 18])
+        public = kind in ("training", "conference") and rng.random() < 0.6
+        event = services.event_create(
+            user=host_user, host=host, title=title, description=about, event_type=kind,
+            starts_at=_at(day, hour, 30 if hour == 9 else 0),
+            ends_at=_at(day, hour + (6 if kind == "conference" else 2)),
+            venue_kind="online" if index % 5 == 0 else "address",
+            online_url="https://meet.example.org/commons-" + str(index) if index % 5 == 0
+            else "",
+            address="" if index % 5 == 0 else f"{fake.street_address()}\n{fake.city()}",
+            capacity=rng.choice([12, 16, 20, 30, 40]), waitlist=rng.random() < 0.8,
+            visibility="public" if public else "members",
+            price_note=rng.choice(["Free to members", "£15 for non-members", "Free", ""]),
+            accessibility="Step-free access and a hearing loop. Tell us about any other needs.",
+        )  # fmt: skip
+        if index % 9 == 8:
+            continue  # leave a few drafts for their hosts to finish
+        services.event_publish(user=host_user, event=event)
+        _fill(event, rng, fake, members, enter_schema, users)
+        if index % 3 == 0:  # a third already happened: move them back and take the register
+            shift = timedelta(days=(day - today).days + rng.randrange(7, 90))
+            Event.objects.filter(pk=event.pk).update(
+                starts_at=event.starts_at - shift, ends_at=event.ends_at - shift
+            )
+            event.refresh_from_db()
+            booked = event.registrations.filter(status="booked").values_list("pk", flat=True)
+            came = {pk for pk in booked if rng.random() < 0.82}
+            services.attendance_record(user=host_user, event=event, attended_ids=came)
+
+
+def _fill(event: Event, rng: random.Random, fake: Faker, members: list[Member],
+          enter_schema, users) -> None:  # fmt: skip
+    wanted = int((event.capacity or 20) * rng.uniform(0.4, 1.3))
+    for _ in range(wanted):
+        try:
+            if event.visibility == "public" and rng.random() < 0.4:
+                first, last = fake.first_name(), fake.last_name()
+                services.registration_public(
+                    event=event, name=f"{first} {last}",
+                    email=f"{first}.{last}@{fake.free_email_domain()}".lower(),
+                    organisation=fake.company(), consent=True,
+                    access_needs=rng.choice(["", "", "", "Step-free access", "Vegetarian"]),
+                )  # fmt: skip
+                continue
+            member = rng.choice(members)
+            with enter_schema(member):
+                contact_id = Contact.objects.filter(is_restricted=False).exclude(
+                    email="").order_by("?").values_list("pk", flat=True).first()  # fmt: skip
+                if contact_id is None:
+                    continue
+                services.registration_for_contact(
+                    user=users.get(username=f"{member.slug}-staff"), member=member,
+                    event=event, contact_id=contact_id,
+                )  # fmt: skip
+        except (ValidationError, services.EventFull):
+            continue
