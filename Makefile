@@ -72,9 +72,11 @@ serve: $(VENV)/.runtime
 bench: $(VENV)/.dev
 	@mkdir -p bench/results; \
 	$(call with_database,.data/pg-bench); \
+	$(PY) manage.py collectstatic --noinput -v 0 && \
 	$(PY) bench/provisioning.py | tee bench/results/provisioning.txt && \
 	$(PY) bench/import.py $(IMPORT_ARGS) | tee bench/results/import.txt && \
-	$(PY) bench/crm_pages.py | tee bench/results/crm_pages.txt
+	$(PY) bench/crm_pages.py | tee bench/results/crm_pages.txt && \
+	$(PY) bench/bookings.py | tee bench/results/bookings.txt
 
 # Debian's chromium for the browser test; Playwright never downloads a browser of its own.
 browser-deps:

@@ -12,6 +12,7 @@ import uuid
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
+from django.contrib.postgres.indexes import GistIndex
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -289,7 +290,12 @@ class Booking(models.Model):
                 condition=~Q(during__isempty=True), name="events_booking_not_empty"
             ),
         ]
-        indexes = [models.Index(fields=["holder", "status"])]
+        indexes = [
+            models.Index(fields=["holder", "status"]),
+            # The planner and "coming up" lists read pending and confirmed bookings together,
+            # which the exclusion constraint's partial index cannot serve.
+            GistIndex(fields=["resource", "during"], name="events_booking_resource_during"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.resource} {self.during.lower:%Y-%m-%d %H:%M}"

@@ -248,30 +248,26 @@ def planner(
     span = float((day_end - day_start) * 60)
     admin = is_consortium_admin(user)
     here = getattr(member, "pk", None)
+    opens_at = [datetime.combine(first_day + timedelta(days=i), time(day_start), zone)
+                for i in range(days)]  # fmt: skip
     for booking in found:
         start, end = booking.during.lower.astimezone(zone), booking.during.upper.astimezone(zone)
         shown = admin or here in (booking.holder_id, owners[booking.resource_id])
         label = f"{booking.title} · {booking.holder_name}" if shown else "Booked"
-        for offset in range(days):
-            day = first_day + timedelta(days=offset)
-            opens = datetime.combine(day, time(day_start), zone)
-            closes = datetime.combine(day, time(day_end), zone)
-            if end <= opens or start >= closes:
-                continue
+        first = max((start.date() - first_day).days, 0)
+        last = min((end.date() - first_day).days, days - 1)
+        for offset in range(first, last + 1):
+            opens = opens_at[offset]
             left = max((start - opens).total_seconds() / 60, 0)
             right = min((end - opens).total_seconds() / 60, span)
-            grid[booking.resource_id][offset].append(
-                Block(
-                    booking=booking,
-                    label=label,
-                    start_label=f"{start:%H:%M}",
-                    end_label=f"{end:%H:%M}",
-                    left=round(100 * left / span, 2),
-                    width=round(max(100 * (right - left) / span, 1.5), 2),
-                    mine=booking.holder_id == here,
-                    pending=booking.status == BookingStatus.PENDING,
-                )
-            )
+            if right <= 0 or left >= span:
+                continue
+            grid[booking.resource_id][offset].append(Block(
+                booking=booking, label=label, start_label=f"{start:%H:%M}",
+                end_label=f"{end:%H:%M}", left=round(100 * left / span, 2),
+                width=round(max(100 * (right - left) / span, 1.5), 2),
+                mine=booking.holder_id == here, pending=booking.status == BookingStatus.PENDING,
+            ))  # fmt: skip
     return grid
 
 
