@@ -690,6 +690,7 @@ def booking_new(request: HttpRequest) -> HttpResponse:
         "day": request.GET.get("day"),
         "start": request.GET.get("start"),
         "end": request.GET.get("end"),
+        "title": request.GET.get("title", ""),
         "repeat_count": 1,
     }
     form = BookingForm(request.POST or None, initial=initial, resources=resources)
@@ -708,8 +709,7 @@ def booking_new(request: HttpRequest) -> HttpResponse:
                 repeat_count=data["repeat_count"],
             )
         except BookingClash as exc:
-            clash = exc
-            form.add_error(None, exc.message)
+            clash = exc  # shown in full above the form, with the next free slots
         except PermissionDenied as exc:
             form.add_error("resource", str(exc))
         except ValidationError as exc:
@@ -727,7 +727,7 @@ def booking_new(request: HttpRequest) -> HttpResponse:
     return _render(
         request,
         "events/booking_form.html",
-        {"form": form, "clash": clash},
+        {"form": form, "clash": clash, "retry_title": request.POST.get("title", "")},
         status=409 if clash else 200,
     )
 

@@ -343,3 +343,113 @@ def test_recipient_sees_the_shared_directory_and_why(browser, live_url, shared_d
     assert admin.locator("svg").count() >= 1
     admin.screenshot(path=SHOTS / "sharing-map.png", full_page=True)
     admin.close()
+
+
+def _in_worker(django_db_blocker, fn) -> None:
+    """Run ORM work in its own thread (Playwright's event loop owns this one)."""
+    from django.db import connections
+
+    box: dict[str, BaseException] = {}
+
+    def run() -> None:
+        try:
+            fn()
+        except BaseException as exc:
+            box["error"] = exc
+        finally:
+            connections.close_all()
+
+    with django_db_blocker.unblock():
+        worker = threading.Thread(target=run)
+        worker.start()
+        worker.join(timeout=60)
+    if "error" in box:
+        raise box["error"]
+
+
+@pytest.fixture
+def shared_room(django_db_blocker):
+    """A room of Alpha's, booked 10:00-12:00 in three days' time, and an event of Alpha's;
+    committed for the server process and removed afterwards."""
+    made: dict[str, object] = {}
+
+    def setup() -> None:
+        from datetime import datetime, time, timedelta
+        from zoneinfo import ZoneInfo
+
+        from django.contrib.auth import get_user_model
+        from django.utils import timezone
+
+        from events import bookings, services
+        from tenants.models import Member
+
+        alpha = Member.organisations.get(slug="alpha")
+        manager = get_user_model().objects.get(username="manager-a")
+        day = timezone.localdate() + timedelta(days=3)
+        made["day"] = day
+        room = bookings.resource_save(user=manager, owner=alpha, name="Browser Hall",
+                                      kind="room", capacity=40, location="Alpha House")  # fmt: skip
+        made["room"] = room
+
+        def at(hour: int):
+            return datetime.combine(day, time(hour), ZoneInfo("Europe/London"))
+
+        bookings.booking_place(user=manager, member=alpha, resource=room, starts_at=at(10),
+                               ends_at=at(12), title="Alpha trustees")  # fmt: skip
+        event = services.event_create(
+            user=manager, host=alpha, title="Browser networking breakfast",
+            event_type="networking", starts_at=at(8), ends_at=at(9), venue_kind="address",
+            address="Alpha House, York", capacity=30, waitlist=True, visibility="members",
+        )  # fmt: skip
+        services.event_publish(user=manager, event=event)
+        made["event"] = event
+
+    _in_worker(django_db_blocker, setup)
+    yield made
+
+    def teardown() -> None:
+        from events.models import Booking, Event, Registration, Resource
+
+        Registration.objects.filter(event=made["event"]).delete()
+        Event.objects.filter(pk=made["event"].pk).delete()
+        Booking.objects.filter(resource=made["room"]).delete()
+        Resource.objects.filter(pk=made["room"].pk).delete()
+
+    _in_worker(django_db_blocker, teardown)
+
+
+def test_booking_a_room_that_clashes_offers_the_next_free_slot(browser, live_url, shared_room):
+    """Beta's staff try a time Alpha holds: told when it is taken (not by whom), offered
+    the next free slots, take one; the planner and the events calendar show the result."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"http://beta.localhost:{live_url}/bookings/new/")
+    _sign_in(page, "staff-b")
+    page.get_by_label("Resource").select_option(label="Browser Hall")
+    page.get_by_label("What is it for?").fill("Volunteer fair planning")
+    page.get_by_label("Date").fill(shared_room["day"].isoformat())
+    page.get_by_label("From").fill("11:00")
+    page.get_by_label("Until").fill("12:00")
+    page.get_by_role("button", name="Book").click()
+    page.wait_for_load_state()
+    alert = page.get_by_role("alert")
+    assert "Browser Hall is already booked" in alert.inner_text()
+    assert "10:00–12:00" in alert.inner_text()
+    assert "Alpha trustees" not in page.content()
+    page.screenshot(path=SHOTS / "booking-clash.png", full_page=True)
+    page.locator(".suggestions a").first.click()
+    page.wait_for_load_state()
+    assert page.get_by_label("From").input_value() == "12:00"
+    assert page.get_by_label("What is it for?").input_value() == "Volunteer fair planning"
+    page.get_by_role("button", name="Book").click()
+    page.wait_for_load_state()
+    assert "1 booking of Browser Hall confirmed." in page.content()
+    page.goto(f"http://beta.localhost:{live_url}/planner/?q=Browser&date="
+              f"{shared_room['day'].isoformat()}")  # fmt: skip
+    assert page.locator(".chip-block").count() == 2
+    page.screenshot(path=SHOTS / "planner-week.png", full_page=True)
+    page.goto(f"http://beta.localhost:{live_url}/events/")
+    page.get_by_role("link", name="Browser networking breakfast").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("link", name="Book a contact").is_visible()
+    page.screenshot(path=SHOTS / "event-detail.png", full_page=True)
+    page.close()
