@@ -94,7 +94,7 @@ def _at(day: datetime, hour: int, minute: int = 0) -> datetime:
 
 
 @transaction.atomic
-def events_demo_fill(*, admin: Any,
+def events_demo_fill(*, admin: Any, slugs: list[str],
                      enter_schema: Callable[[Member], AbstractContextManager]) -> None:  # fmt: skip
     """Rooms and equipment at every member, a year of their bookings around today, and
     events with registrations from other members' staff and the public."""
@@ -104,7 +104,7 @@ def events_demo_fill(*, admin: Any,
     fake = Faker("en_GB")
     fake.seed_instance(2026)
     users = get_user_model().objects
-    members = list(Member.organisations.active().order_by("pk"))
+    members = list(Member.organisations.active().filter(slug__in=slugs).order_by("pk"))
     today = timezone.localdate()
     monday = today - timedelta(days=today.weekday())
 

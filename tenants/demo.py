@@ -156,7 +156,7 @@ def _demo_events(admin) -> None:
         return schema_context(member.schema_name)
 
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
-        events_demo_fill(admin=admin, enter_schema=enter)
+        events_demo_fill(admin=admin, slugs=[m.slug for m in DEMO_MEMBERS], enter_schema=enter)
 
 
 SHARING_PROVIDERS = ("york-cvs", "ryedale", "harrogate", "craven", "scarborough", "selby")

@@ -189,6 +189,13 @@ def test_demo_provisioning_makes_17_members_and_is_repeatable():
 
     assert Agreement.objects.filter(status="active", all_members=True).count() == 6
     assert SharedRecord.objects.filter(record_type="organisation").exists()
+    from events.models import Booking, Event, Registration, Resource
+
+    assert Resource.objects.filter(owner__isnull=True).count() == 3
+    assert Event.objects.filter(status="published").count() >= 30
+    assert Registration.objects.filter(member__isnull=False).exists()
+    assert Registration.objects.filter(attended=True).exists()
+    assert Booking.objects.filter(series__isnull=False).exists()
     for spec in DEMO_MEMBERS:
         roles = set(
             Member.organisations.get(slug=spec.slug).memberships.values_list("role", flat=True)
