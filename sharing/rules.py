@@ -440,3 +440,50 @@ def policy_sentences(policy: Policy, member_names: dict[int, str]) -> list[tuple
     else:
         sentences.append(("parties_restricted", "Any member may be party."))
     return sentences
+
+
+def rules_summary() -> dict[str, Any]:
+    """Every rule in plain English with the date it was set, for the rules pages."""
+    from tenants.models import Member
+
+    from .models import StandingAgreement
+
+    rules = rules_current()
+    limits = sorted(
+        (limit for limit in rules.fields.values() if limit.mode != FieldRuleMode.ANY),
+        key=lambda limit: (limit.mode != FieldRuleMode.NEVER, limit.record_type, limit.label),
+    )
+    names = dict(Member.objects.values_list("pk", "name"))
+    policies = []
+    for purpose in Purpose.values:
+        policy = rules.policy(purpose)
+        dates = {
+            name: max(filter(None, [policy.date_of(name), policy.date_of("eligible_members")]))
+            if name == "parties_restricted" and policy.date_of(name)
+            else policy.date_of(name)
+            for name in POLICY_SETTINGS
+        }
+        policies.append({
+            "purpose": purpose, "label": policy.label, "policy": policy,
+            "sentences": [(name, sentence, dates[name])
+                          for name, sentence in policy_sentences(policy, names)],
+        })  # fmt: skip
+    standing = list(StandingAgreement.objects.filter(is_active=True))
+    return {
+        "never": [limit for limit in limits if limit.mode == FieldRuleMode.NEVER],
+        "purpose_only": [limit for limit in limits if limit.mode == FieldRuleMode.PURPOSES],
+        "policies": policies,
+        "standing": standing,
+    }
+
+
+def field_rule_choices() -> list[tuple[str, str, str, FieldLimit | None]]:
+    """Every field a rule can name: (record type, field, label, its rule or None)."""
+    rules = rules_current()
+    found = []
+    for record_type in RecordType.values:
+        names = list(SHAREABLE_FIELDS[record_type]) + list(NEVER_SHAREABLE_FIELDS[record_type])
+        for name in names:
+            found.append((record_type, name, field_label(record_type, name),
+                          rules.limit(record_type, name)))  # fmt: skip
+    return found
