@@ -37,6 +37,7 @@ from .rules import (
     policy_of,
     policy_sentences,
     rules_current,
+    standing_dates,
 )
 
 NOT_ADMIN = "Only a consortium admin can change the consortium's rules."
@@ -211,7 +212,8 @@ def _standing_check(standing: StandingAgreement) -> None:
         if not fields:
             what = RecordType(record_type).label.lower()
             errors.setdefault(f"{record_type}_fields", []).append(NO_FIELDS.format(what=what))
-    terms = Agreement(provider_id=0, **standing.agreement_terms())
+    dates = standing_dates(standing.purpose, start=timezone.localdate())
+    terms = Agreement(provider_id=0, **(standing.agreement_terms() | dates))
     for name, messages in agreement_breaches(terms, recipient_ids=[],
                                              rules=rules_current()).items():  # fmt: skip
         if name != "purpose":  # "the provider is not eligible" is judged per member

@@ -487,3 +487,15 @@ def field_rule_choices() -> list[tuple[str, str, str, FieldLimit | None]]:
             found.append((record_type, name, field_label(record_type, name),
                           rules.limit(record_type, name)))  # fmt: skip
     return found
+
+
+def standing_dates(purpose: str, *, start: datetime.date) -> dict[str, datetime.date]:
+    """The review and end dates a standing agreement's new member agreement takes from the
+    purpose's rules (the consortium set both, so the terms keep them by construction)."""
+    policy = rules_current().policy(purpose)
+    dates = {"start_date": start}
+    if policy.review_months:
+        dates["review_date"] = add_months(start, policy.review_months)
+    if policy.max_term_months:
+        dates["end_date"] = add_months(start, policy.max_term_months)
+    return dates

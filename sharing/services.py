@@ -27,7 +27,13 @@ from .models import (
     Status,
 )
 from .projection import agreement_backfill, agreement_unproject, lock_provider
-from .rules import agreement_breaches, approval_needed, breaches_text, rules_current
+from .rules import (
+    agreement_breaches,
+    approval_needed,
+    breaches_text,
+    rules_current,
+    standing_dates,
+)
 
 NOT_A_MANAGER = "Only a manager of {member} can do this."
 WRONG_STATE = "This agreement is {state}: it cannot be {verb}."
@@ -386,8 +392,9 @@ def agreement_join_standing(*, member: Member, standing: Any, acting_user: Any) 
     ).first()  # fmt: skip
     if existing is not None:
         return existing
-    agreement = Agreement(provider=member, created_by=acting_user, standing=standing,
-                          **standing.agreement_terms())  # fmt: skip
+    terms = standing.agreement_terms() | standing_dates(standing.purpose,
+                                                        start=timezone.localdate())  # fmt: skip
+    agreement = Agreement(provider=member, created_by=acting_user, standing=standing, **terms)
     agreement.full_clean()
     _validate(agreement, [])
     lock_provider(member.pk, exclusive=True)
