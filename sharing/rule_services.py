@@ -27,7 +27,6 @@ from .models import (
     RecordType,
     RuleChange,
     StandingAgreement,
-    Status,
 )
 from .rules import (
     POLICY_SETTINGS,
@@ -38,6 +37,7 @@ from .rules import (
     policy_sentences,
     rules_current,
     standing_dates,
+    standing_lines,
 )
 
 NOT_ADMIN = "Only a consortium admin can change the consortium's rules."
@@ -273,33 +273,11 @@ def standing_agreements_join_all(*, member: Member, acting_user: Any) -> list[Ag
 def joining_terms() -> list[dict[str, Any]]:
     """What joining the consortium means for sharing, before a member joins (the add-member
     page shows it)."""
-    from .models import SHAREABLE_FIELDS as LABELS
-
-    terms = []
-    for standing in StandingAgreement.objects.filter(is_active=True):
-        shared = []
-        for record_type in standing.record_types:
-            labels = [LABELS[record_type].get(f, f) for f in standing.fields_for(record_type)]
-            shared.append(f"{RecordType(record_type).label}: {', '.join(labels)}")
-        members = (
-            Agreement.objects.filter(standing=standing, status=Status.ACTIVE)
-            .values("provider_id").distinct().count()
-        )  # fmt: skip
-        which = (f"only records tagged {' or '.join(standing.criteria_tags)}"
-                 if standing.criteria_tags else "every record")  # fmt: skip
-        lines = [
-            f"The new member shares {'; '.join(shared)} — {which} — with all members, from "
-            "the moment it joins, for as long as the agreement stands.",
-            f"Recipients may: {standing.get_access_mode_display().lower()}.",
-            f"In return it sees what the {members} member{'s' if members != 1 else ''} already "
-            "in this agreement share under it.",
-        ]
-        if RecordType.CONTACT in standing.record_types and standing.requires_consent:
-            lines.append("Contacts are shared only if they consented to sharing.")
-        lines.append("Its managers can suspend or end its part at any time from Agreements.")
-        terms.append({"title": standing.name, "purpose": standing.get_purpose_display(),
-                      "description": standing.description, "lines": lines})  # fmt: skip
-    return terms
+    return [
+        {"title": standing.name, "purpose": standing.get_purpose_display(),
+         "description": standing.description, "lines": standing_lines(standing, joining=True)}
+        for standing in StandingAgreement.objects.filter(is_active=True)
+    ]  # fmt: skip
 
 
 def on_member_created(sender: Any, *, member: Member, acting_user: Any = None,

@@ -83,6 +83,7 @@ def rules_overview(request: HttpRequest) -> HttpResponse:
     context = _rules_context() | {"is_admin": admin}
     if admin:
         context["field_rows"] = _field_rows()
+        context["all_standing"] = StandingAgreement.objects.all()
     return render(request, "sharing/rules_admin.html", context)
 
 

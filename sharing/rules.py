@@ -36,11 +36,11 @@ from .models import (
 
 # What a breach says: the rule, when it was set, and what to change.
 FIELD_NEVER = (
-    "The consortium's rule “{label} of {what} is never shared” (set {date}) means this "
+    "The consortium's rule “{label} of {what} {verb} never shared” (set {date}) means this "
     "cannot be shared: {field}."
 )
 FIELD_PURPOSES = (
-    "The consortium's rule “{label} of {what} is shared only for {purposes}” (set {date}) "
+    "The consortium's rule “{label} of {what} {verb} shared only for {purposes}” (set {date}) "
     "means this cannot be shared for {purpose}: {field}."
 )
 LAWFUL_BASIS = (
@@ -98,6 +98,12 @@ def field_label(record_type: str, name: str) -> str:
     return labels.get(name, name)
 
 
+def verb_for(label: str) -> str:
+    """ "is" or "are": "Notes of contacts are", "Postcode of organisations is"."""
+    first = label.split()[0].lower()
+    return "are" if first.endswith(("s", "ies")) and first != "address" else "is"
+
+
 def purposes_phrase(purposes: list[str] | tuple[str, ...]) -> str:
     labels = [Purpose(p).label.lower() for p in purposes]
     if not labels:
@@ -128,10 +134,15 @@ class FieldLimit:
         if self.field == "restricted":
             return "Nothing of a restricted contact is ever shared."
         if self.mode == FieldRuleMode.NEVER:
-            return f"{self.label} of {what} is never shared."
+            return f"{self.label} of {what} {self.verb} never shared."
         if self.mode == FieldRuleMode.PURPOSES:
-            return f"{self.label} of {what} is shared only for {purposes_phrase(self.purposes)}."
+            purposes = purposes_phrase(self.purposes)
+            return f"{self.label} of {what} {self.verb} shared only for {purposes}."
         return f"{self.label} of {what} may be shared for any purpose an agreement names."
+
+    @property
+    def verb(self) -> str:
+        return verb_for(self.label)
 
 
 @dataclass(frozen=True)
@@ -270,7 +281,7 @@ def agreement_breaches(
                 continue
             template = FIELD_NEVER if limit.mode == FieldRuleMode.NEVER else FIELD_PURPOSES
             add(f"{record_type}_fields", template.format(
-                label=limit.label, what=what, date=day(limit.set_at), field=name,
+                label=limit.label, what=what, date=day(limit.set_at), field=name, verb=limit.verb,
                 purposes=purposes_phrase(limit.purposes), purpose=purpose_label,
             ))  # fmt: skip
     if policy.lawful_bases and agreement.lawful_basis not in policy.lawful_bases:
@@ -468,7 +479,10 @@ def rules_summary() -> dict[str, Any]:
             "sentences": [(name, sentence, dates[name])
                           for name, sentence in policy_sentences(policy, names)],
         })  # fmt: skip
-    standing = list(StandingAgreement.objects.filter(is_active=True))
+    standing = [
+        {"standing": s, "lines": standing_lines(s)}
+        for s in StandingAgreement.objects.filter(is_active=True)
+    ]
     return {
         "never": [limit for limit in limits if limit.mode == FieldRuleMode.NEVER],
         "purpose_only": [limit for limit in limits if limit.mode == FieldRuleMode.PURPOSES],
@@ -499,3 +513,35 @@ def standing_dates(purpose: str, *, start: datetime.date) -> dict[str, datetime.
     if policy.max_term_months:
         dates["end_date"] = add_months(start, policy.max_term_months)
     return dates
+
+
+def standing_lines(standing: Any, *, joining: bool = False) -> list[str]:
+    """A standing agreement in plain English: what every member (or the one joining) shares,
+    with whom, and what it may do about it."""
+    shared = []
+    for record_type in standing.record_types:
+        labels = [field_label(record_type, f) for f in standing.fields_for(record_type)]
+        shared.append(f"{RecordType(record_type).label.lower()}: {', '.join(labels)}")
+    which = (f"only records tagged {' or '.join(standing.criteria_tags)}"
+             if standing.criteria_tags else "every record")  # fmt: skip
+    who = "The new member shares" if joining else "Every member shares"
+    lines = [
+        f"{who} its {'; and its '.join(shared)} ({which}) with all members, from the moment "
+        "it joins, for as long as the agreement stands.",
+        f"Recipients may: {standing.get_access_mode_display().lower()}.",
+    ]
+    if RecordType.CONTACT in standing.record_types and standing.requires_consent:
+        lines.append("Contacts are shared only if they consented to sharing.")
+    if joining:
+        members = (
+            Agreement.objects.filter(standing=standing, status=Status.ACTIVE)
+            .values("provider_id").distinct().count()
+        )  # fmt: skip
+        lines.append(
+            f"In return it sees what the {members} member{'s' if members != 1 else ''} already "
+            "in this agreement share under it."
+            if members
+            else "It is the first member to join: it will see what others share as they join."
+        )
+    lines.append("A member's managers can suspend or end its part at any time, from Agreements.")
+    return lines

@@ -337,7 +337,10 @@ def agreement_detail(request: HttpRequest, agreement_id: int) -> HttpResponse:
             and mine is not None
             and agreement.status
             in (Status.ACTIVE, Status.AWAITING, Status.DRAFT, Status.SUSPENDED),
-            "can_resume": manager and provider and agreement.status == Status.SUSPENDED,
+            "can_resume": manager
+            and provider
+            and agreement.status == Status.SUSPENDED
+            and not breaches,
             "can_amend": manager
             and provider
             and agreement.status in (Status.ACTIVE, Status.DRAFT, Status.SUSPENDED),
