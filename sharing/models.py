@@ -15,7 +15,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.models import Fold
+from crm.models import Fold, LawfulBasis  # the six bases of UK GDPR Article 6(1)
 
 
 class Purpose(models.TextChoices):
@@ -24,17 +24,6 @@ class Purpose(models.TextChoices):
     JOINT_DELIVERY = "joint_delivery", "Joint service delivery"
     RESEARCH = "research", "Research"
     OTHER = "other", "Other"
-
-
-class LawfulBasis(models.TextChoices):
-    """The lawful bases of UK GDPR Article 6(1)."""
-
-    CONSENT = "consent", "Consent"
-    CONTRACT = "contract", "Contract"
-    LEGAL_OBLIGATION = "legal_obligation", "Legal obligation"
-    VITAL_INTERESTS = "vital_interests", "Vital interests"
-    PUBLIC_TASK = "public_task", "Public task"
-    LEGITIMATE_INTERESTS = "legitimate_interests", "Legitimate interests"
 
 
 class AccessMode(models.TextChoices):

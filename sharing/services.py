@@ -417,7 +417,10 @@ def agreements_expire(*, today=None) -> int:
     are already invisible from the end date on: the selectors check the date)."""
     today = today or timezone.localdate()
     count = 0
-    for candidate in Agreement.objects.filter(status=Status.ACTIVE, end_date__lt=today):
+    # Provider by provider, in ascending order: the order of every transaction that takes
+    # several providers' locks (see agreements_suspend_breaking).
+    candidates = Agreement.objects.filter(status=Status.ACTIVE, end_date__lt=today)
+    for candidate in candidates.order_by("provider_id", "pk"):
         agreement = _lock(candidate)
         agreement_unproject(agreement)
         agreement.status = Status.EXPIRED
