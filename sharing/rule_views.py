@@ -92,6 +92,21 @@ def rules_page(request: HttpRequest) -> HttpResponse:
     return render(request, "sharing/rules_member.html", _rules_context())
 
 
+def purpose_rules(request: HttpRequest) -> HttpResponse:
+    """The rules an agreement of one purpose must keep: a fragment the agreement form loads
+    (htmx) beside the purpose, so a manager sees them before saving."""
+    purpose = request.GET.get("purpose", "")
+    if purpose not in Purpose.values:
+        return HttpResponse("")
+    summary = rules_summary()
+    context = {
+        "label": Purpose(purpose).label,
+        "policy": next(p for p in summary["policies"] if p["purpose"] == purpose),
+        "limits": [limit for limit in summary["purpose_only"] if purpose not in limit.purposes],
+    }
+    return render(request, "sharing/_purpose_rules.html", context)
+
+
 def _field_rows() -> list[dict]:
     rules = rules_current()
     rows = []

@@ -18,4 +18,5 @@ urlpatterns = [
          name="agreement_action"),
     path("what-we-share/", views.what_we_share, name="what_we_share"),
     path("rules/", rule_views.rules_page, name="rules"),
+    path("rules/for-purpose/", rule_views.purpose_rules, name="purpose_rules"),
 ]  # fmt: skip

@@ -415,3 +415,19 @@ def test_admins_add_a_standing_agreement_through_the_page(client_for, user):
         "access_mode": "view", "is_active": "on",
     })  # fmt: skip
     assert "Choose at least one field of organisations" in empty.content.decode()
+
+
+def test_the_agreement_form_shows_the_rules_of_the_chosen_purpose(client_for, user, member_a):
+    """The form loads (htmx) the rules an agreement of the chosen purpose must keep."""
+    rule_services.purpose_policy_set(purpose="research", acting_user=user("admin-c"),
+                                     dpia_required=True)  # fmt: skip
+    forbid("phone", user, mode="purposes", purposes=["joint_delivery"])
+    client = client_for(user("manager-a"), member_a)
+    assert 'hx-get="/rules/for-purpose/"' in client.get("/agreements/new/").content.decode()
+    fragment = client.get("/rules/for-purpose/", {"purpose": "research"}).content.decode()
+    assert "A data protection impact assessment (DPIA) is required" in fragment
+    assert "Phone of contacts is shared only for joint service delivery" in fragment
+    assert (
+        "Phone of contacts"
+        not in client.get("/rules/for-purpose/", {"purpose": "joint_delivery"}).content.decode()
+    )
