@@ -27,6 +27,7 @@ from .models import (
     RecordType,
     RuleChange,
     StandingAgreement,
+    Status,
 )
 from .rules import (
     POLICY_SETTINGS,
@@ -268,6 +269,30 @@ def standing_agreements_join_all(*, member: Member, acting_user: Any) -> list[Ag
             audit_record(action="sharing.standing_not_joined", actor=acting_user, member=member,
                          target=standing.name, reasons=exc.messages)  # fmt: skip
     return joined
+
+
+def standing_agreement_offer(*, standing: StandingAgreement, acting_user: Any) -> int:
+    """Ask every member already in the consortium, and not yet in this standing agreement, to
+    join it: each gets the agreement awaiting its manager's signature. Returns how many."""
+    from tenants.services import audit_record
+
+    _require_admin(acting_user)
+    offered = 0
+    live = Agreement.objects.filter(standing=standing).exclude(
+        status__in=[Status.TERMINATED, Status.SUPERSEDED, Status.EXPIRED]
+    )  # fmt: skip
+    members = Member.organisations.active().exclude(pk__in=live.values("provider_id"))
+    for member in members.order_by("pk"):
+        try:
+            with transaction.atomic():
+                services.agreement_join_standing(member=member, standing=standing,
+                                                 acting_user=acting_user, offer=True)  # fmt: skip
+        except ValidationError as exc:
+            audit_record(action="sharing.standing_not_offered", actor=acting_user,
+                         member=member, target=standing.name, reasons=exc.messages)  # fmt: skip
+        else:
+            offered += 1
+    return offered
 
 
 def joining_terms() -> list[dict[str, Any]]:

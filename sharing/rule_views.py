@@ -204,6 +204,15 @@ def policy_edit(request: HttpRequest, purpose: str) -> HttpResponse:
 def standing_edit(request: HttpRequest, standing_id: int | None = None) -> HttpResponse:
     _admin_only(request)
     standing = get_object_or_404(StandingAgreement, pk=standing_id) if standing_id else None
+    if standing is not None and request.method == "POST" and request.POST.get("offer"):
+        offered = rule_services.standing_agreement_offer(standing=standing,
+                                                         acting_user=request.user)  # fmt: skip
+        messages.success(request, (
+            f"Asked {offered} member{'s' if offered != 1 else ''} to join “{standing.name}”: "
+            "it waits for each one's manager to sign." if offered
+            else "Every current member already takes part in it (or has been asked)."
+        ))  # fmt: skip
+        return redirect("sharing_standing_edit", standing_id=standing.pk)
     form = StandingAgreementForm(request.POST or None, instance=standing)
     if request.method == "POST" and form.is_valid():
         try:

@@ -383,10 +383,14 @@ def _tell_parties(*, agreement: Agreement, because: str, breaches: dict[str, lis
 
 
 @transaction.atomic
-def agreement_join_standing(*, member: Member, standing: Any, acting_user: Any) -> Agreement:
+def agreement_join_standing(*, member: Member, standing: Any, acting_user: Any,
+                            offer: bool = False) -> Agreement:  # fmt: skip
     """``member`` joins one of the consortium's standing agreements: an all-members
     agreement of its own on the standing terms, in force at once (joining the consortium is
-    its signature; the consortium set the terms, so no further approval is asked)."""
+    its signature; the consortium set the terms, so no further approval is asked).
+
+    ``offer``: for a member already in the consortium, the agreement awaits its manager's
+    signature instead (nothing is shared until they sign)."""
     existing = Agreement.objects.filter(provider=member, standing=standing).exclude(
         status__in=[Status.TERMINATED, Status.SUPERSEDED, Status.EXPIRED]
     ).first()  # fmt: skip
@@ -402,6 +406,12 @@ def agreement_join_standing(*, member: Member, standing: Any, acting_user: Any) 
     agreement.admin_approved_by = acting_user
     agreement.admin_approved_at = timezone.now()
     agreement.save()
+    if offer:
+        AgreementParty.objects.create(agreement=agreement, member=member,
+                                      role=PartyRole.PROVIDER)  # fmt: skip
+        _event(agreement, "offered by the consortium", acting_user, member,
+               f"the standing agreement “{standing}”, to sign")  # fmt: skip
+        return agreement
     AgreementParty.objects.create(
         agreement=agreement, member=member, role=PartyRole.PROVIDER, signed_at=timezone.now(),
         signed_role="Joined the consortium's standing agreement",

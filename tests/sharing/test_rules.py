@@ -431,3 +431,25 @@ def test_the_agreement_form_shows_the_rules_of_the_chosen_purpose(client_for, us
         "Phone of contacts"
         not in client.get("/rules/for-purpose/", {"purpose": "joint_delivery"}).content.decode()
     )
+
+
+def test_current_members_are_asked_to_join_and_share_once_they_sign(
+    directory_standing, client_for, user, member_a, member_b, in_member
+):
+    """Asking current members makes each an agreement awaiting its own manager's signature;
+    once signed it is in force and shares."""
+    admin = client_for(user("admin-c"), None)
+    response = admin.post(f"/sharing/rules/standing/{directory_standing.pk}/", {"offer": "1"})
+    assert response.status_code == 302
+    offered = Agreement.objects.get(provider=member_a, standing=directory_standing)
+    assert offered.status == Status.AWAITING
+    with in_member(member_a):
+        crm.organisation_create(acting_user=None, name="Alpha Allotments", postcode="YO1 7HH")
+    assert "Alpha Allotments" not in seen_by(member_b)
+    services.agreement_sign(agreement=offered, member=member_a, acting_user=user("manager-a"))
+    offered.refresh_from_db()
+    assert offered.status == Status.ACTIVE
+    assert "Alpha Allotments" in seen_by(member_b)
+    again = rule_services.standing_agreement_offer(standing=directory_standing,
+                                                   acting_user=user("admin-c"))  # fmt: skip
+    assert again == 0  # nobody is asked twice
