@@ -57,10 +57,13 @@ def _preview_or_save(request, form, template, context, *, proposed_rules, save):
     """The shared flow of a rule change: htmx asks for the preview as the form changes; a
     change that would suspend agreements shows them and asks to confirm; then it is saved."""
     would_suspend = agreements_breaking(proposed_rules)
-    context |= {"form": form, "would_suspend": would_suspend}
+    # The confirmation names exactly the agreements shown: if the choice or the agreements
+    # changed since the preview, the admin sees the new preview instead of a silent save.
+    token = ",".join(str(agreement.pk) for agreement, _ in would_suspend)
+    context |= {"form": form, "would_suspend": would_suspend, "confirm_token": token}
     if request.htmx:
         return render(request, "sharing/_rule_preview.html", context)
-    if would_suspend and not request.POST.get("confirm"):
+    if would_suspend and request.POST.get("confirm") != token:
         context["confirming"] = True
         return render(request, template, context)
     return save()

@@ -321,7 +321,9 @@ def test_admins_edit_field_rules_with_a_preview_then_confirm(shared_world, clien
     htmx = admin.post(url, {"mode": "never"}, HTTP_HX_REQUEST="true").content.decode()
     assert 'id="rule-preview"' in htmx
     assert "<html" not in htmx
-    done = admin.post(url, {"mode": "never", "confirm": "1"})
+    stale = admin.post(url, {"mode": "never", "confirm": "999"})
+    assert stale.status_code == 200  # a confirmation of something else: shown again
+    done = admin.post(url, {"mode": "never", "confirm": str(agreement.pk)})
     assert done.status_code == 302
     agreement.refresh_from_db()
     assert agreement.status == Status.SUSPENDED
