@@ -217,6 +217,7 @@ def test_rule_tightening_waits_for_an_open_edit_and_leaves_nothing_forbidden(rac
     lock, then suspends the agreement; nothing of it, and no forbidden field, remains."""
     from sharing import rule_services
     from sharing.models import FieldRule, RuleChange
+    from tenants.models import AuditEntry
 
     agreement = race["agreement"]()
     admin = get_user_model().objects.get(username="admin-c")
@@ -248,5 +249,8 @@ def test_rule_tightening_waits_for_an_open_edit_and_leaves_nothing_forbidden(rac
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute("SET LOCAL session_replication_role = replica")
                 RuleChange.objects.filter(rule="field:contact:last_name").delete()
+                AuditEntry.objects.filter(
+                    action="sharing.rule_changed", details__rule="field:contact:last_name"
+                ).delete()
 
         in_thread(restore)
