@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from events.urls import public_urlpatterns as public_events
 from sharing import consortium as sharing_views
+from sharing import rule_views
 from tenants import views
 
 from .urls_common import urlpatterns as common
@@ -18,5 +19,20 @@ urlpatterns = [
     path("sharing/templates/", sharing_views.templates, name="sharing_templates"),
     path("", include("events.urls")),
     *public_events,
+    path("sharing/rules/", rule_views.rules_overview, name="sharing_rules"),
+    path(
+        "sharing/rules/fields/<str:record_type>/<str:field>/",
+        rule_views.field_rule_edit,
+        name="sharing_rule_field",
+    ),
+    path(
+        "sharing/rules/purposes/<str:purpose>/", rule_views.policy_edit, name="sharing_rule_policy"
+    ),
+    path("sharing/rules/standing/new/", rule_views.standing_edit, name="sharing_standing_create"),
+    path(
+        "sharing/rules/standing/<int:standing_id>/",
+        rule_views.standing_edit,
+        name="sharing_standing_edit",
+    ),
     *common,
 ]

@@ -26,7 +26,8 @@ class AgreementSerializer(serializers.ModelSerializer):
         model = Agreement
         fields = [
             "id", "title", "version", "status", "provider", "all_members", "parties",
-            "purpose", "expected_benefit", "record_types", "contact_fields",
+            "purpose", "lawful_basis", "dpia_reference", "expected_benefit", "record_types",
+            "contact_fields",
             "organisation_fields", "criteria_tags", "criteria_org_types", "criteria_districts",
             "requires_consent", "access_mode", "start_date", "review_date", "end_date",
             "retention",

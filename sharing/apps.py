@@ -8,9 +8,13 @@ class SharingConfig(AppConfig):
     def ready(self) -> None:
         from crm.changes import records_changed
         from crm.panels import panel_register
+        from tenants.onboarding import joining_terms_register, member_created
 
         from .matching import organisation_panel
         from .projection import on_records_changed
+        from .rule_services import joining_terms, on_member_created
 
         records_changed.connect(on_records_changed, dispatch_uid="sharing.projection")
         panel_register(organisation_panel)
+        member_created.connect(on_member_created, dispatch_uid="sharing.standing_agreements")
+        joining_terms_register(joining_terms)

@@ -9,7 +9,6 @@ import math
 from dataclasses import dataclass
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -60,6 +59,13 @@ def _recipients(agreement: Agreement) -> str:
                      if p.role == PartyRole.RECIPIENT)  # fmt: skip
 
 
+def _purposes_needing_approval() -> set[str]:
+    from .rules import rules_current
+
+    rules = rules_current()
+    return {p for p in Purpose.values if rules.policy(p).approval_needed}
+
+
 @login_required
 def register(request: HttpRequest) -> HttpResponse:
     _admin_only(request)
@@ -99,7 +105,8 @@ def register(request: HttpRequest) -> HttpResponse:
         return response
     return render(request, "sharing/register.html", {
         "rows": [(a, _recipients(a)) for a in rows], "status": status, "purpose": purpose,
-        "approval": settings.COMMONS_SHARING_ADMIN_APPROVAL,
+        # Purposes whose agreements need a consortium admin's approval (the rules, per purpose).
+        "approval": _purposes_needing_approval(),
         "statuses": Status.choices, "purposes": Purpose.choices,
     })  # fmt: skip
 

@@ -6,7 +6,16 @@ from crm.models import OrganisationType
 from tenants.districts import district_choices
 from tenants.models import Member
 
-from .models import SHAREABLE_FIELDS, AccessMode, Agreement, Purpose, RecordType
+from .models import (
+    SHAREABLE_FIELDS,
+    AccessMode,
+    Agreement,
+    FieldRuleMode,
+    LawfulBasis,
+    Purpose,
+    RecordType,
+    StandingAgreement,
+)
 
 
 def _split(text: str) -> list[str]:
@@ -42,12 +51,18 @@ class AgreementForm(forms.ModelForm):
         label="Only organisations in these districts",
     )  # fmt: skip
     purpose = forms.ChoiceField(choices=Purpose.choices)
+    lawful_basis = forms.ChoiceField(
+        choices=[("", "Choose the lawful basis"), *LawfulBasis.choices], required=False,
+        help_text="The provider's lawful basis for sharing (UK GDPR Article 6). The "
+        "consortium's rules may allow only some for this purpose.",
+    )  # fmt: skip
     access_mode = forms.ChoiceField(choices=AccessMode.choices, label="Recipients may")
 
     class Meta:
         model = Agreement
         fields = [
-            "title", "purpose", "expected_benefit", "all_members", "record_types",
+            "title", "purpose", "lawful_basis", "dpia_reference", "expected_benefit",
+            "all_members", "record_types",
             "contact_fields", "organisation_fields", "criteria_tags", "criteria_org_types",
             "criteria_districts", "requires_consent", "access_mode", "start_date",
             "review_date", "end_date", "retention", "security_notes",
@@ -66,7 +81,8 @@ class AgreementForm(forms.ModelForm):
         self.fields["recipients"].queryset = Member.organisations.active().exclude(pk=provider.pk)
         if self.instance.pk:
             self.initial["criteria_tags"] = ", ".join(self.instance.criteria_tags)
-        self.order_fields(["title", "purpose", "expected_benefit", "recipients", "all_members"])
+        self.order_fields(["title", "purpose", "lawful_basis", "dpia_reference",
+                           "expected_benefit", "recipients", "all_members"])  # fmt: skip
 
     def clean_criteria_tags(self) -> list[str]:
         return _split(self.cleaned_data["criteria_tags"])
@@ -74,3 +90,106 @@ class AgreementForm(forms.ModelForm):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label="Reason", max_length=500, required=False)
+
+
+# --- the consortium's rules (consortium site) ------------------------------------------------
+
+
+class FieldRuleForm(forms.Form):
+    mode = forms.ChoiceField(
+        label="This field", choices=FieldRuleMode.choices, widget=forms.RadioSelect
+    )
+    purposes = forms.MultipleChoiceField(
+        label="Purposes it may be shared for", choices=Purpose.choices, required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Only when “shared only for the purposes named” is chosen.",
+    )  # fmt: skip
+
+
+class PolicyForm(forms.Form):
+    APPROVAL = [("", "As the consortium's default"), ("yes", "Yes, always"), ("no", "No")]
+
+    lawful_bases = forms.MultipleChoiceField(
+        label="Lawful bases allowed", choices=LawfulBasis.choices, required=False,
+        widget=forms.CheckboxSelectMultiple, help_text="Tick none to accept any lawful basis.",
+    )  # fmt: skip
+    contacts_need_consent = forms.BooleanField(
+        label="Contacts are shared only with their recorded consent", required=False
+    )
+    admin_approval = forms.ChoiceField(
+        label="A consortium admin must approve each agreement", choices=APPROVAL, required=False
+    )
+    dpia_required = forms.BooleanField(
+        label="A DPIA reference is required", required=False,
+        help_text="A data protection impact assessment, recorded on the agreement.",
+    )  # fmt: skip
+    max_term_months = forms.IntegerField(
+        label="Longest term, in months", required=False, min_value=1,
+        help_text="Leave empty for no limit.",
+    )  # fmt: skip
+    review_months = forms.IntegerField(
+        label="Review at least every, in months", required=False, min_value=1,
+        help_text="Leave empty for no set interval.",
+    )  # fmt: skip
+    parties_restricted = forms.BooleanField(
+        label="Only the members ticked below may be party", required=False,
+        help_text="E.g. only members accredited for research.",
+    )  # fmt: skip
+    eligible_members = forms.ModelMultipleChoiceField(
+        label="Members who may be party", queryset=Member.organisations.none(), required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["eligible_members"].queryset = Member.organisations.active().order_by("name")
+
+    def clean_admin_approval(self) -> bool | None:
+        return {"yes": True, "no": False}.get(self.cleaned_data["admin_approval"])
+
+    def clean_eligible_members(self) -> list[int]:
+        return sorted(m.pk for m in self.cleaned_data["eligible_members"])
+
+
+class StandingAgreementForm(forms.ModelForm):
+    record_types = forms.MultipleChoiceField(
+        choices=RecordType.choices, widget=forms.CheckboxSelectMultiple, label="What is shared"
+    )
+    contact_fields = forms.MultipleChoiceField(
+        choices=list(SHAREABLE_FIELDS[RecordType.CONTACT].items()), required=False,
+        widget=forms.CheckboxSelectMultiple, label="Fields of contacts",
+    )  # fmt: skip
+    organisation_fields = forms.MultipleChoiceField(
+        choices=list(SHAREABLE_FIELDS[RecordType.ORGANISATION].items()), required=False,
+        widget=forms.CheckboxSelectMultiple, label="Fields of organisations",
+    )  # fmt: skip
+    criteria_tags = forms.CharField(
+        required=False, label="Only records tagged",
+        help_text="Separate tags with commas. Leave empty for every record.",
+    )  # fmt: skip
+    purpose = forms.ChoiceField(choices=Purpose.choices)
+    lawful_basis = forms.ChoiceField(
+        choices=[("", "Choose the lawful basis"), *LawfulBasis.choices], required=False
+    )
+    access_mode = forms.ChoiceField(choices=AccessMode.choices, label="Recipients may")
+
+    class Meta:
+        model = StandingAgreement
+        fields = [
+            "name", "description", "purpose", "lawful_basis", "record_types", "contact_fields",
+            "organisation_fields", "criteria_tags", "requires_consent", "access_mode",
+            "expected_benefit", "retention", "is_active",
+        ]  # fmt: skip
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "expected_benefit": forms.Textarea(attrs={"rows": 3}),
+            "retention": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["criteria_tags"] = ", ".join(self.instance.criteria_tags)
+
+    def clean_criteria_tags(self) -> list[str]:
+        return _split(self.cleaned_data["criteria_tags"])

@@ -18,6 +18,7 @@ from django.db import connection
 from django.utils import timezone
 
 from .models import Agreement, RecordType, SharedRecord, Status
+from .rules import ProjectionLimits, projection_limits
 
 LOCK_NAMESPACE = 1_936_225  # "sharing": the first key of the two-int advisory locks
 
@@ -62,11 +63,18 @@ def lock_provider(provider_id: int, *, exclusive: bool) -> None:
         cursor.execute(f"SELECT {kind}(%s, %s)", [LOCK_NAMESPACE, provider_id])
 
 
-def _select_sql(agreement: Agreement, record_type: str, schema: str, *, ids: bool) -> str:
-    """SELECT of (record_id, display_name, data, search_text) for the agreement's records."""
+def _select_sql(agreement: Agreement, record_type: str, schema: str, *, ids: bool,
+                limits: ProjectionLimits) -> str:  # fmt: skip
+    """SELECT of (record_id, display_name, data, search_text) for the agreement's records.
+
+    Defence in depth: a field the consortium's rules forbid for this purpose is left out
+    whatever the agreement says (an agreement breaking a rule is also suspended)."""
     s = quote(schema)
     exprs = CONTACT_EXPR if record_type == RecordType.CONTACT else ORGANISATION_EXPR
-    allowed = [f for f in agreement.fields_for(record_type) if f in exprs]
+    allowed = [
+        f for f in agreement.fields_for(record_type)
+        if f in exprs and limits.permits(agreement.purpose, record_type, f)
+    ]  # fmt: skip
     data = ", ".join(f"'{f}', {exprs[f].format(s=s)}" for f in allowed) or "'id', r.id"
     searchable = [exprs[f] for f in SEARCHABLE[record_type] if f in allowed]
     if "postcode" in allowed:
@@ -86,9 +94,10 @@ def _select_sql(agreement: Agreement, record_type: str, schema: str, *, ids: boo
         display = "r.name" if "name" in allowed else "'Organisation ' || r.id"
     where = ["TRUE"]
     if record_type == RecordType.CONTACT:
-        # Nothing of a restricted contact is ever shared, whatever an agreement says.
+        # Nothing of a restricted contact is ever shared, whatever an agreement says (the
+        # consortium's locked rule "restricted"; no setting turns this clause off).
         where.append("NOT r.is_restricted")
-        if agreement.requires_consent:
+        if agreement.requires_consent or agreement.purpose in limits.consent_purposes:
             where.append(
                 f"(SELECT c.status FROM {s}.crm_consent c WHERE c.contact_id = r.id "
                 "AND c.purpose = 'sharing' ORDER BY c.recorded_at DESC, c.id DESC LIMIT 1) "
@@ -126,8 +135,8 @@ def _params(agreement: Agreement, ids: list[int] | None, leaving_orgs: list[int]
 
 
 def _insert(agreement: Agreement, record_type: str, schema: str, ids: list[int] | None,
-            leaving_orgs: list[int]) -> int:  # fmt: skip
-    select = _select_sql(agreement, record_type, schema, ids=ids is not None)
+            leaving_orgs: list[int], limits: ProjectionLimits) -> int:  # fmt: skip
+    select = _select_sql(agreement, record_type, schema, ids=ids is not None, limits=limits)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -151,7 +160,8 @@ def agreement_backfill(agreement: Agreement) -> int:
     """Project every matching record of the provider (set-based). Caller holds the
     provider's exclusive lock, inside the transaction that activates the agreement."""
     schema = agreement.provider.schema_name
-    return sum(_insert(agreement, t, schema, None, []) for t in agreement.record_types)
+    limits = projection_limits()
+    return sum(_insert(agreement, t, schema, None, [], limits) for t in agreement.record_types)
 
 
 def agreement_unproject(agreement: Agreement) -> int:
@@ -171,9 +181,10 @@ def records_reproject(*, provider_id: int, schema: str, record_type: str, ids: I
             provider_id=provider_id, status=Status.ACTIVE, record_types__contains=[record_type]
         ).select_related("provider")
     )
+    limits = projection_limits() if agreements else None
     if not deleted:
         for agreement in agreements:
-            _insert(agreement, record_type, schema, id_list, [])
+            _insert(agreement, record_type, schema, id_list, [], limits)
     if record_type == RecordType.ORGANISATION:
         # Contacts shared with their organisations show the organisation's name.
         with connection.cursor() as cursor:
@@ -190,12 +201,13 @@ def records_reproject(*, provider_id: int, schema: str, record_type: str, ids: I
                 contact_fields__contains=["organisations"],
             ).select_related("provider")  # fmt: skip
             for agreement in contact_agreements:
+                limits = limits or projection_limits()
                 SharedRecord.objects.filter(
                     agreement=agreement, record_type=RecordType.CONTACT,
                     record_id__in=contact_ids,
                 ).delete()  # fmt: skip
                 _insert(agreement, RecordType.CONTACT, schema, contact_ids,
-                        id_list if deleted else [])  # fmt: skip
+                        id_list if deleted else [], limits)  # fmt: skip
 
 
 def on_records_changed(sender: Any, *, record_type: str, ids: list[int], action: str,
@@ -215,3 +227,14 @@ def on_records_changed(sender: Any, *, record_type: str, ids: list[int], action:
         provider_id=provider_id, schema=schema, record_type=record_type, ids=ids,
         deleted=action == "deleted",
     )  # fmt: skip
+
+
+def lock_providers(provider_ids: list[int]) -> None:
+    """Every listed provider's lock, exclusively, in ascending id order (the one order for
+    any transaction that takes several), in one round trip."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_advisory_xact_lock(%s, p::integer)) FROM "
+            "(SELECT p FROM unnest(%s::bigint[]) AS u(p) ORDER BY p) AS ordered",
+            [LOCK_NAMESPACE, sorted(provider_ids)],
+        )

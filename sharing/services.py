@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -28,6 +27,13 @@ from .models import (
     Status,
 )
 from .projection import agreement_backfill, agreement_unproject, lock_provider
+from .rules import (
+    agreement_breaches,
+    approval_needed,
+    breaches_text,
+    rules_current,
+    standing_dates,
+)
 
 NOT_A_MANAGER = "Only a manager of {member} can do this."
 WRONG_STATE = "This agreement is {state}: it cannot be {verb}."
@@ -37,13 +43,16 @@ NO_FIELDS = "Choose at least one field of {what} to share."
 UNKNOWN_FIELDS = "These cannot be shared: {fields}."
 PROVIDER_AS_RECIPIENT = "A member cannot share with itself."
 NOT_SIGNED = "Every party must have signed (and the consortium approved, where required)."
-NOT_AMENDABLE = "Only a draft or an active agreement can be changed; this one is {state}."
+NOT_AMENDABLE = (
+    "Only a draft, an active or a suspended agreement can be changed; this one is {state}."
+)
+RULES_SUSPENDED = "suspended by the consortium's rules"
 
 EDITABLE = {
     "title", "purpose", "expected_benefit", "record_types", "contact_fields",
     "organisation_fields", "criteria_tags", "criteria_org_types", "criteria_districts",
     "requires_consent", "access_mode", "start_date", "review_date", "end_date", "retention",
-    "security_notes", "all_members",
+    "security_notes", "all_members", "lawful_basis", "dpia_reference",
 }  # fmt: skip
 
 
@@ -64,12 +73,15 @@ def _require_manager(user: Any, member: Member) -> None:
 
 def _validate(agreement: Agreement, recipient_ids: list[int]) -> None:
     errors: dict[str, list[str]] = {}
+    rules = rules_current()
     if not agreement.record_types:
         errors.setdefault("record_types", []).append(NO_RECORD_TYPES)
     for record_type in agreement.record_types:
         fields = agreement.fields_for(record_type)
         field_name = f"{record_type}_fields"
-        unknown = sorted(set(fields) - set(SHAREABLE_FIELDS[record_type]))
+        # Fields no agreement can offer at all are reported by the rule that names them.
+        ruled = {name for (kind, name) in rules.fields if kind == record_type}
+        unknown = sorted(set(fields) - set(SHAREABLE_FIELDS[record_type]) - ruled)
         if unknown:
             errors.setdefault(field_name, []).append(
                 UNKNOWN_FIELDS.format(fields=", ".join(unknown))
@@ -81,8 +93,25 @@ def _validate(agreement: Agreement, recipient_ids: list[int]) -> None:
         errors.setdefault("recipients", []).append(NO_RECIPIENTS)
     if agreement.provider_id in recipient_ids:
         errors.setdefault("recipients", []).append(PROVIDER_AS_RECIPIENT)
+    breaches = agreement_breaches(agreement, recipient_ids=recipient_ids, rules=rules)
+    for name, messages in breaches.items():
+        errors.setdefault(name, []).extend(messages)
     if errors:
         raise ValidationError(errors)
+
+
+def _keep_rules(agreement: Agreement) -> None:
+    """Refuse to sign, activate or resume an agreement that breaks a consortium rule."""
+    breaches = agreement_breaches(agreement, recipient_ids=_recipient_ids(agreement),
+                                  rules=rules_current())  # fmt: skip
+    if breaches:
+        raise ValidationError(breaches)
+
+
+def _recipient_ids(agreement: Agreement) -> list[int]:
+    return list(
+        agreement.parties.filter(role=PartyRole.RECIPIENT).values_list("member_id", flat=True)
+    )
 
 
 @transaction.atomic
@@ -149,6 +178,7 @@ def agreement_sign(
     party = agreement.parties.filter(member=member).first()
     if party is None:
         raise PermissionDenied(f"{member} is not a party to this agreement.")
+    _keep_rules(agreement)
     party.signed_by = acting_user
     party.signed_role = signed_role
     party.signed_at = timezone.now()
@@ -159,7 +189,8 @@ def agreement_sign(
 
 
 def _approval_needed(agreement: Agreement) -> bool:
-    return settings.COMMONS_SHARING_ADMIN_APPROVAL and agreement.admin_approved_at is None
+    """Per purpose, by the consortium's rules (COMMONS_SHARING_ADMIN_APPROVAL is the default)."""
+    return agreement.admin_approved_at is None and approval_needed(agreement.purpose)
 
 
 def _activate_when_complete(agreement: Agreement, acting_user: Any) -> None:
@@ -188,6 +219,7 @@ def agreement_approve(*, agreement: Agreement, acting_user: Any) -> Agreement:
 
 def _activate(agreement: Agreement, acting_user: Any) -> None:
     # The caller holds the provider's exclusive lock (see _lock).
+    _keep_rules(agreement)
     earlier_id = agreement.previous_id
     while earlier_id:
         previous = Agreement.objects.select_for_update(no_key=True).get(pk=earlier_id)
@@ -254,6 +286,7 @@ def agreement_resume(*, agreement: Agreement, acting_user: Any) -> Agreement:
                                                  verb="resumed"))  # fmt: skip
     if not all(p.signed_at for p in _signatories(agreement)) or _approval_needed(agreement):
         raise ValidationError(NOT_SIGNED)
+    _keep_rules(agreement)
     agreement.status = Status.ACTIVE
     agreement.save(update_fields=["status"])
     count = agreement_backfill(agreement)
@@ -267,7 +300,7 @@ def agreement_amend(*, agreement: Agreement, acting_user: Any, **changes: Any) -
     until the new one is signed by every party."""
     _require_manager(acting_user, agreement.provider)
     agreement = _lock(agreement)
-    if agreement.status not in (Status.ACTIVE, Status.DRAFT):
+    if agreement.status not in (Status.ACTIVE, Status.DRAFT, Status.SUSPENDED):
         raise ValidationError(NOT_AMENDABLE.format(state=agreement.get_status_display().lower()))
     unknown = set(changes) - EDITABLE
     if unknown:
@@ -276,7 +309,8 @@ def agreement_amend(*, agreement: Agreement, acting_user: Any, **changes: Any) -
     fields = {name: getattr(agreement, name) for name in EDITABLE}
     fields.update(changes)
     new = Agreement(provider=agreement.provider, created_by=acting_user, previous=agreement,
-                    version=agreement.version + 1, **fields)  # fmt: skip
+                    version=agreement.version + 1, standing=agreement.standing,
+                    **fields)  # fmt: skip
     new.full_clean()
     _validate(new, recipients)
     new.save()
@@ -290,12 +324,113 @@ def agreement_amend(*, agreement: Agreement, acting_user: Any, **changes: Any) -
 
 
 @transaction.atomic
+def agreements_suspend_breaking(*, acting_user: Any, because: str) -> list[Agreement]:
+    """After a rule changes: suspend every active agreement the rules now break, removing its
+    projections in this transaction, and tell its parties why (log, agreement page, e-mail).
+
+    Every provider's lock is taken first, exclusively and in ascending id order (one order
+    for every caller that takes several, so two rule changes cannot deadlock), then each
+    agreement's row, as _lock does; the rules are read only once the locks are held, so an
+    activation that committed meanwhile is seen and judged by the new rules. A loosened rule
+    breaks nothing: nothing is resumed or widened by itself.
+    """
+    from .projection import lock_providers
+
+    lock_providers(list(Member.objects.order_by("pk").values_list("pk", flat=True)))
+    rules = rules_current()
+    suspended = []
+    candidates = (
+        Agreement.objects.filter(status=Status.ACTIVE).prefetch_related("parties")
+        .order_by("provider_id", "pk")
+    )  # fmt: skip
+    for candidate in candidates:
+        recipients = [p.member_id for p in candidate.parties.all() if p.role == PartyRole.RECIPIENT]
+        breaches = agreement_breaches(candidate, recipient_ids=recipients, rules=rules)
+        if not breaches:
+            continue
+        agreement = Agreement.objects.select_for_update(no_key=True).get(pk=candidate.pk)
+        agreement_unproject(agreement)
+        agreement.status = Status.SUSPENDED
+        agreement.save(update_fields=["status"])
+        _event(agreement, RULES_SUSPENDED, acting_user,
+               detail=f"{because} {breaches_text(breaches)}".strip())  # fmt: skip
+        suspended.append(agreement)
+        transaction.on_commit(
+            lambda a=agreement, b=breaches: _tell_parties(agreement=a, because=because, breaches=b)
+        )
+    return suspended
+
+
+def _tell_parties(*, agreement: Agreement, because: str, breaches: dict[str, list[str]]) -> None:
+    """E-mail the managers of every named party (the provider's, for all-members ones)."""
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+
+    members = list(Member.objects.filter(pk__in=agreement.parties.values("member_id")))
+    emails = sorted(set(
+        Membership.objects.filter(member__in=members, role=Role.MANAGER, user__is_active=True)
+        .exclude(user__email="").values_list("user__email", flat=True)
+    ))  # fmt: skip
+    if not emails:
+        return
+    body = render_to_string("sharing/email/suspended_by_rules.txt", {
+        "agreement": agreement, "because": because,
+        "breaches": [m for messages in breaches.values() for m in messages],
+        "path": agreement.get_absolute_url(), "members": members,
+    })  # fmt: skip
+    send_mail(f"Sharing suspended: “{agreement.title}” breaks a consortium rule", body, None,
+              emails)  # fmt: skip
+
+
+@transaction.atomic
+def agreement_join_standing(*, member: Member, standing: Any, acting_user: Any,
+                            offer: bool = False) -> Agreement:  # fmt: skip
+    """``member`` joins one of the consortium's standing agreements: an all-members
+    agreement of its own on the standing terms, in force at once (joining the consortium is
+    its signature; the consortium set the terms, so no further approval is asked).
+
+    ``offer``: for a member already in the consortium, the agreement awaits its manager's
+    signature instead (nothing is shared until they sign)."""
+    existing = Agreement.objects.filter(provider=member, standing=standing).exclude(
+        status__in=[Status.TERMINATED, Status.SUPERSEDED, Status.EXPIRED]
+    ).first()  # fmt: skip
+    if existing is not None:
+        return existing
+    terms = standing.agreement_terms() | standing_dates(standing.purpose,
+                                                        start=timezone.localdate())  # fmt: skip
+    agreement = Agreement(provider=member, created_by=acting_user, standing=standing, **terms)
+    agreement.full_clean()
+    _validate(agreement, [])
+    lock_provider(member.pk, exclusive=True)
+    agreement.status = Status.AWAITING
+    agreement.admin_approved_by = acting_user
+    agreement.admin_approved_at = timezone.now()
+    agreement.save()
+    if offer:
+        AgreementParty.objects.create(agreement=agreement, member=member,
+                                      role=PartyRole.PROVIDER)  # fmt: skip
+        _event(agreement, "offered by the consortium", acting_user, member,
+               f"the standing agreement “{standing}”, to sign")  # fmt: skip
+        return agreement
+    AgreementParty.objects.create(
+        agreement=agreement, member=member, role=PartyRole.PROVIDER, signed_at=timezone.now(),
+        signed_role="Joined the consortium's standing agreement",
+    )  # fmt: skip
+    _event(agreement, "created", acting_user, member, f"joined the standing agreement “{standing}”")
+    _activate(agreement, acting_user)
+    return agreement
+
+
+@transaction.atomic
 def agreements_expire(*, today=None) -> int:
     """Mark agreements past their end date as expired and remove their projections (they
     are already invisible from the end date on: the selectors check the date)."""
     today = today or timezone.localdate()
     count = 0
-    for candidate in Agreement.objects.filter(status=Status.ACTIVE, end_date__lt=today):
+    # Provider by provider, in ascending order: the order of every transaction that takes
+    # several providers' locks (see agreements_suspend_breaking).
+    candidates = Agreement.objects.filter(status=Status.ACTIVE, end_date__lt=today)
+    for candidate in candidates.order_by("provider_id", "pk"):
         agreement = _lock(candidate)
         agreement_unproject(agreement)
         agreement.status = Status.EXPIRED

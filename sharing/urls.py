@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import rule_views, views
 
 app_name = "sharing"
 
@@ -17,4 +17,6 @@ urlpatterns = [
     path("agreements/<int:agreement_id>/<str:action>/", views.agreement_action,
          name="agreement_action"),
     path("what-we-share/", views.what_we_share, name="what_we_share"),
+    path("rules/", rule_views.rules_page, name="rules"),
+    path("rules/for-purpose/", rule_views.purpose_rules, name="purpose_rules"),
 ]  # fmt: skip

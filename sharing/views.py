@@ -33,6 +33,7 @@ from .models import (
     SharedRecord,
     Status,
 )
+from .rules import agreement_breaches, rules_current
 
 
 def _is_manager(request: HttpRequest) -> bool:
@@ -304,6 +305,14 @@ def agreement_detail(request: HttpRequest, agreement_id: int) -> HttpResponse:
     mine = next((p for p in parties if p.member_id == request.tenant.pk), None)
     manager = _is_manager(request)
     provider = agreement.provider_id == request.tenant.pk
+    events = list(AgreementEvent.objects.filter(agreement_id=agreement.pk))
+    breaches = {}
+    if agreement.status in (Status.DRAFT, Status.AWAITING, Status.ACTIVE, Status.SUSPENDED):
+        recipients = [p.member_id for p in parties if p.role == PartyRole.RECIPIENT]
+        breaches = agreement_breaches(agreement, recipient_ids=recipients, rules=rules_current())
+    rule_suspension = next(
+        (e for e in reversed(events) if e.action == services.RULES_SUSPENDED), None
+    )
     return render(
         request,
         "sharing/agreement_detail.html",
@@ -311,7 +320,9 @@ def agreement_detail(request: HttpRequest, agreement_id: int) -> HttpResponse:
             "agreement": agreement,
             "parties": parties,
             "mine": mine,
-            "events": AgreementEvent.objects.filter(agreement_id=agreement.pk),
+            "events": events,
+            "breaches": [m for messages in breaches.values() for m in messages],
+            "rule_suspension": rule_suspension if agreement.status == Status.SUSPENDED else None,
             "contact_fields": [SHAREABLE_FIELDS["contact"][f] for f in agreement.contact_fields],
             "organisation_fields": [
                 SHAREABLE_FIELDS["organisation"][f] for f in agreement.organisation_fields
@@ -326,8 +337,13 @@ def agreement_detail(request: HttpRequest, agreement_id: int) -> HttpResponse:
             and mine is not None
             and agreement.status
             in (Status.ACTIVE, Status.AWAITING, Status.DRAFT, Status.SUSPENDED),
-            "can_resume": manager and provider and agreement.status == Status.SUSPENDED,
-            "can_amend": manager and provider and agreement.status in (Status.ACTIVE, Status.DRAFT),
+            "can_resume": manager
+            and provider
+            and agreement.status == Status.SUSPENDED
+            and not breaches,
+            "can_amend": manager
+            and provider
+            and agreement.status in (Status.ACTIVE, Status.DRAFT, Status.SUSPENDED),
             "reason_form": ReasonForm(),
             "in_force": agreement.is_in_force(),
         },

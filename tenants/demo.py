@@ -100,6 +100,9 @@ def demo_provision(*, progress=None) -> list[Credential]:
     researcher.groups.add(Group.objects.get(name=RESEARCHERS))
     credentials.append(Credential("researcher", DEMO_PASSWORD, "Researcher", "localhost"))
 
+    # The consortium's sharing rules come first, so that each new member joins the
+    # standing directory agreement as it is onboarded.
+    _demo_rules(admin)
     total = len(DEMO_MEMBERS)
     for index, spec in enumerate(DEMO_MEMBERS):
         member = Member.organisations.filter(slug=spec.slug).first()
@@ -133,6 +136,7 @@ def demo_provision(*, progress=None) -> list[Credential]:
 
     _demo_sharing(admin)
     _demo_events(admin)
+    _demo_research_rules(admin)
 
     # Someone who works at three members, to show the picker.
     roamer, _ = _user("sam-roaming", "Sam", "Whitaker", "sam@roaming.example.org")
@@ -159,27 +163,66 @@ def _demo_events(admin) -> None:
         events_demo_fill(admin=admin, slugs=[m.slug for m in DEMO_MEMBERS], enter_schema=enter)
 
 
-SHARING_PROVIDERS = ("york-cvs", "ryedale", "harrogate", "craven", "scarborough", "selby")
+RESEARCH_ACCREDITED = ("york-cvs", "harrogate", "scarborough")
+DIRECTORY_STANDING = "Directory of local groups"
+
+
+def _demo_rules(admin) -> None:
+    """Sensible rules for the demo (each call changes only what differs, so a second run
+    logs nothing new): what each purpose must keep, phone numbers only for joint delivery,
+    and the standing directory agreement every member joins."""
+    from sharing import rule_services
+    from sharing.models import AgreementTemplate, StandingAgreement
+
+    policies = {
+        "directory": {"lawful_bases": ["legitimate_interests", "consent"], "review_months": 12},
+        "event_promotion": {"lawful_bases": ["consent", "legitimate_interests"],
+                            "contacts_need_consent": True, "max_term_months": 12},
+        "joint_delivery": {"lawful_bases": ["contract", "public_task", "legitimate_interests",
+                                            "consent"],
+                           "contacts_need_consent": True, "max_term_months": 36,
+                           "review_months": 6},
+        "other": {"admin_approval": True},
+    }  # fmt: skip
+    for purpose, settings in policies.items():
+        rule_services.purpose_policy_set(purpose=purpose, acting_user=admin, **settings)
+    for field in ("phone", "mobile"):
+        rule_services.field_rule_set(record_type="contact", field=field, mode="purposes",
+                                     purposes=["joint_delivery"], acting_user=admin)  # fmt: skip
+    template = AgreementTemplate.objects.filter(name=DIRECTORY_STANDING).first()
+    if template is None or StandingAgreement.objects.filter(name=DIRECTORY_STANDING).exists():
+        return
+    rule_services.standing_agreement_save(
+        acting_user=admin, name=template.name, description=template.description,
+        purpose=template.purpose, lawful_basis="legitimate_interests",
+        record_types=template.record_types, organisation_fields=template.organisation_fields,
+        criteria_tags=template.criteria_tags, requires_consent=template.requires_consent,
+        access_mode=template.access_mode, expected_benefit=template.expected_benefit,
+        retention=template.retention,
+    )  # fmt: skip
+
+
+def _demo_research_rules(admin) -> None:
+    """Research: consent or public task, a DPIA, admin approval, at most two years, reviewed
+    every six months, and only members accredited for research may be party."""
+    from sharing import rule_services
+
+    accredited = list(
+        Member.organisations.filter(slug__in=RESEARCH_ACCREDITED).values_list("pk", flat=True)
+    )
+    rule_services.purpose_policy_set(
+        purpose="research", acting_user=admin, lawful_bases=["consent", "public_task"],
+        contacts_need_consent=True, admin_approval=True, dpia_required=True,
+        max_term_months=24, review_months=6, parties_restricted=True,
+        eligible_members=sorted(accredited),
+    )  # fmt: skip
 
 
 def _demo_sharing(admin) -> None:
-    """A few members share their local-groups directory with all members, from the
-    consortium's template, so "Shared with us" has something to show."""
-    from sharing import services as sharing
-    from sharing.models import Agreement, AgreementTemplate
+    """Every member takes part in the standing directory agreement (members made before the
+    rules existed join it here), so "Shared with us" has something to show."""
+    from sharing import rule_services
 
-    template = AgreementTemplate.objects.filter(name="Directory of local groups").first()
-    if template is None:
-        return
-    terms = template.as_initial()
-    terms["criteria_tags"] = template.criteria_tags
-    for slug in SHARING_PROVIDERS:
-        member = Member.organisations.filter(slug=slug).first()
-        if member is None or Agreement.objects.filter(provider=member).exists():
-            continue
-        manager = User.objects.get(username=f"{slug}-manager")
-        agreement = sharing.agreement_create(
-            provider=member, acting_user=manager, recipient_ids=[], **terms
-        )
-        sharing.agreement_propose(agreement=agreement, acting_user=manager)
-        sharing.agreement_sign(agreement=agreement, member=member, acting_user=manager)
+    slugs = [spec.slug for spec in DEMO_MEMBERS]
+    for member in Member.organisations.filter(slug__in=slugs).order_by("pk"):
+        rule_services.standing_agreements_join_all(member=member, acting_user=admin)

@@ -126,6 +126,9 @@ def member_create(
     report(3, "Creating the member's database schema")
     began = time.perf_counter()
     schema_clone(target=member.schema_name)
+    from .onboarding import member_created
+
+    member_created.send(sender=Member, member=member, acting_user=acting_user)
     audit_record(
         action="member.created",
         actor=acting_user,

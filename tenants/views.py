@@ -71,8 +71,12 @@ def member_add(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"{member.name} is ready at {member.primary_domain_name}.")
             return redirect("member_detail", slug=member.slug)
+    from .onboarding import joining_terms
+
     return render(
-        request, "tenants/member_form.html", {"form": form, "base_domain": settings.BASE_DOMAIN}
+        request,
+        "tenants/member_form.html",
+        {"form": form, "base_domain": settings.BASE_DOMAIN, "joining": joining_terms()},
     )
 
 

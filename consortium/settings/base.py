@@ -179,7 +179,8 @@ if env("REDIS_URL"):
     CACHES["default"]["BACKEND"] = "django.core.cache.backends.redis.RedisCache"
     CACHES["default"]["LOCATION"] = env("REDIS_URL")
 
-# Whether data-sharing agreements also need a consortium admin's approval to become active.
+# Whether data-sharing agreements also need a consortium admin's approval to become active:
+# the default for purposes whose consortium rule says "as the consortium's default".
 COMMONS_SHARING_ADMIN_APPROVAL = env_bool("COMMONS_SHARING_ADMIN_APPROVAL", False)
 
 # Background work: Celery with Redis when REDIS_URL is set, a worker thread otherwise.

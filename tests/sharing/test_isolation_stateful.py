@@ -1,7 +1,10 @@
 """Property-based, stateful: random records, tags, consent, edits, deletions, imports, merges,
-bulk tagging, agreements, signatures, suspensions and terminations. After every step what
-each member can see — through the selector and through the API — equals a plain reference
-model of the rules, and no shared record holds a field outside its agreement's allow-list.
+bulk tagging, agreements, signatures, suspensions and terminations, and changes of the
+consortium's rules (fields never shared or shared only for another purpose, contacts' consent
+required) interleaved with all of them. After every step what each member can see — through
+the selector and through the API — equals a plain reference model of the rules, no shared
+record holds a field outside its agreement's allow-list or a field the rules forbid, and no
+suspended agreement's record is visible.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import itertools
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.test import Client
 from hypothesis import HealthCheck, settings
@@ -21,6 +25,7 @@ from hypothesis.stateful import (
     consumes,
     initialize,
     invariant,
+    multiple,
     rule,
 )
 
@@ -28,8 +33,8 @@ from crm import merging
 from crm import services as crm
 from crm.importing import records_import
 from crm.models import Contact, Organisation
-from sharing import selectors, services
-from sharing.models import Status
+from sharing import rule_services, selectors, services
+from sharing.models import SharedRecord, Status
 from tenants.models import Member
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +44,10 @@ NAMES = st.sampled_from(["Ada", "Brontë", "Cole", "Dee", "Eve", "Fox"])
 CONTACT_FIELDS = st.sets(st.sampled_from(["first_name", "last_name", "email"]), min_size=1)
 ORG_FIELDS = st.sets(st.sampled_from(["name", "postcode"]), min_size=1)
 POSTCODES = st.sampled_from(["YO1 7HH", "HG1 2AB", "YO17 7AA"])
+RULED_FIELDS = st.sampled_from([
+    ("contact", "first_name"), ("contact", "last_name"), ("contact", "email"),
+    ("organisation", "name"), ("organisation", "postcode"),
+])  # fmt: skip
 
 
 class SharingMachine(RuleBasedStateMachine):
@@ -56,6 +65,9 @@ class SharingMachine(RuleBasedStateMachine):
             "beta": users.get(username="manager-b"),
         }
         self.staff = {"alpha": users.get(username="staff-a"), "beta": users.get(username="staff-b")}
+        self.admin = users.get(username="admin-c")
+        self.forbidden: set[tuple[str, str]] = set()  # fields the rules keep from directories
+        self.consent_rule = False  # directories share contacts only with consent
         self.model: dict[tuple[str, str, int], dict] = {}  # (member, type, id) -> record
         self.agreed: dict[int, dict] = {}  # agreement id -> its terms, as the model sees them
         self.clock = itertools.count()
@@ -243,6 +255,17 @@ class SharingMachine(RuleBasedStateMachine):
     )
     def agree(self, provider, contact_fields, org_fields, needs_consent, everyone, sign_all):
         other = "beta" if provider == "alpha" else "alpha"
+        fields = {"contact": set(contact_fields), "organisation": set(org_fields)}
+        if self._breaks(fields, needs_consent):
+            with pytest.raises(ValidationError, match="consortium's rule"):
+                services.agreement_create(
+                    provider=self.members[provider], acting_user=self.managers[provider],
+                    recipient_ids=[self.members[other].pk], title="Refused", purpose="directory",
+                    record_types=["contact", "organisation"], criteria_tags=[TAG],
+                    contact_fields=sorted(contact_fields), organisation_fields=sorted(org_fields),
+                    requires_consent=needs_consent,
+                )  # fmt: skip
+            return multiple()
         agreement = services.agreement_create(
             provider=self.members[provider],
             acting_user=self.managers[provider],
@@ -283,6 +306,10 @@ class SharingMachine(RuleBasedStateMachine):
         if how == "resume":
             if agreement.status != Status.SUSPENDED:
                 return
+            if self._breaks(terms["fields"], terms["needs_consent"]):
+                with pytest.raises(ValidationError):
+                    services.agreement_resume(agreement=agreement, acting_user=manager)
+                return
             services.agreement_resume(agreement=agreement, acting_user=manager)
         elif (how == "suspend" and agreement.status == Status.ACTIVE) or (
             how == "terminate"
@@ -294,6 +321,45 @@ class SharingMachine(RuleBasedStateMachine):
             return
         agreement.refresh_from_db()
         terms["status"] = agreement.status
+
+    # --- the consortium's rules ---------------------------------------------------------------
+
+    def _breaks(self, fields: dict[str, set], needs_consent: bool) -> bool:
+        ruled = any((t, f) in self.forbidden for t, names in fields.items() for f in names)
+        return ruled or (self.consent_rule and not needs_consent)
+
+    def _suspend_what_breaks(self, suspended_ids: set[int]) -> None:
+        expected = {
+            agreement_id
+            for agreement_id, terms in self.agreed.items()
+            if terms["status"] == Status.ACTIVE
+            and self._breaks(terms["fields"], terms["needs_consent"])
+        }
+        assert suspended_ids == expected
+        for agreement_id in expected:
+            self.agreed[agreement_id]["status"] = Status.SUSPENDED
+
+    @rule(field=RULED_FIELDS, mode=st.sampled_from(["never", "purposes", "any"]))
+    def change_field_rule(self, field, mode):
+        """Never shared, shared only for research (so not for these directories), or free."""
+        record_type, name = field
+        _, suspended = rule_services.field_rule_set(
+            record_type=record_type, field=name, mode=mode,
+            purposes=["research"] if mode == "purposes" else [], acting_user=self.admin,
+        )  # fmt: skip
+        if mode == "any":
+            self.forbidden.discard(field)
+        else:
+            self.forbidden.add(field)
+        self._suspend_what_breaks({a.pk for a in suspended})
+
+    @rule(required=st.booleans())
+    def change_consent_rule(self, required):
+        _, suspended = rule_services.purpose_policy_set(
+            purpose="directory", acting_user=self.admin, contacts_need_consent=required
+        )
+        self.consent_rule = required
+        self._suspend_what_breaks({a.pk for a in suspended})
 
     # --- the invariant -----------------------------------------------------------------------
 
@@ -328,6 +394,28 @@ class SharingMachine(RuleBasedStateMachine):
             assert actual == self._expected(viewer)
             for r in selectors.shared_records_for(member=member):
                 assert set(r.data) <= self.agreed[r.agreement_id]["fields"][r.record_type]
+                assert self.agreed[r.agreement_id]["status"] == Status.ACTIVE
+
+    @invariant()
+    def nothing_forbidden_is_projected_and_nothing_suspended_is_visible(self) -> None:
+        if not hasattr(self, "members"):
+            return
+        for record in SharedRecord.objects.all():
+            assert not {(record.record_type, f) for f in record.data} & self.forbidden
+        suspended = {a for a, terms in self.agreed.items() if terms["status"] == Status.SUSPENDED}
+        for agreement_id in suspended:
+            assert not SharedRecord.objects.filter(agreement_id=agreement_id).exists()
+        for member in self.members.values():
+            seen = selectors.shared_records_for(member=member).values_list(
+                "agreement_id", flat=True
+            )
+            assert not set(seen) & suspended
+            assert (
+                services.Agreement.objects.filter(pk__in=suspended)
+                .exclude(status=Status.SUSPENDED)
+                .count()
+                == 0
+            )
 
     @invariant()
     def the_api_agrees(self) -> None:

@@ -209,3 +209,48 @@ def test_activation_backfill_waits_for_an_open_edit_and_includes_it(race):
     )  # fmt: skip
     assert len(names) == 2
     assert any(n.startswith("Late ") for n in names)
+
+
+def test_rule_tightening_waits_for_an_open_edit_and_leaves_nothing_forbidden(race):
+    """A provider's edit re-projects a field inside an open transaction while a consortium
+    admin forbids that field on another connection: the rule change waits for the edit's
+    lock, then suspends the agreement; nothing of it, and no forbidden field, remains."""
+    from sharing import rule_services
+    from sharing.models import FieldRule, RuleChange
+    from tenants.models import AuditEntry
+
+    agreement = race["agreement"]()
+    admin = get_user_model().objects.get(username="admin-c")
+    started = threading.Event()
+
+    def edit() -> None:
+        fresh = Contact.objects.get(pk=race["contact"].pk)
+        crm.contact_update(contact=fresh, acting_user=None, last_name=fresh.last_name + "y")
+
+    editing = start(lambda: _hold_edit(race, started, edit))
+
+    def tighten() -> None:
+        started.wait(10)
+        rule_services.field_rule_set(record_type="contact", field="last_name", mode="never",
+                                     purposes=[], acting_user=admin)  # fmt: skip
+
+    try:
+        finish(editing, start(tighten))
+        state = in_thread(lambda: (
+            Agreement.objects.get(pk=agreement.pk).status,
+            SharedRecord.objects.filter(agreement_id=agreement.pk).count(),
+            SharedRecord.objects.filter(record_type="contact", data__has_key="last_name").count(),
+        ))  # fmt: skip
+        assert state == ("suspended", 0, 0)
+    finally:
+
+        def restore() -> None:
+            FieldRule.objects.filter(record_type="contact", field="last_name").delete()
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SET LOCAL session_replication_role = replica")
+                RuleChange.objects.filter(rule="field:contact:last_name").delete()
+                AuditEntry.objects.filter(
+                    action="sharing.rule_changed", details__rule="field:contact:last_name"
+                ).delete()
+
+        in_thread(restore)

@@ -185,9 +185,12 @@ def test_demo_provisioning_makes_17_members_and_is_repeatable():
         Member.organisations.values_list("slug", flat=True)
     )
     assert [c.username for c in first] == [c.username for c in second]
-    from sharing.models import Agreement, SharedRecord
+    from sharing.models import Agreement, SharedRecord, StandingAgreement
 
-    assert Agreement.objects.filter(status="active", all_members=True).count() == 6
+    # Every demo member joined the standing directory agreement (once, however many runs).
+    standing = StandingAgreement.objects.get(name="Directory of local groups")
+    joined = Agreement.objects.filter(status="active", all_members=True, standing=standing)
+    assert joined.count() == 17
     assert SharedRecord.objects.filter(record_type="organisation").exists()
     from events.models import Booking, Event, Registration, Resource
 
@@ -196,6 +199,7 @@ def test_demo_provisioning_makes_17_members_and_is_repeatable():
     assert Registration.objects.filter(member__isnull=False).exists()
     assert Registration.objects.filter(attended=True).exists()
     assert Booking.objects.filter(series__isnull=False).exists()
+    assert not SharedRecord.objects.filter(data__has_key="phone").exists()
     for spec in DEMO_MEMBERS:
         roles = set(
             Member.organisations.get(slug=spec.slug).memberships.values_list("role", flat=True)
