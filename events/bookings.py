@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import formats, timezone
 from psycopg2.extras import DateTimeTZRange
@@ -27,6 +27,8 @@ from . import rules
 from .models import Booking, BookingStatus, Recurrence, Resource
 
 EXCLUSION_VIOLATION = "23P01"
+# First key of the two-int advisory locks that serialise writes to one resource's bookings.
+LOCK_NAMESPACE = 3_684_765
 MAX_OCCURRENCES = 104
 # Suggested slots fall inside the working day, local time.
 DAY_STARTS, DAY_ENDS = time(8, 0), time(20, 0)
@@ -185,6 +187,18 @@ def free_slots(
     return slots
 
 
+def _lock_resource(resource_id: int) -> None:
+    """Serialise booking writes per resource for this transaction.
+
+    The exclusion constraint alone is still correct, but two transactions inserting
+    overlapping rows each wait for the other's commit to check it, and PostgreSQL breaks the
+    cycle by aborting one with a deadlock error. Taking this lock first makes the second
+    writer wait, then see the first's booking and get a clash with suggestions instead.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, resource_id])
+
+
 def _check_times(start: datetime, end: datetime, *, allow_past: bool = False) -> None:
     if end <= start:
         raise ValidationError({"ends_at": "The end must be after the start."})
@@ -225,6 +239,7 @@ def booking_place(
         raise ValidationError({"title": "Say what the booking is for."})
     _check_times(starts_at, ends_at, allow_past=allow_past)
     spans = occurrences(starts_at, ends_at, recurrence, repeat_count)
+    _lock_resource(resource.pk)
     _raise_clash(user, member, resource, spans)
     status = (
         BookingStatus.PENDING if rules.needs_approval(resource, member) else BookingStatus.CONFIRMED
@@ -258,6 +273,7 @@ def booking_move(
     *, user: Any, member: Member | None, booking: Booking, starts_at: datetime, ends_at: datetime
 ) -> Booking:
     """Move a booking (an event's venue when the event's time changes)."""
+    _lock_resource(booking.resource_id)
     booking = (
         Booking.objects.select_for_update(of=("self",))
         .select_related("resource")
@@ -300,6 +316,7 @@ def booking_cancel(
 @transaction.atomic
 def booking_decide(*, user: Any, member: Member | None, booking: Booking, approve: bool) -> Booking:
     """The owner approves (the constraint still has the last word) or declines."""
+    _lock_resource(booking.resource_id)
     booking = (
         Booking.objects.select_for_update(of=("self",))
         .select_related("resource", "holder")
