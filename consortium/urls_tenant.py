@@ -16,6 +16,7 @@ urlpatterns = [
     path("api-token/", views.api_token, name="api_token"),
     path("", include("crm.urls")),
     path("", include("sharing.urls")),
+    path("", include("surveys.urls")),
     path("api/me/", api.MeApi.as_view(), name="api_me"),
     path("api/", include("crm.api_urls")),
     path("api/", include("sharing.api_urls")),
