@@ -1,6 +1,6 @@
 """The consortium site (the public schema): members, onboarding, the picker."""
 
-from django.urls import path
+from django.urls import include, path
 
 from sharing import consortium as sharing_views
 from tenants import views
@@ -15,5 +15,6 @@ urlpatterns = [
     path("sharing/register/", sharing_views.register, name="sharing_register"),
     path("sharing/map/", sharing_views.sharing_map, name="sharing_map"),
     path("sharing/templates/", sharing_views.templates, name="sharing_templates"),
+    path("", include("reporting.urls_consortium")),
     *common,
 ]

@@ -28,6 +28,7 @@ from .models import (
     Status,
 )
 from .projection import agreement_backfill, agreement_unproject, lock_provider
+from .signals import agreement_state_changed
 
 NOT_A_MANAGER = "Only a manager of {member} can do this."
 WRONG_STATE = "This agreement is {state}: it cannot be {verb}."
@@ -195,11 +196,13 @@ def _activate(agreement: Agreement, acting_user: Any) -> None:
             agreement_unproject(previous)
             previous.status = Status.SUPERSEDED
             previous.save(update_fields=["status"])
+            agreement_state_changed.send(sender=Agreement, agreement=previous, active=False)
             _event(previous, "superseded", acting_user, detail=f"by version {agreement.version}")
         earlier_id = previous.previous_id
     agreement.status = Status.ACTIVE
     agreement.save(update_fields=["status"])
     count = agreement_backfill(agreement)
+    agreement_state_changed.send(sender=Agreement, agreement=agreement, active=True)
     _event(agreement, "activated", acting_user, detail=f"{count} records shared")
 
 
@@ -224,6 +227,7 @@ def _stop(agreement: Agreement, *, member: Member, acting_user: Any, to: str, ve
     agreement_unproject(agreement)
     agreement.status = to
     agreement.save(update_fields=["status"])
+    agreement_state_changed.send(sender=Agreement, agreement=agreement, active=False)
     _event(agreement, to, acting_user, member, reason)
     return agreement
 
@@ -257,6 +261,7 @@ def agreement_resume(*, agreement: Agreement, acting_user: Any) -> Agreement:
     agreement.status = Status.ACTIVE
     agreement.save(update_fields=["status"])
     count = agreement_backfill(agreement)
+    agreement_state_changed.send(sender=Agreement, agreement=agreement, active=True)
     _event(agreement, "resumed", acting_user, agreement.provider, f"{count} records shared")
     return agreement
 
@@ -300,6 +305,7 @@ def agreements_expire(*, today=None) -> int:
         agreement_unproject(agreement)
         agreement.status = Status.EXPIRED
         agreement.save(update_fields=["status"])
+        agreement_state_changed.send(sender=Agreement, agreement=agreement, active=False)
         _event(agreement, "expired", None)
         count += 1
     return count

@@ -1,0 +1,215 @@
+"""The research pool: members' survey responses flow into a consortium research dataset,
+pseudonymised, while a research agreement is in force, and leave in the same transaction
+as the agreement stops.
+
+What flows: responses to the dataset's survey (matched by survey code) whose organisation
+gave research consent in the survey; the organisation attributes the agreement lists that
+are safe to pool (never a name, e-mail, phone, address, postcode or website); every answer
+except free text the agreement's research terms do not list. Organisations are matched
+across members by their identifiers (charity number first, then company number) hashed with
+the consortium's key, so the pool holds one response per organisation and wave: the
+earliest submitted is kept.
+
+Tenant assumptions: SQL names the provider's schema explicitly; listeners run inside the
+writer's transaction (sharing's lifecycle, or a member's survey write on its own schema).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connection
+from django.utils.crypto import salted_hmac
+
+from sharing.models import Agreement, Purpose, Status
+from sharing.projection import lock_provider, quote
+
+from .models import DatasetQuestion, PooledResponse, ResearchTerms, SnapshotRow
+
+LOCK_NAMESPACE = 1_919_250  # "reporting": the first key of its two-int advisory locks
+# Organisation fields that may enter the pool when an agreement lists them.
+POOLABLE_ATTRIBUTES = ("district", "org_type", "areas_of_work", "beneficiaries", "town")
+IDENTIFIER_ORDER = (
+    "ORDER BY (i.scheme = 'GB-CHC') DESC, (i.scheme = 'GB-COH') DESC, i.scheme, i.value"
+)
+
+
+def match_key(identifier: str | None, *, provider_id: int, organisation_id: int) -> str:
+    """The consortium's keyed hash of an organisation's identifier; an organisation without
+    one cannot be matched, so it gets a key of its own."""
+    if identifier:
+        value = "id:" + identifier.strip().upper().replace(" ", "")
+    else:
+        value = f"member:{provider_id}:organisation:{organisation_id}"
+    return salted_hmac("reporting.pool.match", value, algorithm="sha256").hexdigest()
+
+
+def loads(value: Any) -> Any:
+    """jsonb from a raw cursor: Django's psycopg2 set-up leaves it as text."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _lock_dataset(dataset_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, dataset_id])
+
+
+def _questions(schema: str, survey_code: str) -> list[tuple]:
+    s = quote(schema)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT w.year, q.code, q.text, q.kind, q.choices FROM {s}.surveys_question q "
+            f"JOIN {s}.surveys_wave w ON w.id = q.wave_id "
+            f"JOIN {s}.surveys_survey v ON v.id = w.survey_id WHERE v.code = %s "
+            "ORDER BY w.year, q.id",
+            [survey_code],
+        )
+        return cursor.fetchall()
+
+
+def _responses(schema: str, survey_code: str, ids: list[int] | None) -> list[tuple]:
+    s = quote(schema)
+    where = "AND r.id = ANY(%(ids)s)" if ids is not None else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT r.id, w.year, r.answers, r.submitted_at, o.id,
+                   jsonb_build_object('district', o.district, 'org_type', o.org_type,
+                                      'areas_of_work', to_jsonb(o.areas_of_work),
+                                      'beneficiaries', to_jsonb(o.beneficiaries),
+                                      'town', o.town),
+                   (SELECT i.scheme || '-' || i.value FROM {s}.crm_organisationidentifier i
+                     WHERE i.organisation_id = o.id {IDENTIFIER_ORDER} LIMIT 1)
+              FROM {s}.surveys_response r
+              JOIN {s}.surveys_wave w ON w.id = r.wave_id
+              JOIN {s}.surveys_survey v ON v.id = w.survey_id
+              JOIN {s}.crm_organisation o ON o.id = r.organisation_id
+             WHERE v.code = %(code)s AND r.research_consent {where}
+            """,
+            {"code": survey_code, "ids": ids or []},
+        )
+        return cursor.fetchall()
+
+
+def _pool(agreement: Agreement, terms: ResearchTerms, ids: list[int] | None) -> set[str]:
+    """Insert (or replace) the agreement's pooled responses; returns the match keys touched."""
+    schema = agreement.provider.schema_name
+    dataset = terms.dataset
+    questions = _questions(schema, dataset.survey_code)
+    for year, code, text, kind, choices in questions:
+        DatasetQuestion.objects.update_or_create(
+            dataset=dataset, year=year, code=code,
+            defaults={"text": text, "kind": kind, "options": list(choices or [])},
+        )  # fmt: skip
+    free_text = {(year, code) for year, code, _t, kind, _c in questions if kind == "text"}
+    allowed_text = set(terms.free_text_questions)
+    attributes = [a for a in POOLABLE_ATTRIBUTES if a in agreement.organisation_fields]
+    rows = []
+    keys: set[str] = set()
+    for response_id, year, answers, submitted_at, org_id, attrs, identifier in _responses(
+        schema, dataset.survey_code, ids
+    ):
+        answers, attrs = loads(answers), loads(attrs)
+        kept_answers = {
+            code: value for code, value in answers.items()
+            if (year, code) not in free_text or code in allowed_text
+        }  # fmt: skip
+        key = match_key(identifier, provider_id=agreement.provider_id, organisation_id=org_id)
+        keys.add(key)
+        rows.append(PooledResponse(
+            dataset=dataset, provider_id=agreement.provider_id, agreement_id=agreement.pk,
+            response_id=response_id, year=year, match_key=key,
+            attributes={a: attrs.get(a) for a in attributes}, answers=kept_answers,
+            submitted_at=submitted_at,
+        ))  # fmt: skip
+    if ids is not None:
+        previous = PooledResponse.objects.filter(agreement_id=agreement.pk, response_id__in=ids)
+        keys |= set(previous.values_list("match_key", flat=True))
+        previous.delete()
+    PooledResponse.objects.bulk_create(rows, batch_size=2000)
+    return keys
+
+
+def keep_one_per_organisation(*, dataset_id: int, keys: Iterable[str]) -> None:
+    """One response per organisation and wave is kept: the earliest submitted."""
+    key_list = sorted(set(keys))
+    if not key_list:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE public.reporting_pooledresponse p SET kept = (p.id = f.first_id)
+              FROM (SELECT DISTINCT ON (year, match_key) year, match_key, id AS first_id
+                      FROM public.reporting_pooledresponse
+                     WHERE dataset_id = %(dataset)s AND match_key = ANY(%(keys)s)
+                     ORDER BY year, match_key, submitted_at, id) f
+             WHERE p.dataset_id = %(dataset)s AND p.year = f.year
+               AND p.match_key = f.match_key
+            """,
+            {"dataset": dataset_id, "keys": key_list},
+        )
+
+
+def agreement_pool(agreement: Agreement) -> int:
+    """Back-fill the pool from an agreement that has come into force."""
+    terms = ResearchTerms.objects.filter(agreement=agreement).select_related("dataset").first()
+    if terms is None:
+        return 0
+    _lock_dataset(terms.dataset_id)
+    PooledResponse.objects.filter(agreement_id=agreement.pk).delete()
+    keys = _pool(agreement, terms, None)
+    keep_one_per_organisation(dataset_id=terms.dataset_id, keys=keys)
+    return PooledResponse.objects.filter(agreement_id=agreement.pk).count()
+
+
+def agreement_unpool(agreement: Agreement) -> int:
+    """Remove an agreement's responses from the pool and from every project's snapshots;
+    released tables keep what they published."""
+    pooled = PooledResponse.objects.filter(agreement_id=agreement.pk)
+    dataset_ids = set(pooled.values_list("dataset_id", flat=True))
+    for dataset_id in sorted(dataset_ids):
+        _lock_dataset(dataset_id)
+    keys_by_dataset: dict[int, set[str]] = {}
+    for dataset_id, key in pooled.values_list("dataset_id", "match_key"):
+        keys_by_dataset.setdefault(dataset_id, set()).add(key)
+    removed, _ = pooled.delete()
+    SnapshotRow.objects.filter(agreement_id=agreement.pk).delete()
+    for dataset_id, keys in keys_by_dataset.items():
+        keep_one_per_organisation(dataset_id=dataset_id, keys=keys)
+    return removed
+
+
+def on_agreement_state_changed(sender: Any, *, agreement: Agreement, active: bool,
+                               **_: Any) -> None:  # fmt: skip
+    """sharing's lifecycle signal: runs in its transaction, under the provider's lock."""
+    if agreement.purpose != Purpose.RESEARCH:
+        return
+    if active:
+        agreement_pool(agreement)
+    else:
+        agreement_unpool(agreement)
+
+
+def on_responses_changed(sender: Any, *, survey_code: str, response_ids: list[int],
+                         **_: Any) -> None:  # fmt: skip
+    """surveys' signal: a member's responses changed; re-pool them under every research
+    agreement of that member in force for this survey. Runs on the member's schema."""
+    from tenants.models import Member
+
+    provider_id = (
+        Member.objects.filter(schema_name=connection.schema_name, kind="member")
+        .values_list("pk", flat=True).first()
+    )  # fmt: skip
+    if provider_id is None:
+        return
+    lock_provider(provider_id, exclusive=False)
+    terms = ResearchTerms.objects.filter(
+        agreement__provider_id=provider_id, agreement__status=Status.ACTIVE,
+        agreement__purpose=Purpose.RESEARCH, dataset__survey_code=survey_code,
+    ).select_related("agreement__provider", "dataset")  # fmt: skip
+    for term in terms:
+        _lock_dataset(term.dataset_id)
+        keys = _pool(term.agreement, term, list(response_ids))
+        keep_one_per_organisation(dataset_id=term.dataset_id, keys=keys)
