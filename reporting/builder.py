@@ -56,9 +56,20 @@ def _expression(record_type: str, name: str):
     return F(name)
 
 
+def _choice_labels() -> dict[str, dict[str, str]]:
+    from crm.models import IncomeBand, InteractionKind, MembershipStatus, OrganisationType
+
+    return {"kind": dict(InteractionKind.choices), "org_type": dict(OrganisationType.choices),
+            "income_band": dict(IncomeBand.choices),
+            "membership_status": dict(MembershipStatus.choices)}  # fmt: skip
+
+
 def _label(name: str, value: Any) -> str:
     if value in (None, ""):
         return NOT_SET
+    choices = _choice_labels().get(name)
+    if choices is not None:
+        return str(choices.get(value, value))
     if name == "month":
         return value.strftime("%Y-%m")
     if name == "quarter":
@@ -150,7 +161,7 @@ def _queryset(spec: dict[str, Any], user: Any):
     record_type = spec["record_type"]
     filters = spec.get("filters", {})
     if record_type == "contact":
-        queryset = contacts_visible_to(user)
+        queryset = contacts_visible_to(user=user)
         date_field = "created_at__date"
     elif record_type == "organisation":
         queryset = Organisation.objects.all()

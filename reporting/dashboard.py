@@ -85,7 +85,7 @@ def records_over_time(request: HttpRequest) -> Chart:
 
     months = months_back(12)
     series = {}
-    for name, queryset in (("Contacts", contacts_visible_to(request.user)),
+    for name, queryset in (("Contacts", contacts_visible_to(user=request.user)),
                            ("Organisations", Organisation.objects.all())):  # fmt: skip
         added = dict(
             queryset.order_by().annotate(month=TruncMonth("created_at")).values("month")
@@ -164,7 +164,7 @@ def consent_coverage(request: HttpRequest) -> Chart:
     from crm.models import Consent, ConsentPurpose
     from crm.selectors import contacts_visible_to
 
-    contacts = contacts_visible_to(request.user).order_by()
+    contacts = contacts_visible_to(user=request.user).order_by()
     total = contacts.count()
     categories, granted, refused, missing = [], [], [], []
     for purpose in ConsentPurpose:

@@ -20,6 +20,9 @@ from django.utils import timezone
 
 from .disclosure import Rules
 
+# Projects and outputs live on the consortium site, whichever site asks for their address.
+CONSORTIUM_URLS = "consortium.urls_public"
+
 
 class DisclosureSettings(models.Model):
     """The consortium's disclosure-control settings (one row)."""
@@ -172,7 +175,7 @@ class ResearchProject(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("reporting:project_detail", args=[self.pk])
+        return reverse("reporting:project_detail", args=[self.pk], urlconf=CONSORTIUM_URLS)
 
     @property
     def is_open(self) -> bool:
@@ -259,7 +262,7 @@ class ResearchOutput(models.Model):
         return f"{self.get_kind_display()} #{self.pk}"
 
     def get_absolute_url(self) -> str:
-        return reverse("reporting:output_detail", args=[self.pk])
+        return reverse("reporting:output_detail", args=[self.pk], urlconf=CONSORTIUM_URLS)
 
 
 class SavedReport(models.Model):
