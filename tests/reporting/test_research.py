@@ -81,7 +81,8 @@ def test_a_researcher_never_sees_a_pseudonym_reverse_to_an_organisation(
     pages.append(client.get(output.get_absolute_url()).content.decode())
     pages.append(client.get(f"/research/outputs/{output.pk}/download.csv").content.decode())
     pseudonyms = {r[0] for r in output.result["records"]}
-    assert pseudonyms and all(re.fullmatch(r"P[0-9A-F]{15}", x) for x in pseudonyms)
+    assert pseudonyms
+    assert all(re.fullmatch(r"P[0-9A-F]{15}", x) for x in pseudonyms)
     keys = set(PooledResponse.objects.values_list("match_key", flat=True))
     for page in pages:
         for secret in ("Malton", "Men", "shed@example.org", "1100001", "Other Group",
@@ -106,9 +107,11 @@ def test_tables_suppress_small_cells_and_protect_them(big_pool, project, user):
                                     cols="size")  # fmt: skip
     result = output.result
     cells = dict(zip(result["rows"], result["cells"], strict=False))
-    assert cells["Selby"][1]["hidden"] and cells["Selby"][1]["reason"] == "low"
+    assert cells["Selby"][1]["hidden"]
+    assert cells["Selby"][1]["reason"] == "low"
     hidden = [c for row in result["cells"] for c in row if c["hidden"]]
-    assert len(hidden) >= 4 and output.suppressed_cells == len(hidden)
+    assert len(hidden) >= 4
+    assert output.suppressed_cells == len(hidden)
     assert all(c["value"] >= 10 for row in result["cells"] for c in row if not c["hidden"])
     assert "fewer than 10 organisations" in result["explanations"]["low"]
 
@@ -122,7 +125,8 @@ def test_means_need_ten_contributors_and_percentages_a_visible_denominator(big_p
     selby = mean["cells"][mean["rows"].index("Selby")]
     assert selby[1]["hidden"]
     shown = [c["value"] for row in mean["cells"] for c in row if not c["hidden"]]
-    assert shown and all(0 <= v <= 11 for v in shown)
+    assert shown
+    assert all(0 <= v <= 11 for v in shown)
     percent = research.table_compute(project=p, dataset=big_pool, year=2026, rows="district",
                                      measure="percent")  # fmt: skip
     total = percent["cells"][-1][0]
@@ -180,7 +184,8 @@ def test_extract_needs_k_anonymity_and_says_what_to_coarsen(big_pool, project, u
                                        researcher=researcher, quasi_identifiers=["size"],
                                        sensitive="staff")  # fmt: skip
     assert passing.status == OutputStatus.PASSED
-    assert passing.result["k"] >= 10 and passing.result["l"] >= 2
+    assert passing.result["k"] >= 10
+    assert passing.result["l"] >= 2
 
 
 def test_every_output_is_logged_and_review_releases_with_a_reason(big_pool, project, user,
@@ -194,9 +199,11 @@ def test_every_output_is_logged_and_review_releases_with_a_reason(big_pool, proj
                             "measure": "count"})  # fmt: skip
     assert response.status_code == 302
     output = ResearchOutput.objects.get(project=p)
-    assert output.researcher == researcher and output.query["rows"] == "district"
+    assert output.researcher == researcher
+    assert output.query["rows"] == "district"
     page = client.get(output.get_absolute_url()).content.decode()
-    assert "[c]" in page and "Hidden:" in page
+    assert "[c]" in page
+    assert "Hidden:" in page
     client.post(f"/research/outputs/{output.pk}/action/",
                 {"action": "review", "note": "Selby matters to the funder"})  # fmt: skip
     output.refresh_from_db()
@@ -214,7 +221,8 @@ def test_every_output_is_logged_and_review_releases_with_a_reason(big_pool, proj
     assert output.status == OutputStatus.RELEASED
     assert output.release_reason == "Approved by panel"
     download = client.get(f"/research/outputs/{output.pk}/download.csv")
-    assert download.status_code == 200 and "[c]" in download.content.decode()
+    assert download.status_code == 200
+    assert "[c]" in download.content.decode()
 
 
 def test_research_pages_are_for_named_researchers_only(project, client_for, user):
