@@ -133,6 +133,10 @@ def demo_provision(*, progress=None) -> list[Credential]:
 
     _demo_sharing(admin)
 
+    from reporting.demo import demo_research
+
+    demo_research(admin=admin, researcher=researcher)
+
     # Someone who works at three members, to show the picker.
     roamer, _ = _user("sam-roaming", "Sam", "Whitaker", "sam@roaming.example.org")
     for slug in ("ryedale", "malton", "scarborough"):
