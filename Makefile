@@ -74,7 +74,8 @@ bench: $(VENV)/.dev
 	$(call with_database,.data/pg-bench); \
 	$(PY) bench/provisioning.py | tee bench/results/provisioning.txt && \
 	$(PY) bench/import.py $(IMPORT_ARGS) | tee bench/results/import.txt && \
-	$(PY) bench/crm_pages.py | tee bench/results/crm_pages.txt
+	$(PY) bench/crm_pages.py | tee bench/results/crm_pages.txt && \
+	$(PY) bench/reporting.py | tee bench/results/reporting.txt
 
 # Debian's chromium for the browser test; Playwright never downloads a browser of its own.
 browser-deps:

@@ -187,8 +187,18 @@ def test_demo_provisioning_makes_17_members_and_is_repeatable():
     assert [c.username for c in first] == [c.username for c in second]
     from sharing.models import Agreement, SharedRecord
 
-    assert Agreement.objects.filter(status="active", all_members=True).count() == 6
+    assert (
+        Agreement.objects.filter(status="active", all_members=True, purpose="directory").count()
+        == 6
+    )
     assert SharedRecord.objects.filter(record_type="organisation").exists()
+    # Surveys and research: six members pool State of the Sector; a project has released a table.
+    from reporting.models import PooledResponse, ResearchOutput, ResearchProject
+
+    assert Agreement.objects.filter(status="active", purpose="research").count() == 6
+    assert PooledResponse.objects.filter(kept=True).count() > 100
+    assert ResearchProject.objects.count() == 1
+    assert ResearchOutput.objects.filter(status="released").count() == 1
     for spec in DEMO_MEMBERS:
         roles = set(
             Member.organisations.get(slug=spec.slug).memberships.values_list("role", flat=True)
