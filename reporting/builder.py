@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django import forms
-from django.db.models import Count, F, Func, Sum, Value
+from django.db.models import Aggregate, Count, F, Func, QuerySet, Sum, Value
 from django.db.models.functions import Concat, ExtractYear, TruncMonth, TruncQuarter
 
 from tenants.districts import district_choices
@@ -92,14 +92,15 @@ class ReportForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        every = [(f"{t}:{k}", f"{RECORD_TYPES[t]}: {label}") for t, dims in DIMENSIONS.items()
+        every = [(k, f"{RECORD_TYPES[t]}: {label}") for t, dims in DIMENSIONS.items()
                  for k, label in dims.items()]  # fmt: skip
-        self.fields["rows"].choices = [(k.split(":")[1], label) for k, label in every]
-        self.fields["cols"].choices = [("", "Nothing"), *self.fields["rows"].choices]
-        self.fields["district"].choices = [("", "Any locality"), *district_choices()]
+        cast(forms.ChoiceField, self.fields["rows"]).choices = every
+        cast(forms.ChoiceField, self.fields["cols"]).choices = [("", "Nothing"), *every]
+        cast(forms.ChoiceField, self.fields["district"]).choices = [
+            ("", "Any locality"), *district_choices()]  # fmt: skip
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         record_type = data.get("record_type")
         allowed = DIMENSIONS.get(record_type or "", {})
         for name in ("rows", "cols"):
@@ -154,12 +155,13 @@ class Result:
                                                        for r in self.rows]})  # fmt: skip
 
 
-def _queryset(spec: dict[str, Any], user: Any):
+def _queryset(spec: dict[str, Any], user: Any) -> QuerySet[Any]:
     from crm.models import Interaction, Organisation
     from crm.selectors import contacts_visible_to
 
     record_type = spec["record_type"]
     filters = spec.get("filters", {})
+    queryset: QuerySet[Any]
     if record_type == "contact":
         queryset = contacts_visible_to(user=user)
         date_field = "created_at__date"
@@ -176,7 +178,7 @@ def _queryset(spec: dict[str, Any], user: Any):
             queryset = queryset.filter(pk__in=Interaction.objects.filter(
                 organisations__district=filters["district"]).values("pk"))  # fmt: skip
     if filters.get("tag") and record_type != "interaction":
-        queryset = queryset.filter(tags__name=filters["tag"])
+        queryset = queryset.filter(**{"tags__name": filters["tag"]})
     if filters.get("since"):
         queryset = queryset.filter(**{f"{date_field}__gte": date.fromisoformat(filters["since"])})
     if filters.get("until"):
@@ -191,6 +193,7 @@ def report_run(*, spec: dict[str, Any], user: Any) -> Result:
     if record_type not in DIMENSIONS or any(d not in DIMENSIONS[record_type] for d in dims):
         raise ValueError("That grouping does not apply to these records.")
     queryset = _queryset(spec, user)
+    measure: Aggregate
     if spec["measure"] == "duration":
         measure = Sum("duration_minutes")
     else:

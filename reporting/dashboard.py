@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from django.db.models import Count, F, Func
 from django.db.models.functions import TruncMonth
@@ -27,7 +28,7 @@ class Chart:
     key: str
     title: str
     categories: list[str]
-    series: dict[str, list[float]]
+    series: dict[str, list[Any]]
     kind: str = "bar"
     unit: str = ""
     note: str = ""

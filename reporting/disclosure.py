@@ -187,9 +187,9 @@ def protect(
     keyed = table.keyed()
     for earlier in released:
         for key, old in earlier.items():
-            cell = keyed.get(key)
-            if cell is not None and 0 < abs(cell.count - old) < rules.threshold:
-                cell.suppress(Reason.DIFFERENCING)
+            same = keyed.get(key)
+            if same is not None and 0 < abs(same.count - old) < rules.threshold:
+                same.suppress(Reason.DIFFERENCING)
     if table.one_way:
         _secondary_one_way(grid)
     else:

@@ -199,7 +199,7 @@ def on_responses_changed(sender: Any, *, survey_code: str, response_ids: list[in
     from tenants.models import Member
 
     provider_id = (
-        Member.objects.filter(schema_name=connection.schema_name, kind="member")
+        Member.objects.filter(schema_name=getattr(connection, "schema_name", ""), kind="member")
         .values_list("pk", flat=True).first()
     )  # fmt: skip
     if provider_id is None:

@@ -160,7 +160,7 @@ def settings_update(*, acting_user: Any, **values: Any) -> DisclosureSettings:
     current.full_clean()
     current.save()
     audit_record(action="research.disclosure_settings", actor=acting_user, target="settings",
-                 **{k: str(v) for k, v in values.items()})  # fmt: skip
+                 settings={k: str(v) for k, v in values.items()})  # fmt: skip
     return current
 
 
