@@ -38,6 +38,9 @@ class CrossTable:
     def col_total(self, col: str) -> int:
         return sum(self.cells.get((r, col), 0) for r in self.rows)
 
+    def col_totals(self) -> list[int]:
+        return [self.col_total(c) for c in self.cols]
+
     @property
     def total(self) -> int:
         return sum(self.cells.values())

@@ -299,3 +299,54 @@ def output_download(request: HttpRequest, output_id: int, file_format: str) -> H
     response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="output-{output.pk}.{extension}"'
     return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def consortium_surveys(request: HttpRequest) -> HttpResponse:
+    """Consortium surveys: who runs them, invited versus responded per member and locality,
+    and sending a member's survey definition to other members."""
+    from tenants.models import Member
+
+    from . import consortium_surveys as surveys
+
+    _admin_only(request)
+    members = list(Member.organisations.filter(is_active=True).order_by("name"))
+    found = surveys.consortium_surveys()
+    if request.method == "POST":
+        source = next((m for m in members if str(m.pk) == request.POST.get("source")), None)
+        targets = [m for m in members if str(m.pk) in request.POST.getlist("targets")]
+        code = request.POST.get("code", "")
+        if source is None or not targets or code not in {s.code for s in found}:
+            messages.error(request, "Choose a survey, the member to copy it from and at least "
+                           "one member to send it to.")  # fmt: skip
+        else:
+            try:
+                reached = surveys.survey_definition_copy(source=source, code=code,
+                                                         targets=targets,
+                                                         acting_user=request.user)  # fmt: skip
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(
+                    request,
+                    f"Sent to {len(reached)} member"
+                    f"{'s' if len(reached) != 1 else ''}: "
+                    f"{', '.join(reached) or 'all of them already run it'}.",
+                )
+        return redirect("reporting:consortium_surveys")
+    current = next((s for s in found if s.code == request.GET.get("code")),
+                   found[0] if found else None)  # fmt: skip
+    year = None
+    tables = []
+    if current is not None and current.years:
+        try:
+            year = int(request.GET.get("year") or current.years[-1])
+        except ValueError as exc:
+            raise Http404 from exc
+        tables = [surveys.survey_coverage(code=current.code, year=year, by=by)
+                  for by in ("member", "locality")]  # fmt: skip
+    return render(request, "reporting/consortium_surveys.html", {
+        "surveys": found, "current": current, "year": year, "tables": tables,
+        "members": members,
+    })  # fmt: skip

@@ -8,6 +8,7 @@ app_name = "reporting"
 
 urlpatterns = [
     path("reports/", views.consortium_reports, name="consortium_reports"),
+    path("reports/surveys/", views.consortium_surveys, name="consortium_surveys"),
     path("research/admin/", views.research_admin, name="research_admin"),
     path("research/releases/", views.release_log, name="release_log"),
     path("research/", views.research_home, name="research_home"),

@@ -137,3 +137,50 @@ def test_consortium_reports_read_no_personal_columns():
     for personal in ("first_name", "last_name", "email", "phone", "mobile", "crm_contact",
                      "notes", "postcode"):  # fmt: skip
         assert personal not in source
+
+
+def test_consortium_surveys_count_per_member_and_locality_and_copy_definitions(
+    client_for, user, member_a, member_b, in_member
+):
+    """Admins see invited versus responded per member and per locality for a consortium
+    survey, and can send its definition to a member that does not run it yet."""
+    from surveys import services as surveys
+    from surveys.models import Survey
+
+    with in_member(member_a):
+        survey = surveys.survey_create(acting_user=None, title="State of the Sector",
+                                       code="sots", year=2026, is_consortium=True)  # fmt: skip
+        wave = survey.waves.get()
+        section = surveys.section_add(wave=wave, title="About")
+        surveys.question_add(
+            wave=wave,
+            section=section,
+            code="size",
+            text="Size?",
+            kind="single",
+            choices=["Small", "Large"],
+            required=True,
+        )
+        surveys.wave_set_status(wave=wave, status="open")
+        orgs = [crm.organisation_create(acting_user=None, name=f"Group {i}",
+                                        district="York" if i < 2 else "Selby")
+                for i in range(3)]  # fmt: skip
+        surveys.invitations_create(wave=wave, organisation_ids=[o.pk for o in orgs],
+                                   acting_user=None)  # fmt: skip
+        surveys.response_enter(wave=wave, organisation=orgs[0], raw={"size": "Small"},
+                               research_consent=True, acting_user=None)  # fmt: skip
+    admin = client_for(user("admin-c"), None)
+    page = admin.get("/reports/surveys/?code=sots").content.decode()
+    assert "Invited and responded per member" in page
+    assert "Invited and responded per locality" in page
+    assert '<th scope="row">Selby</th><td class="num">1</td><td class="num">0</td>' in page
+    assert '<th scope="row">York</th><td class="num">2</td><td class="num">1</td>' in page
+    sent = admin.post("/reports/surveys/", {"code": "sots", "source": member_a.pk,
+                                            "targets": [member_b.pk]})  # fmt: skip
+    assert sent.status_code == 302
+    with in_member(member_b):
+        copied = Survey.objects.get(code="sots")
+        assert copied.is_consortium
+        assert list(copied.waves.get().questions.values_list("code", flat=True)) == ["size"]
+        assert copied.waves.get().status == "draft"
+    assert client_for(user("staff-a"), None).get("/reports/surveys/").status_code == 403
