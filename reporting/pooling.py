@@ -137,16 +137,22 @@ def keep_one_per_organisation(*, dataset_id: int, keys: Iterable[str]) -> None:
     key_list = sorted(set(keys))
     if not key_list:
         return
+    # The keys are joined as a set (unnest), not tested with = ANY per row: with thousands of
+    # keys (a back-fill) the latter is quadratic.
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            UPDATE public.reporting_pooledresponse p SET kept = (p.id = f.first_id)
-              FROM (SELECT DISTINCT ON (year, match_key) year, match_key, id AS first_id
-                      FROM public.reporting_pooledresponse
-                     WHERE dataset_id = %(dataset)s AND match_key = ANY(%(keys)s)
-                     ORDER BY year, match_key, submitted_at, id) f
-             WHERE p.dataset_id = %(dataset)s AND p.year = f.year
-               AND p.match_key = f.match_key
+            WITH keys AS (SELECT DISTINCT unnest(%(keys)s::text[]) AS key),
+            first AS (
+                SELECT DISTINCT ON (r.year, r.match_key) r.id
+                  FROM public.reporting_pooledresponse r JOIN keys ON r.match_key = keys.key
+                 WHERE r.dataset_id = %(dataset)s
+                 ORDER BY r.year, r.match_key, r.submitted_at, r.id)
+            UPDATE public.reporting_pooledresponse p
+               SET kept = p.id IN (SELECT id FROM first)
+              FROM keys
+             WHERE p.dataset_id = %(dataset)s AND p.match_key = keys.key
+               AND p.kept IS DISTINCT FROM (p.id IN (SELECT id FROM first))
             """,
             {"dataset": dataset_id, "keys": key_list},
         )
