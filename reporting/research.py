@@ -305,6 +305,12 @@ def _released_counts(project: ResearchProject, query: dict[str, Any]) -> list[di
         dataset_id=query["dataset"], year=query["year"], query__rows=query["rows"],
         query__cols=query.get("cols", ""), query__coarse=query.get("coarse", False),
     )  # fmt: skip
+    # Counts and percentages count organisations; means and medians count those who gave
+    # that numeric answer: compare like with like.
+    if query["measure"] in ("mean", "median"):
+        same = same.filter(query__measure__in=["mean", "median"], query__value=query["value"])
+    else:
+        same = same.filter(query__measure__in=["count", "percent"])
     found = []
     for output in same:
         counts = output.result.get("released_counts", {})
