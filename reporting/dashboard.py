@@ -33,6 +33,7 @@ class Chart:
     unit: str = ""
     note: str = ""
     empty_text: str = "Nothing to show yet."
+    colours: list[str] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -186,4 +187,5 @@ def consent_coverage(request: HttpRequest) -> Chart:
     return Chart("consent", "Consent coverage", categories,
                  {"Consent given": granted, "Withdrawn or objected": refused,
                   "Not recorded": missing}, kind="stacked", unit="%",
+                 colours=["#1e6b3a", "#b3261e", "#aab3bf"],
                  note=f"Share of your {total:,} contacts, by their latest decision.")  # fmt: skip

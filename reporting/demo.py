@@ -161,3 +161,12 @@ def demo_research(*, admin: Any, researcher: Any) -> None:
     )
     # Released, so it counts for the differencing check of later tables.
     research.output_release(output=table, acting_user=researcher)
+    # A draft with small cells, to show suppression and its explanations.
+    research.table_produce(
+        project=project,
+        dataset=dataset,
+        year=2026,
+        researcher=researcher,
+        rows="district",
+        cols="size",
+    )

@@ -273,28 +273,30 @@ def _snapshot(project: ResearchProject, dataset: ResearchDataset, year: int) -> 
     return snapshot
 
 
-def _values(snapshot: Snapshot, names: list[tuple[str, str]]) -> list[tuple]:
-    """One tuple per organisation in the snapshot whose agreement is still in force."""
-    exprs = ", ".join(f"{source}->%s" for source, _ in names)
-    params: list[Any] = [name for _, name in names]
+def _grouped(snapshot: Snapshot, row_var: Variable, col_var: Variable | None,
+             value_var: Variable | None) -> list[tuple]:  # fmt: skip
+    """Counts per (row value, column value) of the snapshot's organisations whose agreement
+    is still in force, with the numeric answers of each group for means and medians. The
+    grouping runs in SQL; values come back as JSON text."""
+    params: list[Any] = [row_var.name]
+    column = "NULL::jsonb"
+    if col_var is not None:
+        column = f"{col_var.source}->%s"
+        params.append(col_var.name)
+    number, numbers = "NULL::float8", "NULL::float8[]"
+    if value_var is not None:
+        number = ("CASE WHEN jsonb_typeof(answers->%s) = 'number' "
+                  "THEN (answers->>%s)::float8 END")  # fmt: skip
+        numbers = "array_agg(v) FILTER (WHERE v IS NOT NULL)"
+        params += [value_var.name, value_var.name]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {exprs} FROM public.reporting_snapshotrow "
-            "WHERE snapshot_id = %s AND agreement_id = ANY(%s)",
+            f"SELECT r, c, count(*), {numbers} FROM (SELECT {row_var.source}->%s AS r, "
+            f"{column} AS c, {number} AS v FROM public.reporting_snapshotrow "
+            "WHERE snapshot_id = %s AND agreement_id = ANY(%s)) AS x GROUP BY r, c",
             [*params, snapshot.pk, _active_research_agreements()],
         )
-        return [tuple(loads(v) for v in row) for row in cursor.fetchall()]
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
+        return cursor.fetchall()
 
 
 def _released_counts(project: ResearchProject, query: dict[str, Any]) -> list[dict]:
@@ -338,28 +340,24 @@ def table_compute(*, project: ResearchProject, dataset: ResearchDataset, year: i
         if value_var is None or value_var.kind != "number":
             raise ValidationError(NEEDS_VALUE)
     snapshot = _snapshot(project, dataset, year)
-    names = [(row_var.source, row_var.name)]
-    if col_var:
-        names.append((col_var.source, col_var.name))
-    if value_var:
-        names.append(("answers", value_var.name))
-    raw = _values(snapshot, names)
-    records = []
-    for item in raw:
-        r = _label(row_var, item[0])
-        c = _label(col_var, item[1]) if col_var else TOTAL
-        v = _number(item[-1]) if value_var else None
-        records.append((r, c, v))
-    row_labels = _order(row_var, {r for r, _, _ in records})
-    col_labels = _order(col_var, {c for _, c, _ in records}) if col_var else []
-    if coarse and records:
-        row_totals = Counter(r for r, _, _ in records)
+    groups = []
+    for r_raw, c_raw, n, numbers in _grouped(snapshot, row_var, col_var, value_var):
+        r = _label(row_var, loads(r_raw))
+        c = _label(col_var, loads(c_raw)) if col_var else TOTAL
+        groups.append((r, c, n, [float(x) for x in numbers or []]))
+    row_labels = _order(row_var, {r for r, *_ in groups})
+    col_labels = _order(col_var, {c for _, c, *_ in groups}) if col_var else []
+    if coarse and groups:
+        row_totals: Counter = Counter()
+        col_totals: Counter = Counter()
+        for r, c, n, _ in groups:
+            row_totals[r] += n
+            col_totals[c] += n
         row_map = coarsen(row_labels, [row_totals[x] for x in row_labels], rules.threshold)
         col_map = {TOTAL: TOTAL}
         if col_var:
-            col_totals = Counter(c for _, c, _ in records)
             col_map = coarsen(col_labels, [col_totals[x] for x in col_labels], rules.threshold)
-        records = [(row_map[r], col_map[c], v) for r, c, v in records]
+        groups = [(row_map[r], col_map[c], n, v) for r, c, n, v in groups]
         row_labels = list(dict.fromkeys(row_map[x] for x in row_labels))
         col_labels = list(dict.fromkeys(col_map[x] for x in col_labels)) if col_var else []
     if not row_labels:
@@ -369,14 +367,11 @@ def table_compute(*, project: ResearchProject, dataset: ResearchDataset, year: i
     c_index = {label: j for j, label in enumerate(col_labels)} if col_var else {TOTAL: 0}
     values: list[list[list[float]]] = [[[] for _ in range(width)] for _ in row_labels]
     counts = [[0] * width for _ in row_labels]
-    for r, c, v in records:
+    for r, c, n, numbers in groups:
         i, j = r_index[r], c_index[c]
-        if value_var:
-            if v is not None:
-                values[i][j].append(v)
-                counts[i][j] += 1
-        else:
-            counts[i][j] += 1
+        # A mean or median counts the organisations that gave the numeric answer.
+        counts[i][j] += len(numbers) if value_var else n
+        values[i][j].extend(numbers)
     query = {"dataset": dataset.pk, "year": year, "rows": rows, "cols": cols,
              "measure": measure, "value": value, "coarse": coarse}  # fmt: skip
     table = protect(row_labels=row_labels, col_labels=col_labels, counts=counts, rules=rules,

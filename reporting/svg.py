@@ -33,6 +33,7 @@ def chart_svg(chart: Chart) -> SafeString:
     if chart.is_empty:
         return mark_safe("")
     names = list(chart.series)
+    palette = chart.colours or PALETTE
     n = len(chart.categories)
     stacked = chart.kind == "stacked"
     if stacked:
@@ -63,7 +64,7 @@ def chart_svg(chart: Chart) -> SafeString:
     slot = plot_w / n
     if chart.kind == "line":
         for index, name in enumerate(names):
-            colour = PALETTE[index % len(PALETTE)]
+            colour = palette[index % len(palette)]
             points = " ".join(f"{LEFT + slot * (i + 0.5):.1f},{y(v):.1f}"
                               for i, v in enumerate(chart.series[name]))  # fmt: skip
             parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" '
@@ -78,7 +79,7 @@ def chart_svg(chart: Chart) -> SafeString:
             base = 0.0
             for index, name in enumerate(names):
                 value = chart.series[name][i]
-                colour = PALETTE[index % len(PALETTE)]
+                colour = palette[index % len(palette)]
                 if stacked:
                     x = LEFT + slot * i + slot * 0.15
                     y0, y1 = y(base + value), y(base)
@@ -105,7 +106,7 @@ def chart_svg(chart: Chart) -> SafeString:
             lx = LEFT + (index % 3) * 200
             ly = HEIGHT + 4 + 24 * (index // 3)
             parts.append(f'<rect x="{lx}" y="{ly}" width="12" height="12" '
-                         f'fill="{PALETTE[index % len(PALETTE)]}"/>')  # fmt: skip
+                         f'fill="{palette[index % len(palette)]}"/>')  # fmt: skip
             parts.append(f'<text x="{lx + 18}" y="{ly + 11}" font-size="12" fill="#1d2433">'
                          f"{escape(name)}</text>")  # fmt: skip
     parts.append("</svg>")
