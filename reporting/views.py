@@ -113,9 +113,13 @@ def research_pooling(request: HttpRequest) -> HttpResponse:
         (p.dataset_id, p.year, p.match_key): p for p in PooledResponse.objects.filter(
             kept=True, match_key__in=[o.match_key for o in ours if not o.kept])
     }  # fmt: skip
+    from surveys.models import Response
     from tenants.models import Member
 
     names = dict(Member.organisations.values_list("pk", "name"))
+    # Our own organisations' names, read from our own schema (this is our site).
+    organisations = dict(Response.objects.filter(pk__in=[p.response_id for p in ours])
+                         .values_list("pk", "organisation__name"))  # fmt: skip
     rows = []
     for pooled in ours:
         other = kept_elsewhere.get((pooled.dataset_id, pooled.year, pooled.match_key))
