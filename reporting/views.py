@@ -126,6 +126,7 @@ def research_pooling(request: HttpRequest) -> HttpResponse:
         rows.append(
             {
                 "pooled": pooled,
+                "organisation": organisations.get(pooled.response_id, ""),
                 "kept_by": None
                 if pooled.kept or other is None
                 else names.get(other.provider_id, "another member"),
