@@ -44,6 +44,7 @@ def test_one_response_per_organisation_across_members(pooled_world, member_a, me
     page = client_for(user("manager-b"), member_b).get("/reports/research/").content.decode()
     assert "Alpha Voluntary Action’s answer" in page
     assert "Yours" in page  # B's other organisation is kept as B's own
+    assert "Malton Men&#x27;s Shed" in page  # B's own record, named on B's own site
 
 
 def test_ending_an_agreement_removes_its_responses_in_the_same_transaction(
