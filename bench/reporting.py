@@ -96,6 +96,15 @@ def survey_at(schema: str, responses: int, seed: int) -> None:
                               kind="number")  # fmt: skip
         services.question_add(wave=wave, section=section, code="needs", text="Needs",
                               kind="text")  # fmt: skip
+        # Forty services, most rare: a table of them by locality has small cells to hide.
+        services.question_add(
+            wave=wave,
+            section=section,
+            code="service",
+            text="Main service",
+            kind="single",
+            choices=[f"Service {i:02d}" for i in range(1, 41)],
+        )
         services.wave_set_status(wave=wave, status="open")
         with connection.cursor() as cursor:
             cursor.execute("SELECT setseed(%s)", [seed / 100])
@@ -109,7 +118,9 @@ def survey_at(schema: str, responses: int, seed: int) -> None:
                          'finances', (ARRAY['Better','About the same','Worse'])
                                      [1 + floor(random() * 3)::int],
                          'paid-staff', floor(random() * 30)::int,
-                         'needs', 'Funding advice'),
+                         'needs', 'Funding advice',
+                         'service', 'Service ' || lpad((1 + floor(40 * random() ^ 10))::int::text,
+                                                      2, '0')),
                        true, '', 'link', now() - random() * interval '60 days'
                   FROM "{schema}".crm_organisation o ORDER BY o.id LIMIT %s
                 """,
@@ -260,7 +271,7 @@ def main() -> None:
                 dataset=dataset,
                 year=2026,
                 researcher=researcher,
-                rows="org_type",
+                rows="service",
                 cols="district",
             )
 
@@ -282,7 +293,7 @@ def main() -> None:
         samples = [
             research.table_compute(project=project, dataset=dataset, year=2026, rows=rows,
                                    cols=cols)
-            for rows, cols in (("district", "finances"), ("org_type", "district"))
+            for rows, cols in (("district", "finances"), ("service", "district"))
         ]  # fmt: skip
     finally:
         connection.set_schema_to_public()
