@@ -234,3 +234,30 @@ def test_research_pages_are_for_named_researchers_only(project, client_for, user
     assert client_for(user("researcher-r"), None).get("/research/releases/").status_code == 403
     assert "Sector health" in client_for(user("researcher-r"), None).get(
         "/research/").content.decode()  # fmt: skip
+
+
+def test_coarser_categories_merge_small_rows(big_pool, project, user, pooled_world, member_a):
+    """Rare localities hidden one by one come back merged into one category when asked."""
+    rare = [
+        ({"district": d, "org_type": "charity"}, {"size": "Small", "staff": 1})
+        for d, n in (("Craven", 4), ("Hambleton", 3), ("Whitby", 5))
+        for _ in range(n)
+    ]
+    pool_rows(
+        dataset=big_pool,
+        provider_id=member_a.pk,
+        agreement_id=pooled_world["alpha"]["agreement"].pk,
+        rows=rare,
+        start=90_000,
+    )
+    p = project()
+    research.snapshot_take(project=p, dataset=big_pool, year=2026, acting_user=user("researcher-r"))
+    fine = research.table_compute(project=p, dataset=big_pool, year=2026, rows="district")
+    assert {"Craven", "Hambleton", "Whitby"} <= set(fine["rows"])
+    coarse = research.table_compute(project=p, dataset=big_pool, year=2026, rows="district",
+                                    coarse=True)  # fmt: skip
+    assert "Other (combined)" in coarse["rows"]
+    assert "Craven" not in coarse["rows"]
+    other = coarse["cells"][coarse["rows"].index("Other (combined)")][0]
+    assert not other["hidden"]
+    assert other["value"] == 12
