@@ -126,6 +126,7 @@ class PooledResponse(models.Model):
     provider_id = models.BigIntegerField()
     agreement_id = models.BigIntegerField()
     response_id = models.BigIntegerField()
+    organisation_id = models.BigIntegerField(help_text="the provider's own record (plain id)")
     year = models.PositiveSmallIntegerField()
     match_key = models.CharField(max_length=64)
     attributes = models.JSONField(default=dict)
@@ -142,6 +143,7 @@ class PooledResponse(models.Model):
         indexes = [
             models.Index(fields=["dataset", "year", "match_key"], name="reporting_pool_match"),
             models.Index(fields=["provider_id", "agreement_id"], name="reporting_pool_source"),
+            models.Index(fields=["provider_id", "organisation_id"], name="reporting_pool_record"),
         ]
 
     def __str__(self) -> str:

@@ -120,7 +120,7 @@ def _pool(agreement: Agreement, terms: ResearchTerms, ids: list[int] | None) -> 
         keys.add(key)
         rows.append(PooledResponse(
             dataset=dataset, provider_id=agreement.provider_id, agreement_id=agreement.pk,
-            response_id=response_id, year=year, match_key=key,
+            response_id=response_id, organisation_id=org_id, year=year, match_key=key,
             attributes={a: attrs.get(a) for a in attributes}, answers=kept_answers,
             submitted_at=submitted_at,
         ))  # fmt: skip
@@ -218,4 +218,52 @@ def on_responses_changed(sender: Any, *, survey_code: str, response_ids: list[in
     for term in terms:
         _lock_dataset(term.dataset_id)
         keys = _pool(term.agreement, term, list(response_ids))
+        keep_one_per_organisation(dataset_id=term.dataset_id, keys=keys)
+
+
+def on_records_changed(sender: Any, *, record_type: str, ids: list[int], action: str,
+                       **_: Any) -> None:  # fmt: skip
+    """crm's announcements: an organisation's edit (its locality, type or identifiers) is
+    re-pooled; a deleted organisation leaves the pool. Runs in the writer's transaction, on
+    the member's schema."""
+    from crm.changes import DELETED
+    from tenants.models import Member
+
+    if record_type != "organisation":
+        return
+    schema = getattr(connection, "schema_name", "")
+    provider_id = (
+        Member.objects.filter(schema_name=schema, kind="member")
+        .values_list("pk", flat=True).first()
+    )  # fmt: skip
+    if provider_id is None:
+        return
+    terms = list(ResearchTerms.objects.filter(
+        agreement__provider_id=provider_id, agreement__status=Status.ACTIVE,
+        agreement__purpose=Purpose.RESEARCH,
+    ).select_related("agreement__provider", "dataset"))  # fmt: skip
+    if not terms:
+        return
+    lock_provider(provider_id, exclusive=False)
+    if action == DELETED:
+        gone = PooledResponse.objects.filter(provider_id=provider_id, organisation_id__in=ids)
+        touched: dict[int, set[str]] = {}
+        for dataset_id, key in gone.values_list("dataset_id", "match_key"):
+            touched.setdefault(dataset_id, set()).add(key)
+        gone.delete()
+        for dataset_id, keys in sorted(touched.items()):
+            _lock_dataset(dataset_id)
+            keep_one_per_organisation(dataset_id=dataset_id, keys=keys)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {quote(schema)}.surveys_response WHERE organisation_id = ANY(%s)",
+            [list(ids)],
+        )
+        response_ids = [row[0] for row in cursor.fetchall()]
+    if not response_ids:
+        return
+    for term in terms:
+        _lock_dataset(term.dataset_id)
+        keys = _pool(term.agreement, term, response_ids)
         keep_one_per_organisation(dataset_id=term.dataset_id, keys=keys)

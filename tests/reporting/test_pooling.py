@@ -110,3 +110,30 @@ def test_only_a_research_agreement_can_feed_a_dataset(pooled_world, member_a, us
             free_text_questions=[],
             acting_user=user("manager-a"),
         )
+
+
+def test_organisation_edits_deletes_and_merges_follow_in_the_pool(pooled_world, member_b,
+                                                                 in_member):  # fmt: skip
+    """Editing a surveyed organisation re-pools its answer; merging moves the answer to the
+    organisation kept (and the pool follows); deleting it takes it out of the pool."""
+    from crm import merging
+    from crm import services as crm
+    from surveys.models import Response
+
+    other = pooled_world["beta"]["other"]
+    shed = pooled_world["beta"]["shed"]
+    with in_member(member_b):
+        crm.organisation_update(organisation=other, acting_user=None, district="York")
+    row = PooledResponse.objects.get(provider_id=member_b.pk, organisation_id=other.pk)
+    assert row.attributes["district"] == "York"
+    with in_member(member_b):
+        twin = crm.organisation_create(acting_user=None, name="Other Group (dup)")
+        Response.objects.filter(organisation=other).update(organisation=twin)
+        merging.organisation_merge(keep=other, drop=twin, acting_user=None)
+        assert Response.objects.filter(organisation=other).count() == 1
+    assert PooledResponse.objects.filter(provider_id=member_b.pk, organisation_id=other.pk
+                                         ).count() == 1  # fmt: skip
+    with in_member(member_b):
+        crm.organisation_delete(organisation=shed, acting_user=None)
+    assert not PooledResponse.objects.filter(provider_id=member_b.pk,
+                                             organisation_id=shed.pk).exists()  # fmt: skip
