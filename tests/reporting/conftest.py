@@ -82,7 +82,8 @@ def pool_rows(*, dataset, provider_id, agreement_id, year=2026, rows, start=10_0
     """Synthetic pooled responses (attributes, answers) for table tests; kept and unique."""
     PooledResponse.objects.bulk_create([
         PooledResponse(dataset=dataset, provider_id=provider_id, agreement_id=agreement_id,
-                       response_id=start + i, organisation_id=start + i, year=year, match_key=f"k{provider_id}-{i}",
+                       response_id=start + i, organisation_id=start + i, year=year,
+                       match_key=f"k{provider_id}-{i}",
                        attributes=attributes, answers=answers, submitted_at=timezone.now(),
                        kept=True)
         for i, (attributes, answers) in enumerate(rows)
