@@ -265,12 +265,13 @@ def output_action(request: HttpRequest, output_id: int) -> HttpResponse:
             research.review_request(output=output, acting_user=request.user,
                                     note=request.POST.get("note", ""))  # fmt: skip
             messages.success(request, "Sent for review by a consortium admin.")
-        elif action == "coarser":
+        elif action in ("coarser", "rounded"):
             q = output.query
             new = research.table_produce(
                 project=output.project, dataset=output.dataset, year=output.year,
                 researcher=request.user, rows=q["rows"], cols=q["cols"], measure=q["measure"],
-                value=q["value"], coarse=True,
+                value=q["value"], coarse=action == "coarser" or q.get("coarse", False),
+                rounding=action == "rounded",
             )  # fmt: skip
             return redirect(new.get_absolute_url())
         else:

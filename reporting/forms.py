@@ -62,6 +62,11 @@ class TableForm(forms.Form):
     measure = forms.ChoiceField(choices=list(MEASURES.items()))
     value = forms.ChoiceField(choices=(), required=False, label="Numeric answer (mean, median)")
     coarse = forms.BooleanField(required=False, label="Merge small categories")
+    rounding = forms.BooleanField(
+        required=False, label="Controlled rounding to base 5 instead of hiding cells",
+        help_text="Counts only: every figure a multiple of 5 within 5 of the truth; rows and "
+        "columns still add up.",
+    )  # fmt: skip
 
     def __init__(self, *args, years=(), variables=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -21,7 +21,16 @@ from sharing.models import Agreement, Purpose, Status
 from tenants.permissions import is_consortium_admin, is_researcher
 from tenants.services import audit_record
 
-from .disclosure import MARKER, TOTAL, Protected, Rules, coarsen, protect
+from .disclosure import (
+    MARKER,
+    TOTAL,
+    Protected,
+    Rules,
+    build_grid,
+    coarsen,
+    controlled_round,
+    protect,
+)
 from .models import (
     DatasetQuestion,
     DisclosureSettings,
@@ -47,6 +56,8 @@ PROJECT_ENDED = "This project has ended; its outputs stay in the release log."
 NO_SNAPSHOT = "Take a snapshot of this wave first."
 NEEDS_VALUE = "Choose a numeric answer for a mean or median."
 UNKNOWN_VARIABLE = "{name} is not a variable of this dataset."
+ROUNDING_BASE = 5
+ROUNDING_COUNTS_ONLY = "Controlled rounding applies to counts of organisations only."
 NOT_RELEASABLE = "Only an output that passed the checks (or a reviewed one) can be downloaded."
 
 
@@ -322,7 +333,8 @@ def _released_counts(project: ResearchProject, query: dict[str, Any]) -> list[di
 
 def table_compute(*, project: ResearchProject, dataset: ResearchDataset, year: int,
                   rows: str, cols: str = "", measure: str = "count", value: str = "",
-                  coarse: bool = False, rules: Rules | None = None) -> dict[str, Any]:  # fmt: skip
+                  coarse: bool = False, rounding: bool = False,
+                  rules: Rules | None = None) -> dict[str, Any]:  # fmt: skip
     """An aggregate table of the snapshot with every disclosure rule applied; returns the
     result as stored in the output log."""
     rules = rules or DisclosureSettings.current().rules()
@@ -374,9 +386,29 @@ def table_compute(*, project: ResearchProject, dataset: ResearchDataset, year: i
         values[i][j].extend(numbers)
     query = {"dataset": dataset.pk, "year": year, "rows": rows, "cols": cols,
              "measure": measure, "value": value, "coarse": coarse}  # fmt: skip
+    if rounding:
+        if measure != "count":
+            raise ValidationError(ROUNDING_COUNTS_ONLY)
+        return _rounded_result(row_labels, col_labels, counts, {**query, "rounding": True},
+                               rules)  # fmt: skip
     table = protect(row_labels=row_labels, col_labels=col_labels, counts=counts, rules=rules,
                     released=_released_counts(project, query))  # fmt: skip
     return _result(table, values, measure, query, rules)
+
+
+def _rounded_result(row_labels: list[str], col_labels: list[str], counts: list[list[int]],
+                    query: dict, rules: Rules) -> dict[str, Any]:  # fmt: skip
+    """The table by controlled rounding instead of suppression: every figure a multiple of
+    the base within one base of the truth, rows and columns still adding up."""
+    grid = [[cell.count for cell in row] for row in build_grid(counts)]
+    rounded = controlled_round(grid, ROUNDING_BASE)
+    return {
+        "query": query, "rows": row_labels, "cols": col_labels, "measure": "count",
+        "cells": [[{"value": v, "hidden": False, "reason": ""} for v in row] for row in rounded],
+        # Rounded figures are not exact counts: later tables are not differenced against them.
+        "released_counts": {}, "suppressed": 0, "mostly_blank": False, "explanations": {},
+        "marker": MARKER, "threshold": rules.threshold, "rounded_to": ROUNDING_BASE,
+    }  # fmt: skip
 
 
 def _margin_values(values: list[list[list[float]]]) -> list[list[list[float]]]:
@@ -568,6 +600,7 @@ def review_release(*, output: ResearchOutput, acting_user: Any, reason: str,
         full = table_compute(
             project=output.project, dataset=output.dataset, year=output.year, rows=q["rows"],
             cols=q["cols"], measure=q["measure"], value=q["value"], coarse=q["coarse"],
+            rounding=q.get("rounding", False),
             rules=Rules(threshold=1, zero_disclosive=False, dominance_one=1, dominance_two=1,
                         mostly_blank=1),
         )  # fmt: skip

@@ -176,3 +176,27 @@ def test_the_checker_finds_a_cell_that_primary_suppression_alone_leaves_exposed(
     protected = protect(row_labels=["a", "b"], col_labels=["x", "y"], counts=[[3, 20], [15, 25]])
     assert protected.suppressed_count >= 4
     check(protected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 5).flatmap(
+    lambda cols: st.lists(st.lists(st.integers(0, 40), min_size=cols, max_size=cols),
+                          min_size=1, max_size=5)), st.sampled_from([3, 5, 10]))  # fmt: skip
+def test_controlled_rounding_keeps_tables_adding_up(counts, base):
+    """Every rounded cell is a multiple of the base next to the true value (exact multiples
+    unchanged), and the rounded rows and columns add up to their rounded totals."""
+    from reporting.disclosure import build_grid, controlled_round
+
+    grid = [[cell.count for cell in row] for row in build_grid(counts)]
+    rounded = controlled_round(grid, base)
+    for true_row, row in zip(grid, rounded, strict=True):
+        for true, value in zip(true_row, row, strict=True):
+            assert value % base == 0
+            assert abs(value - true) < base
+    if len(grid[0]) == 1:
+        assert sum(row[0] for row in rounded[:-1]) == rounded[-1][0]
+    else:
+        for row in rounded:
+            assert sum(row[:-1]) == row[-1]
+        for c in range(len(rounded[0])):
+            assert sum(row[c] for row in rounded[:-1]) == rounded[-1][c]

@@ -261,3 +261,47 @@ def test_coarser_categories_merge_small_rows(big_pool, project, user, pooled_wor
     other = coarse["cells"][coarse["rows"].index("Other (combined)")][0]
     assert not other["hidden"]
     assert other["value"] == 12
+
+
+def test_controlled_rounding_is_offered_instead_of_suppression(big_pool, project, user,
+                                                                client_for):  # fmt: skip
+    """A researcher can ask for a count table by controlled rounding: nothing hidden, every
+    figure a multiple of 5 within 5 of the truth, rows adding up; other measures refuse."""
+    from django.core.exceptions import ValidationError
+
+    p = project()
+    researcher = user("researcher-r")
+    research.snapshot_take(project=p, dataset=big_pool, year=2026, acting_user=researcher)
+    exact = research.table_compute(
+        project=p,
+        dataset=big_pool,
+        year=2026,
+        rows="district",
+        cols="size",
+        rules=research.Rules(threshold=1),
+    )
+    suppressed = research.table_produce(
+        project=p, dataset=big_pool, year=2026, researcher=researcher, rows="district", cols="size"
+    )
+    client = client_for(researcher, None)
+    response = client.post(f"/research/outputs/{suppressed.pk}/action/", {"action": "rounded"})
+    assert response.status_code == 302
+    rounded = ResearchOutput.objects.exclude(pk=suppressed.pk).get(project=p)
+    assert rounded.query["rounding"] is True
+    assert rounded.suppressed_cells == 0
+    for true_row, row in zip(exact["cells"], rounded.result["cells"], strict=True):
+        for true, cell in zip(true_row, row, strict=True):
+            assert cell["value"] % 5 == 0
+            assert abs(cell["value"] - true["value"]) < 5
+        assert sum(c["value"] for c in row[:-1]) == row[-1]["value"]
+    assert "Controlled rounding" in client.get(rounded.get_absolute_url()).content.decode()
+    with pytest.raises(ValidationError):
+        research.table_compute(
+            project=p,
+            dataset=big_pool,
+            year=2026,
+            rows="district",
+            measure="mean",
+            value="staff",
+            rounding=True,
+        )
