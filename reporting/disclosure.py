@@ -24,10 +24,10 @@ suppressed cell is fixed, so at least two are suppressed.
 from __future__ import annotations
 
 import heapq
-from itertools import pairwise
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import pairwise
 
 TOTAL = "Total"
 
