@@ -168,5 +168,5 @@ def demo_research(*, admin: Any, researcher: Any) -> None:
         year=2026,
         researcher=researcher,
         rows="district",
-        cols="size",
+        cols="demand",
     )
