@@ -161,6 +161,14 @@ def keep_one_per_organisation(*, dataset_id: int, keys: Iterable[str]) -> None:
 def agreement_pool(agreement: Agreement) -> int:
     """Back-fill the pool from an agreement that has come into force."""
     terms = ResearchTerms.objects.filter(agreement=agreement).select_related("dataset").first()
+    if terms is None and agreement.previous_id:
+        # A new version of an agreement keeps the research terms of the one it replaces.
+        earlier = ResearchTerms.objects.filter(agreement_id=agreement.previous_id).first()
+        if earlier is not None:
+            terms = ResearchTerms.objects.create(
+                agreement=agreement, dataset=earlier.dataset,
+                free_text_questions=earlier.free_text_questions,
+            )  # fmt: skip
     if terms is None:
         return 0
     _lock_dataset(terms.dataset_id)

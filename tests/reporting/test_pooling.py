@@ -137,3 +137,16 @@ def test_organisation_edits_deletes_and_merges_follow_in_the_pool(pooled_world, 
         crm.organisation_delete(organisation=shed, acting_user=None)
     assert not PooledResponse.objects.filter(provider_id=member_b.pk,
                                              organisation_id=shed.pk).exists()  # fmt: skip
+
+
+def test_a_new_version_of_the_agreement_keeps_pooling(pooled_world, member_a, user):
+    """Amending a research agreement: the old version's rows leave, the new version (with
+    the same research terms) pools them again once signed."""
+    old = pooled_world["alpha"]["agreement"]
+    new = sharing.agreement_amend(agreement=old, acting_user=user("manager-a"),
+                                  title="Research 2026 (v2)")  # fmt: skip
+    sharing.agreement_propose(agreement=new, acting_user=user("manager-a"))
+    sharing.agreement_sign(agreement=new, member=member_a, acting_user=user("manager-a"))
+    assert not PooledResponse.objects.filter(agreement_id=old.pk).exists()
+    assert PooledResponse.objects.filter(agreement_id=new.pk).count() == 1
+    assert new.research_terms.free_text_questions == ["needs"]
