@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from sharing.models import Agreement, Purpose, Status
@@ -186,8 +187,15 @@ def pseudonym(project: ResearchProject, key: str) -> str:
 
 
 def _active_research_agreements() -> list[int]:
-    return list(Agreement.objects.filter(status=Status.ACTIVE, purpose=Purpose.RESEARCH)
-                .values_list("pk", flat=True))  # fmt: skip
+    """Research agreements in force today: active, and within their dates (an agreement
+    past its end date counts as ended before the nightly expiry marks it so)."""
+    today = timezone.localdate()
+    return list(
+        Agreement.objects.filter(status=Status.ACTIVE, purpose=Purpose.RESEARCH,
+                                 start_date__lte=today)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+        .values_list("pk", flat=True)
+    )  # fmt: skip
 
 
 @transaction.atomic

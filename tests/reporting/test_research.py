@@ -305,3 +305,21 @@ def test_controlled_rounding_is_offered_instead_of_suppression(big_pool, project
             value="staff",
             rounding=True,
         )
+
+
+def test_an_agreement_past_its_end_date_leaves_new_tables_before_expiry_runs(
+    big_pool, project, user, member_b
+):
+    """The nightly expiry has not run yet, but the end date has passed: B's rows are out."""
+    import datetime
+
+    from sharing.models import Agreement
+
+    p = project()
+    research.snapshot_take(project=p, dataset=big_pool, year=2026, acting_user=user("researcher-r"))
+    before = research.table_compute(project=p, dataset=big_pool, year=2026, rows="size")
+    Agreement.objects.filter(provider=member_b, purpose="research").update(
+        start_date=datetime.date(2020, 1, 1), end_date=datetime.date(2021, 1, 1)
+    )
+    after = research.table_compute(project=p, dataset=big_pool, year=2026, rows="size")
+    assert after["cells"][-1][0]["value"] < before["cells"][-1][0]["value"]
