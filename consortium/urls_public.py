@@ -34,5 +34,6 @@ urlpatterns = [
         rule_views.standing_edit,
         name="sharing_standing_edit",
     ),
+    path("", include("reporting.urls_consortium")),
     *common,
 ]

@@ -3,12 +3,13 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from reporting import views as reporting_views
 from tenants import api, views
 
 from .urls_common import urlpatterns as common
 
 urlpatterns = [
-    path("", views.member_home, name="home"),
+    path("", reporting_views.dashboard, name="home"),
     path("team/", views.team, name="team"),
     path("team/<int:membership_id>/remove/", views.team_remove, name="team_remove"),
     path("team/<int:membership_id>/role/", views.team_set_role, name="team_set_role"),
@@ -17,6 +18,8 @@ urlpatterns = [
     path("", include("crm.urls")),
     path("", include("sharing.urls")),
     path("", include("events.urls")),
+    path("", include("surveys.urls")),
+    path("", include("reporting.urls")),
     path("api/me/", api.MeApi.as_view(), name="api_me"),
     path("api/", include("crm.api_urls")),
     path("api/", include("sharing.api_urls")),

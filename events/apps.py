@@ -7,7 +7,10 @@ class EventsConfig(AppConfig):
 
     def ready(self) -> None:
         from crm.timeline import timeline_source_register
+        from reporting.dashboard import chart_register
 
+        from .charts import events_and_attendance
         from .timeline import contact_events
 
         timeline_source_register(contact_events)
+        chart_register(events_and_attendance, order=60)

@@ -17,7 +17,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from .models import Agreement, RecordType, SharedRecord, Status
+from .models import Agreement, Purpose, RecordType, SharedRecord, Status
 from .rules import ProjectionLimits, projection_limits
 
 LOCK_NAMESPACE = 1_936_225  # "sharing": the first key of the two-int advisory locks
@@ -158,7 +158,11 @@ def _insert(agreement: Agreement, record_type: str, schema: str, ids: list[int] 
 
 def agreement_backfill(agreement: Agreement) -> int:
     """Project every matching record of the provider (set-based). Caller holds the
-    provider's exclusive lock, inside the transaction that activates the agreement."""
+    provider's exclusive lock, inside the transaction that activates the agreement.
+
+    A research agreement feeds the research pool (reporting), never the directory."""
+    if agreement.purpose == Purpose.RESEARCH:
+        return 0
     schema = agreement.provider.schema_name
     limits = projection_limits()
     return sum(_insert(agreement, t, schema, None, [], limits) for t in agreement.record_types)
@@ -179,7 +183,9 @@ def records_reproject(*, provider_id: int, schema: str, record_type: str, ids: I
     agreements = list(
         Agreement.objects.filter(
             provider_id=provider_id, status=Status.ACTIVE, record_types__contains=[record_type]
-        ).select_related("provider")
+        )
+        .exclude(purpose=Purpose.RESEARCH)
+        .select_related("provider")
     )
     limits = projection_limits() if agreements else None
     if not deleted:
@@ -199,7 +205,7 @@ def records_reproject(*, provider_id: int, schema: str, record_type: str, ids: I
                 provider_id=provider_id, status=Status.ACTIVE,
                 record_types__contains=[RecordType.CONTACT],
                 contact_fields__contains=["organisations"],
-            ).select_related("provider")  # fmt: skip
+            ).exclude(purpose=Purpose.RESEARCH).select_related("provider")  # fmt: skip
             for agreement in contact_agreements:
                 limits = limits or projection_limits()
                 SharedRecord.objects.filter(

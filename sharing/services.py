@@ -34,6 +34,7 @@ from .rules import (
     rules_current,
     standing_dates,
 )
+from .signals import agreement_state_changed
 
 NOT_A_MANAGER = "Only a manager of {member} can do this."
 WRONG_STATE = "This agreement is {state}: it cannot be {verb}."
@@ -227,11 +228,13 @@ def _activate(agreement: Agreement, acting_user: Any) -> None:
             agreement_unproject(previous)
             previous.status = Status.SUPERSEDED
             previous.save(update_fields=["status"])
+            agreement_state_changed.send(sender=Agreement, agreement=previous, active=False)
             _event(previous, "superseded", acting_user, detail=f"by version {agreement.version}")
         earlier_id = previous.previous_id
     agreement.status = Status.ACTIVE
     agreement.save(update_fields=["status"])
     count = agreement_backfill(agreement)
+    agreement_state_changed.send(sender=Agreement, agreement=agreement, active=True)
     _event(agreement, "activated", acting_user, detail=f"{count} records shared")
 
 
@@ -256,6 +259,7 @@ def _stop(agreement: Agreement, *, member: Member, acting_user: Any, to: str, ve
     agreement_unproject(agreement)
     agreement.status = to
     agreement.save(update_fields=["status"])
+    agreement_state_changed.send(sender=Agreement, agreement=agreement, active=False)
     _event(agreement, to, acting_user, member, reason)
     return agreement
 
@@ -290,6 +294,7 @@ def agreement_resume(*, agreement: Agreement, acting_user: Any) -> Agreement:
     agreement.status = Status.ACTIVE
     agreement.save(update_fields=["status"])
     count = agreement_backfill(agreement)
+    agreement_state_changed.send(sender=Agreement, agreement=agreement, active=True)
     _event(agreement, "resumed", acting_user, agreement.provider, f"{count} records shared")
     return agreement
 
@@ -352,6 +357,7 @@ def agreements_suspend_breaking(*, acting_user: Any, because: str) -> list[Agree
         agreement_unproject(agreement)
         agreement.status = Status.SUSPENDED
         agreement.save(update_fields=["status"])
+        agreement_state_changed.send(sender=Agreement, agreement=agreement, active=False)
         _event(agreement, RULES_SUSPENDED, acting_user,
                detail=f"{because} {breaches_text(breaches)}".strip())  # fmt: skip
         suspended.append(agreement)
@@ -435,6 +441,7 @@ def agreements_expire(*, today=None) -> int:
         agreement_unproject(agreement)
         agreement.status = Status.EXPIRED
         agreement.save(update_fields=["status"])
+        agreement_state_changed.send(sender=Agreement, agreement=agreement, active=False)
         _event(agreement, "expired", None)
         count += 1
     return count

@@ -138,6 +138,10 @@ def demo_provision(*, progress=None) -> list[Credential]:
     _demo_events(admin)
     _demo_research_rules(admin)
 
+    from reporting.demo import demo_research
+
+    demo_research(admin=admin, researcher=researcher)
+
     # Someone who works at three members, to show the picker.
     roamer, _ = _user("sam-roaming", "Sam", "Whitaker", "sam@roaming.example.org")
     for slug in ("ryedale", "malton", "scarborough"):
@@ -163,7 +167,8 @@ def _demo_events(admin) -> None:
         events_demo_fill(admin=admin, slugs=[m.slug for m in DEMO_MEMBERS], enter_schema=enter)
 
 
-RESEARCH_ACCREDITED = ("york-cvs", "harrogate", "scarborough")
+# The members that run the State of the Sector survey are accredited for research.
+RESEARCH_ACCREDITED = ("york-cvs", "ryedale", "malton", "harrogate", "scarborough", "selby")
 DIRECTORY_STANDING = "Directory of local groups"
 
 

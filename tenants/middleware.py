@@ -14,8 +14,9 @@ from django_tenants.utils import remove_www
 
 from .models import MemberKind, Membership
 
-# Paths on a member's site that anyone may reach, signed in or not.
-OPEN_PREFIXES = ("/accounts/", "/static/", "/healthz")
+# Paths on a member's site that anyone may reach, signed in or not. /respond/ is a survey
+# answered through an organisation's own unguessable link.
+OPEN_PREFIXES = ("/accounts/", "/static/", "/healthz", "/respond/")
 
 
 class HostNotAllowed(SuspiciousOperation):

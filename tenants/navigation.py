@@ -19,7 +19,10 @@ MEMBER_SECTIONS = [
      "Records other members share with you under signed agreements."),
     ("Agreements", "sharing:agreement_list",
      "What you share, with whom and why: propose, sign, pause or end."),
-    ("Reports", "reporting:dashboard", "Your numbers over time."),
+    ("Surveys", "surveys:survey_list",
+     "Ask the organisations you support the same questions each year."),
+    ("Reports", "reporting:report_list",
+     "Build, save and export your own tables and charts."),
 ]  # fmt: skip
 
 

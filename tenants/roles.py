@@ -28,6 +28,12 @@ def roles_ensure(**_: Any) -> None:
     """Create the consortium groups with their permissions (idempotent, public schema only)."""
     if getattr(connection, "schema_name", None) != get_public_schema_name():
         return
+    # tenants is listed before auth, so on a fresh database this handler runs before auth's
+    # own post_migrate handler has made this app's permissions: make them first.
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+
+    create_permissions(apps.get_app_config("tenants"), verbosity=0)
     for name, perms in ROLE_PERMISSIONS.items():
         group, _created = Group.objects.get_or_create(name=name)
         wanted = []

@@ -156,10 +156,6 @@ def handoff_accept(request: HttpRequest) -> HttpResponse:
 # --- a member's site ---------------------------------------------------------------
 
 
-def member_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "tenants/member_home.html", {"member": request.tenant})
-
-
 def switch_member(request: HttpRequest) -> HttpResponse:
     """Back to the consortium site's picker, still signed in."""
     return _handoff_redirect(request, None, "/?pick=1")

@@ -78,6 +78,7 @@ SHARED_APPS = [
 TENANT_APPS = [
     "guardian",
     "crm",
+    "surveys",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

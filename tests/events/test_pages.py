@@ -346,3 +346,25 @@ def test_api_events_registrations_and_bookings(
     schema = staff_a.get("/api/schema/").content.decode()
     for path in ["/api/events/", "/api/registrations/", "/api/resources/", "/api/bookings/"]:
         assert path in schema
+
+
+def test_the_dashboard_charts_events_and_attendance(
+    staff_a, event_factory, member_a, member_b, contacts_a, in_member, user
+):
+    event = event_factory(host=member_b, by="staff-b")
+    with in_member(member_a):
+        for person in contacts_a[:2]:
+            services.registration_for_contact(
+                user=user("staff-a"), member=member_a, event=event, contact_id=person.pk
+            )
+    from django.test import RequestFactory
+
+    from events.charts import events_and_attendance
+
+    request = RequestFactory().get("/")
+    request.tenant = member_a
+    chart = events_and_attendance(request)
+    assert sum(chart.series["Our contacts booked"]) == 2
+    assert sum(chart.series["Places at events we hosted"]) == 0
+    page = staff_a.get("/").content.decode()
+    assert "Events and attendance" in page

@@ -18,7 +18,9 @@ from tenants.models import Membership, Role, SignInHandoff
 
 pytestmark = pytest.mark.django_db
 
-OPEN_PREFIXES = ("accounts/", "static/", "healthz")
+# respond/ is a survey answered through an organisation's own unguessable link (no sign-in);
+# tests/surveys covers it.
+OPEN_PREFIXES = ("accounts/", "static/", "healthz", "respond/")
 SAMPLES = {"int": "1", "slug": "alpha", "str": "csv", "uuid": str(uuid.uuid4()), "path": "x"}
 
 

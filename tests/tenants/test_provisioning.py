@@ -200,6 +200,13 @@ def test_demo_provisioning_makes_17_members_and_is_repeatable():
     assert Registration.objects.filter(attended=True).exists()
     assert Booking.objects.filter(series__isnull=False).exists()
     assert not SharedRecord.objects.filter(data__has_key="phone").exists()
+    # Surveys and research: members pool State of the Sector; a project has released a table.
+    from reporting.models import PooledResponse, ResearchOutput, ResearchProject
+
+    assert Agreement.objects.filter(status="active", purpose="research").count() == 6
+    assert PooledResponse.objects.filter(kept=True).count() > 100
+    assert ResearchProject.objects.count() == 1
+    assert ResearchOutput.objects.filter(status="released").count() == 1
     for spec in DEMO_MEMBERS:
         roles = set(
             Member.organisations.get(slug=spec.slug).memberships.values_list("role", flat=True)

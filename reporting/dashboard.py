@@ -1,0 +1,191 @@
+"""The member dashboard: a registry of charts. Each chart is a function of the request
+(on the member's schema) returning a :class:`Chart`; other apps add theirs with
+``chart_register`` (e.g. events and attendance), and the home page draws them in order.
+
+Tenant assumptions: the connection is on the member's schema. Contact counts go through
+``crm.selectors.contacts_visible_to`` so restricted contacts count only for those who see
+them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Count, F, Func
+from django.db.models.functions import TruncMonth
+from django.http import HttpRequest
+from django.utils import timezone
+
+
+@dataclass
+class Chart:
+    """A chart and the same numbers as a table. ``series`` maps a series name to one value
+    per category; kind is "bar", "stacked" or "line"."""
+
+    key: str
+    title: str
+    categories: list[str]
+    series: dict[str, list[Any]]
+    kind: str = "bar"
+    unit: str = ""
+    note: str = ""
+    empty_text: str = "Nothing to show yet."
+    colours: list[str] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.categories or not any(any(v for v in s) for s in self.series.values())
+
+    @property
+    def rows(self) -> list[tuple[str, list[float]]]:
+        return [(c, [s[i] for s in self.series.values()]) for i, c in enumerate(self.categories)]
+
+
+ChartFunction = Callable[[HttpRequest], Chart | None]
+_charts: list[tuple[int, ChartFunction]] = []
+
+
+def chart_register(function: ChartFunction | None = None, *, order: int = 100):
+    """Register a dashboard chart (usable as ``@chart_register`` or with an order)."""
+
+    def add(fn: ChartFunction) -> ChartFunction:
+        if all(existing is not fn for _, existing in _charts):
+            _charts.append((order, fn))
+            _charts.sort(key=lambda pair: pair[0])
+        return fn
+
+    return add(function) if function is not None else add
+
+
+def charts_for(request: HttpRequest) -> list[Chart]:
+    return [chart for chart in (fn(request) for _, fn in _charts) if chart is not None]
+
+
+def months_back(count: int, today: date | None = None) -> list[date]:
+    today = today or timezone.localdate()
+    first = today.replace(day=1)
+    months = []
+    for _ in range(count):
+        months.append(first)
+        first = (first - timedelta(days=1)).replace(day=1)
+    return list(reversed(months))
+
+
+def _month_label(month: date) -> str:
+    return month.strftime("%b %Y")
+
+
+@chart_register(order=10)
+def records_over_time(request: HttpRequest) -> Chart:
+    """Contacts and organisations on record at the end of each of the last 12 months."""
+    from crm.models import Organisation
+    from crm.selectors import contacts_visible_to
+
+    months = months_back(12)
+    series = {}
+    for name, queryset in (("Contacts", contacts_visible_to(user=request.user)),
+                           ("Organisations", Organisation.objects.all())):  # fmt: skip
+        added = dict(
+            queryset.order_by().annotate(month=TruncMonth("created_at")).values("month")
+            .annotate(n=Count("id")).values_list("month", "n")
+        )  # fmt: skip
+        by_month: dict[date, int] = {}
+        for moment, n in added.items():
+            key = timezone.localtime(moment).date().replace(day=1) if hasattr(
+                moment, "tzinfo") else moment  # fmt: skip
+            by_month[key] = by_month.get(key, 0) + n
+        before = sum(n for m, n in by_month.items() if m < months[0])
+        running, values = before, []
+        for month in months:
+            running += by_month.get(month, 0)
+            values.append(running)
+        series[name] = values
+    return Chart("records", "Contacts and organisations over time",
+                 [_month_label(m) for m in months], series, kind="line",
+                 note="Records on file at the end of each month.")  # fmt: skip
+
+
+@chart_register(order=20)
+def interactions_by_month(request: HttpRequest) -> Chart:
+    """Interactions per month of the last 12, stacked by type."""
+    from crm.models import Interaction, InteractionKind
+
+    months = months_back(12)
+    rows = (
+        Interaction.objects.filter(date__gte=months[0]).order_by()
+        .annotate(month=TruncMonth("date")).values_list("month", "kind")
+        .annotate(n=Count("id"))
+    )  # fmt: skip
+    counts = {(m, k): n for m, k, n in rows}
+    series = {kind.label: [counts.get((m, kind.value), 0) for m in months]
+              for kind in InteractionKind}  # fmt: skip
+    return Chart("interactions", "Interactions by type per month",
+                 [_month_label(m) for m in months], series, kind="stacked")  # fmt: skip
+
+
+@chart_register(order=30)
+def organisations_by_district(request: HttpRequest) -> Chart:
+    from crm.models import Organisation
+
+    rows = (
+        Organisation.objects.order_by().values_list("district").annotate(n=Count("id"))
+        .order_by("-n", "district")
+    )  # fmt: skip
+    return Chart("districts", "Organisations by locality",
+                 [d or "Not recorded" for d, _ in rows],
+                 {"Organisations": [n for _, n in rows]})  # fmt: skip
+
+
+class Unnest(Func):
+    function = "unnest"
+
+
+@chart_register(order=40)
+def organisations_by_area(request: HttpRequest) -> Chart:
+    from crm.models import Organisation
+
+    rows = list(
+        Organisation.objects.order_by().annotate(area=Unnest(F("areas_of_work")))
+        .values_list("area").annotate(n=Count("id")).order_by("-n", "area")[:12]
+    )  # fmt: skip
+    return Chart("areas", "Organisations by area of work (top 12)", [a for a, _ in rows],
+                 {"Organisations": [n for _, n in rows]},
+                 note="An organisation working in several areas counts in each.")  # fmt: skip
+
+
+@chart_register(order=50)
+def consent_coverage(request: HttpRequest) -> Chart:
+    """For each purpose, the share of (visible) contacts whose latest decision is a yes,
+    a withdrawal or objection, or who have none recorded."""
+    from django.db.models import OuterRef, Subquery
+
+    from crm.models import Consent, ConsentPurpose
+    from crm.selectors import contacts_visible_to
+
+    contacts = contacts_visible_to(user=request.user).order_by()
+    total = contacts.count()
+    categories, granted, refused, missing = [], [], [], []
+    for purpose in ConsentPurpose:
+        latest = Consent.objects.filter(contact=OuterRef("pk"), purpose=purpose.value).order_by(
+            "-recorded_at", "-id").values("status")[:1]  # fmt: skip
+        statuses = dict(contacts.annotate(s=Subquery(latest)).values_list("s").annotate(
+            n=Count("id")).values_list("s", "n"))  # fmt: skip
+        yes = statuses.get("granted", 0)
+        no = statuses.get("withdrawn", 0) + statuses.get("objected", 0)
+
+        def share(n: int) -> float:
+            return round(100 * n / total, 1) if total else 0
+
+        categories.append(purpose.label)
+        granted.append(share(yes))
+        refused.append(share(no))
+        missing.append(share(total - yes - no))
+    return Chart("consent", "Consent coverage", categories,
+                 {"Consent given": granted, "Withdrawn or objected": refused,
+                  "Not recorded": missing}, kind="stacked", unit="%",
+                 colours=["#1e6b3a", "#b3261e", "#aab3bf"],
+                 note=f"Share of your {total:,} contacts, by their latest decision.")  # fmt: skip

@@ -1,0 +1,277 @@
+"""The research pool: members' survey responses flow into a consortium research dataset,
+pseudonymised, while a research agreement is in force, and leave in the same transaction
+as the agreement stops.
+
+What flows: responses to the dataset's survey (matched by survey code) whose organisation
+gave research consent in the survey; the organisation attributes the agreement lists that
+are safe to pool (never a name, e-mail, phone, address, postcode or website); every answer
+except free text the agreement's research terms do not list. Organisations are matched
+across members by their identifiers (charity number first, then company number) hashed with
+the consortium's key, so the pool holds one response per organisation and wave: the
+earliest submitted is kept.
+
+Tenant assumptions: SQL names the provider's schema explicitly; listeners run inside the
+writer's transaction (sharing's lifecycle, or a member's survey write on its own schema).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connection
+from django.utils.crypto import salted_hmac
+
+from sharing.models import Agreement, Purpose, Status
+from sharing.projection import lock_provider, quote
+
+from .models import DatasetQuestion, PooledResponse, ResearchTerms, SnapshotRow
+
+LOCK_NAMESPACE = 1_919_250  # "reporting": the first key of its two-int advisory locks
+# Organisation fields that may enter the pool when an agreement lists them.
+POOLABLE_ATTRIBUTES = ("district", "org_type", "areas_of_work", "beneficiaries", "town")
+IDENTIFIER_ORDER = (
+    "ORDER BY (i.scheme = 'GB-CHC') DESC, (i.scheme = 'GB-COH') DESC, i.scheme, i.value"
+)
+
+
+def match_key(identifier: str | None, *, provider_id: int, organisation_id: int) -> str:
+    """The consortium's keyed hash of an organisation's identifier; an organisation without
+    one cannot be matched, so it gets a key of its own."""
+    if identifier:
+        value = "id:" + identifier.strip().upper().replace(" ", "")
+    else:
+        value = f"member:{provider_id}:organisation:{organisation_id}"
+    return salted_hmac("reporting.pool.match", value, algorithm="sha256").hexdigest()
+
+
+def loads(value: Any) -> Any:
+    """jsonb from a raw cursor: Django's psycopg2 set-up leaves it as text."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _lock_dataset(dataset_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, dataset_id])
+
+
+def _questions(schema: str, survey_code: str) -> list[tuple]:
+    s = quote(schema)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT w.year, q.code, q.text, q.kind, q.choices FROM {s}.surveys_question q "
+            f"JOIN {s}.surveys_wave w ON w.id = q.wave_id "
+            f"JOIN {s}.surveys_survey v ON v.id = w.survey_id WHERE v.code = %s "
+            "ORDER BY w.year, q.id",
+            [survey_code],
+        )
+        return cursor.fetchall()
+
+
+def _responses(schema: str, survey_code: str, ids: list[int] | None) -> list[tuple]:
+    s = quote(schema)
+    where = "AND r.id = ANY(%(ids)s)" if ids is not None else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT r.id, w.year, r.answers, r.submitted_at, o.id,
+                   jsonb_build_object('district', o.district, 'org_type', o.org_type,
+                                      'areas_of_work', to_jsonb(o.areas_of_work),
+                                      'beneficiaries', to_jsonb(o.beneficiaries),
+                                      'town', o.town),
+                   (SELECT i.scheme || '-' || i.value FROM {s}.crm_organisationidentifier i
+                     WHERE i.organisation_id = o.id {IDENTIFIER_ORDER} LIMIT 1)
+              FROM {s}.surveys_response r
+              JOIN {s}.surveys_wave w ON w.id = r.wave_id
+              JOIN {s}.surveys_survey v ON v.id = w.survey_id
+              JOIN {s}.crm_organisation o ON o.id = r.organisation_id
+             WHERE v.code = %(code)s AND r.research_consent {where}
+            """,
+            {"code": survey_code, "ids": ids or []},
+        )
+        return cursor.fetchall()
+
+
+def _pool(agreement: Agreement, terms: ResearchTerms, ids: list[int] | None) -> set[str]:
+    """Insert (or replace) the agreement's pooled responses; returns the match keys touched."""
+    schema = agreement.provider.schema_name
+    dataset = terms.dataset
+    questions = _questions(schema, dataset.survey_code)
+    for year, code, text, kind, choices in questions:
+        DatasetQuestion.objects.update_or_create(
+            dataset=dataset, year=year, code=code,
+            defaults={"text": text, "kind": kind, "options": list(choices or [])},
+        )  # fmt: skip
+    free_text = {(year, code) for year, code, _t, kind, _c in questions if kind == "text"}
+    allowed_text = set(terms.free_text_questions)
+    attributes = [a for a in POOLABLE_ATTRIBUTES if a in agreement.organisation_fields]
+    rows = []
+    keys: set[str] = set()
+    for response_id, year, answers, submitted_at, org_id, attrs, identifier in _responses(
+        schema, dataset.survey_code, ids
+    ):
+        answers, attrs = loads(answers), loads(attrs)
+        kept_answers = {
+            code: value for code, value in answers.items()
+            if (year, code) not in free_text or code in allowed_text
+        }  # fmt: skip
+        key = match_key(identifier, provider_id=agreement.provider_id, organisation_id=org_id)
+        keys.add(key)
+        rows.append(PooledResponse(
+            dataset=dataset, provider_id=agreement.provider_id, agreement_id=agreement.pk,
+            response_id=response_id, organisation_id=org_id, year=year, match_key=key,
+            attributes={a: attrs.get(a) for a in attributes}, answers=kept_answers,
+            submitted_at=submitted_at,
+        ))  # fmt: skip
+    if ids is not None:
+        previous = PooledResponse.objects.filter(agreement_id=agreement.pk, response_id__in=ids)
+        keys |= set(previous.values_list("match_key", flat=True))
+        previous.delete()
+    PooledResponse.objects.bulk_create(rows, batch_size=2000)
+    return keys
+
+
+def keep_one_per_organisation(*, dataset_id: int, keys: Iterable[str]) -> None:
+    """One response per organisation and wave is kept: the earliest submitted."""
+    key_list = sorted(set(keys))
+    if not key_list:
+        return
+    # The keys are joined as a set (unnest), not tested with = ANY per row: with thousands of
+    # keys (a back-fill) the latter is quadratic.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH keys AS (SELECT DISTINCT unnest(%(keys)s::text[]) AS key),
+            first AS (
+                SELECT DISTINCT ON (r.year, r.match_key) r.id
+                  FROM public.reporting_pooledresponse r JOIN keys ON r.match_key = keys.key
+                 WHERE r.dataset_id = %(dataset)s
+                 ORDER BY r.year, r.match_key, r.submitted_at, r.id)
+            UPDATE public.reporting_pooledresponse p
+               SET kept = p.id IN (SELECT id FROM first)
+              FROM keys
+             WHERE p.dataset_id = %(dataset)s AND p.match_key = keys.key
+               AND p.kept IS DISTINCT FROM (p.id IN (SELECT id FROM first))
+            """,
+            {"dataset": dataset_id, "keys": key_list},
+        )
+
+
+def agreement_pool(agreement: Agreement) -> int:
+    """Back-fill the pool from an agreement that has come into force."""
+    terms = ResearchTerms.objects.filter(agreement=agreement).select_related("dataset").first()
+    if terms is None and agreement.previous_id:
+        # A new version of an agreement keeps the research terms of the one it replaces.
+        earlier = ResearchTerms.objects.filter(agreement_id=agreement.previous_id).first()
+        if earlier is not None:
+            terms = ResearchTerms.objects.create(
+                agreement=agreement, dataset=earlier.dataset,
+                free_text_questions=earlier.free_text_questions,
+            )  # fmt: skip
+    if terms is None:
+        return 0
+    _lock_dataset(terms.dataset_id)
+    PooledResponse.objects.filter(agreement_id=agreement.pk).delete()
+    keys = _pool(agreement, terms, None)
+    keep_one_per_organisation(dataset_id=terms.dataset_id, keys=keys)
+    return PooledResponse.objects.filter(agreement_id=agreement.pk).count()
+
+
+def agreement_unpool(agreement: Agreement) -> int:
+    """Remove an agreement's responses from the pool and from every project's snapshots;
+    released tables keep what they published."""
+    pooled = PooledResponse.objects.filter(agreement_id=agreement.pk)
+    dataset_ids = set(pooled.values_list("dataset_id", flat=True))
+    for dataset_id in sorted(dataset_ids):
+        _lock_dataset(dataset_id)
+    keys_by_dataset: dict[int, set[str]] = {}
+    for dataset_id, key in pooled.values_list("dataset_id", "match_key"):
+        keys_by_dataset.setdefault(dataset_id, set()).add(key)
+    removed, _ = pooled.delete()
+    SnapshotRow.objects.filter(agreement_id=agreement.pk).delete()
+    for dataset_id, keys in keys_by_dataset.items():
+        keep_one_per_organisation(dataset_id=dataset_id, keys=keys)
+    return removed
+
+
+def on_agreement_state_changed(sender: Any, *, agreement: Agreement, active: bool,
+                               **_: Any) -> None:  # fmt: skip
+    """sharing's lifecycle signal: runs in its transaction, under the provider's lock."""
+    if agreement.purpose != Purpose.RESEARCH:
+        return
+    if active:
+        agreement_pool(agreement)
+    else:
+        agreement_unpool(agreement)
+
+
+def on_responses_changed(sender: Any, *, survey_code: str, response_ids: list[int],
+                         **_: Any) -> None:  # fmt: skip
+    """surveys' signal: a member's responses changed; re-pool them under every research
+    agreement of that member in force for this survey. Runs on the member's schema."""
+    from tenants.models import Member
+
+    provider_id = (
+        Member.objects.filter(schema_name=getattr(connection, "schema_name", ""), kind="member")
+        .values_list("pk", flat=True).first()
+    )  # fmt: skip
+    if provider_id is None:
+        return
+    lock_provider(provider_id, exclusive=False)
+    terms = ResearchTerms.objects.filter(
+        agreement__provider_id=provider_id, agreement__status=Status.ACTIVE,
+        agreement__purpose=Purpose.RESEARCH, dataset__survey_code=survey_code,
+    ).select_related("agreement__provider", "dataset")  # fmt: skip
+    for term in terms:
+        _lock_dataset(term.dataset_id)
+        keys = _pool(term.agreement, term, list(response_ids))
+        keep_one_per_organisation(dataset_id=term.dataset_id, keys=keys)
+
+
+def on_records_changed(sender: Any, *, record_type: str, ids: list[int], action: str,
+                       **_: Any) -> None:  # fmt: skip
+    """crm's announcements: an organisation's edit (its locality, type or identifiers) is
+    re-pooled; a deleted organisation leaves the pool. Runs in the writer's transaction, on
+    the member's schema."""
+    from crm.changes import DELETED
+    from tenants.models import Member
+
+    if record_type != "organisation":
+        return
+    schema = getattr(connection, "schema_name", "")
+    provider_id = (
+        Member.objects.filter(schema_name=schema, kind="member")
+        .values_list("pk", flat=True).first()
+    )  # fmt: skip
+    if provider_id is None:
+        return
+    terms = list(ResearchTerms.objects.filter(
+        agreement__provider_id=provider_id, agreement__status=Status.ACTIVE,
+        agreement__purpose=Purpose.RESEARCH,
+    ).select_related("agreement__provider", "dataset"))  # fmt: skip
+    if not terms:
+        return
+    lock_provider(provider_id, exclusive=False)
+    if action == DELETED:
+        gone = PooledResponse.objects.filter(provider_id=provider_id, organisation_id__in=ids)
+        touched: dict[int, set[str]] = {}
+        for dataset_id, key in gone.values_list("dataset_id", "match_key"):
+            touched.setdefault(dataset_id, set()).add(key)
+        gone.delete()
+        for dataset_id, keys in sorted(touched.items()):
+            _lock_dataset(dataset_id)
+            keep_one_per_organisation(dataset_id=dataset_id, keys=keys)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {quote(schema)}.surveys_response WHERE organisation_id = ANY(%s)",
+            [list(ids)],
+        )
+        response_ids = [row[0] for row in cursor.fetchall()]
+    if not response_ids:
+        return
+    for term in terms:
+        _lock_dataset(term.dataset_id)
+        keys = _pool(term.agreement, term, response_ids)
+        keep_one_per_organisation(dataset_id=term.dataset_id, keys=keys)

@@ -1,0 +1,140 @@
+"""Reporting pages on a member's site: the dashboard (the home page), the report builder
+and the member's side of research pooling."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from crm.exporting import FORMATS
+from sharing.models import Agreement, Purpose
+
+from . import builder, research
+from .dashboard import charts_for
+from .models import PooledResponse, ResearchDataset, ResearchTerms, SavedReport
+from .svg import chart_svg
+
+
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The member's home page: charts, each with its numbers in a table beside it."""
+    charts = [(chart, chart_svg(chart)) for chart in charts_for(request)]
+    return render(request, "reporting/dashboard.html",
+                  {"member": request.tenant, "charts": charts})  # fmt: skip
+
+
+def _saved_or_404(request: HttpRequest, report_id: str | None) -> SavedReport | None:
+    if not report_id:
+        return None
+    try:
+        return SavedReport.objects.get(pk=int(report_id), member=request.tenant)
+    except (ValueError, SavedReport.DoesNotExist) as exc:
+        raise Http404 from exc
+
+
+@require_http_methods(["GET", "POST"])
+def report_list(request: HttpRequest) -> HttpResponse:
+    """Build a report (GET runs it), save it (POST), export it (?export=csv|xlsx)."""
+    saved = _saved_or_404(request, request.GET.get("saved"))
+    if saved is not None:
+        initial = {**saved.spec, **saved.spec.get("filters", {})}
+        form = builder.ReportForm(initial)
+    elif "record_type" in request.GET:
+        form = builder.ReportForm(request.GET)
+    else:
+        form = builder.ReportForm(initial={"record_type": "organisation", "rows": "district",
+                                           "measure": "count"})  # fmt: skip
+    result = chart = None
+    if form.is_bound and form.is_valid():
+        result = builder.report_run(spec=form.spec(), user=request.user)
+        title = saved.name if saved else "Report"
+        chart = result.chart(title)
+        file_format = request.GET.get("export", "")
+        if file_format in FORMATS:
+            content_type, extension = FORMATS[file_format]
+            data = builder.result_dataset(result, title).export(file_format)
+            if isinstance(data, str):
+                data = ("\ufeff" + data).encode("utf-8")
+            response = HttpResponse(data, content_type=content_type)
+            response["Content-Disposition"] = f'attachment; filename="report.{extension}"'
+            return response
+        if request.method == "POST":
+            name = request.POST.get("name", "").strip()[:200]
+            if not name:
+                messages.error(request, "Give the report a name to save it.")
+            else:
+                report = SavedReport.objects.create(
+                    member=request.tenant, name=name, spec=form.spec(), created_by=request.user
+                )
+                messages.success(request, f"Saved “{report.name}”.")
+                return redirect(f"{request.path}?saved={report.pk}")
+    return render(request, "reporting/report_list.html", {
+        "form": form, "result": result, "chart": chart,
+        "svg": chart_svg(chart) if chart else "", "saved": saved,
+        "saved_reports": SavedReport.objects.filter(member=request.tenant),
+        "query": request.GET.urlencode(), "dimensions": builder.DIMENSIONS,
+    }, status=400 if form.is_bound and not form.is_valid() else 200)  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+def research_pooling(request: HttpRequest) -> HttpResponse:
+    """Our research agreements: which dataset each feeds, which free text it lets through,
+    and, for each of our pooled responses, whether ours or another member's answer was kept."""
+    member = request.tenant
+    manager = getattr(request.membership, "role", "") == "manager"
+    agreements = list(Agreement.objects.filter(provider=member, purpose=Purpose.RESEARCH)
+                      .exclude(status="superseded").order_by("-created_at"))  # fmt: skip
+    if request.method == "POST":
+        if not manager:
+            raise PermissionDenied
+        agreement = next((a for a in agreements if str(a.pk) == request.POST.get("agreement")),
+                         None)  # fmt: skip
+        dataset = ResearchDataset.objects.filter(pk=request.POST.get("dataset") or 0).first()
+        if agreement is None or dataset is None:
+            messages.error(request, "Choose one of your research agreements and a dataset.")
+        else:
+            codes = [c.strip() for c in request.POST.get("free_text", "").split(",") if c.strip()]
+            try:
+                research.research_terms_set(agreement=agreement, dataset=dataset,
+                                            free_text_questions=codes,
+                                            acting_user=request.user)  # fmt: skip
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, f"“{agreement.title}” feeds {dataset.title}.")
+        return redirect("reporting:research_pooling")
+    terms = {t.agreement_id: t for t in ResearchTerms.objects.filter(
+        agreement__in=agreements).select_related("dataset")}  # fmt: skip
+    ours = list(PooledResponse.objects.filter(provider_id=member.pk)
+                .select_related("dataset").order_by("-year", "response_id")[:200])  # fmt: skip
+    kept_elsewhere = {
+        (p.dataset_id, p.year, p.match_key): p for p in PooledResponse.objects.filter(
+            kept=True, match_key__in=[o.match_key for o in ours if not o.kept])
+    }  # fmt: skip
+    from surveys.models import Response
+    from tenants.models import Member
+
+    names = dict(Member.organisations.values_list("pk", "name"))
+    # Our own organisations' names, read from our own schema (this is our site).
+    organisations = dict(Response.objects.filter(pk__in=[p.response_id for p in ours])
+                         .values_list("pk", "organisation__name"))  # fmt: skip
+    rows = []
+    for pooled in ours:
+        other = kept_elsewhere.get((pooled.dataset_id, pooled.year, pooled.match_key))
+        rows.append(
+            {
+                "pooled": pooled,
+                "organisation": organisations.get(pooled.response_id, ""),
+                "kept_by": None
+                if pooled.kept or other is None
+                else names.get(other.provider_id, "another member"),
+                "kept_at": other.submitted_at if other and not pooled.kept else None,
+            }
+        )
+    return render(request, "reporting/research_pooling.html", {
+        "agreements": [(a, terms.get(a.pk)) for a in agreements], "rows": rows,
+        "datasets": ResearchDataset.objects.all(), "manager": manager,
+        "pooled_total": PooledResponse.objects.filter(provider_id=member.pk).count(),
+    })  # fmt: skip

@@ -1,0 +1,286 @@
+"""Every write to a member's surveys: definitions, invitations and responses.
+
+Tenant assumptions: the connection is on the member's schema (a request to the member's
+site, or a caller that entered it).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from crm.models import Organisation
+
+from .changes import responses_changed
+from .models import (
+    Invitation,
+    Question,
+    QuestionKind,
+    Response,
+    ResponseSource,
+    Section,
+    Survey,
+    Wave,
+    WaveStatus,
+)
+
+REQUIRED = "Answer this question."
+NOT_A_CHOICE = "Choose one of the options given."
+NOT_A_NUMBER = "Enter a number, like 12 or 3.5."
+NEGATIVE = "Enter zero or more."
+TOO_LONG = "Keep this under 5,000 characters."
+NEEDS_CHOICES = "Give at least two options, one per line."
+NOT_OPEN = "This survey is not open for responses."
+ALREADY_ANSWERED = "This organisation has already answered this wave."
+WAVE_EXISTS = "This survey already has a {year} wave."
+NOT_DRAFT = "Questions can only be changed while the wave is a draft."
+NO_QUESTIONS = "Add at least one question before opening the wave."
+CODE_FORMAT = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+@transaction.atomic
+def survey_create(*, acting_user: Any, title: str, code: str, description: str = "",
+                  is_consortium: bool = False, year: int) -> Survey:  # fmt: skip
+    """A survey and its first (draft) wave."""
+    survey = Survey(title=title, code=code, description=description,
+                    is_consortium=is_consortium, created_by=acting_user)  # fmt: skip
+    survey.full_clean()
+    survey.save()
+    wave = Wave(survey=survey, year=year)
+    wave.full_clean()
+    wave.save()
+    return survey
+
+
+@transaction.atomic
+def wave_create(*, survey: Survey, year: int, acting_user: Any) -> Wave:
+    """A new year's wave, starting from the latest wave's sections and questions: each
+    question keeps its code, so answers line up from year to year."""
+    if survey.waves.filter(year=year).exists():
+        raise ValidationError({"year": WAVE_EXISTS.format(year=year)})
+    previous = survey.waves.order_by("-year").first()
+    wave = Wave(survey=survey, year=year)
+    if previous is not None:
+        wave.consent_wording = previous.consent_wording
+    wave.full_clean()
+    wave.save()
+    if previous is not None:
+        for section in previous.sections.prefetch_related("questions"):
+            copy = Section.objects.create(wave=wave, title=section.title,
+                                          position=section.position)  # fmt: skip
+            Question.objects.bulk_create([
+                Question(wave=wave, section=copy, code=q.code, text=q.text,
+                         help_text=q.help_text, kind=q.kind, choices=q.choices,
+                         required=q.required, position=q.position)
+                for q in section.questions.all()
+            ])  # fmt: skip
+    return wave
+
+
+def _draft(wave: Wave) -> None:
+    if wave.status != WaveStatus.DRAFT:
+        raise ValidationError(NOT_DRAFT)
+
+
+@transaction.atomic
+def section_add(*, wave: Wave, title: str) -> Section:
+    _draft(wave)
+    position = wave.sections.count() + 1
+    section = Section(wave=wave, title=title, position=position)
+    section.full_clean()
+    section.save()
+    return section
+
+
+@transaction.atomic
+def question_add(*, wave: Wave, section: Section, code: str, text: str, kind: str,
+                 choices: list[str] | None = None, required: bool = False,
+                 help_text: str = "") -> Question:  # fmt: skip
+    """A question at the end of ``section``. Choice questions need two options or more."""
+    _draft(wave)
+    if section.wave_id != wave.pk:
+        raise ValidationError({"section": "Choose a section of this wave."})
+    options = [c.strip() for c in (choices or []) if c.strip()]
+    if kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE) and len(options) < 2:
+        raise ValidationError({"choices": NEEDS_CHOICES})
+    if kind not in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
+        options = []
+    if wave.questions.filter(code=code).exists():
+        raise ValidationError({"code": "Another question of this wave already has this code."})
+    question = Question(wave=wave, section=section, code=code, text=text, kind=kind,
+                        choices=options, required=required, help_text=help_text,
+                        position=section.questions.count() + 1)  # fmt: skip
+    question.full_clean()
+    question.save()
+    return question
+
+
+@transaction.atomic
+def wave_set_status(*, wave: Wave, status: str) -> Wave:
+    if status == WaveStatus.OPEN and not wave.questions.exists():
+        raise ValidationError(NO_QUESTIONS)
+    wave.status = status
+    wave.full_clean()
+    wave.save(update_fields=["status"])
+    return wave
+
+
+@transaction.atomic
+def invitations_create(*, wave: Wave, organisation_ids: list[int], acting_user: Any) -> int:
+    """Invite organisations of this member's CRM (each gets its own link); organisations
+    already invited keep their link. Returns how many were newly invited."""
+    existing = set(wave.invitations.values_list("organisation_id", flat=True))
+    wanted = Organisation.objects.filter(pk__in=organisation_ids).exclude(pk__in=existing)
+    created = Invitation.objects.bulk_create(
+        [Invitation(wave=wave, organisation=org, invited_by=acting_user) for org in wanted]
+    )
+    return len(created)
+
+
+def _number(value: Any) -> int | float:
+    try:
+        number = Decimal(str(value).strip().replace(",", ""))
+    except InvalidOperation as exc:
+        raise ValueError(NOT_A_NUMBER) from exc
+    if not number.is_finite():
+        raise ValueError(NOT_A_NUMBER)
+    if number < 0:
+        raise ValueError(NEGATIVE)
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
+def answers_clean(*, wave: Wave, raw: dict[str, Any]) -> dict[str, Any]:
+    """Check raw answers (question code -> str or list of str) against the wave's questions;
+    returns clean values (lists for multiple choice, numbers for numbers, Likert 1-5).
+    Raises ValidationError keyed by question code."""
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, Any] = {}
+    for question in wave.questions.all():
+        value = raw.get(question.code)
+        if question.kind == QuestionKind.MULTIPLE:
+            values = [v for v in (value or []) if v] if isinstance(value, list) else (
+                [value] if value else [])  # fmt: skip
+            if any(v not in question.options for v in values):
+                errors[question.code] = [NOT_A_CHOICE]
+            elif values:
+                clean[question.code] = values
+            elif question.required:
+                errors[question.code] = [REQUIRED]
+            continue
+        if isinstance(value, list):
+            value = value[0] if value else ""
+        value = (value or "").strip() if isinstance(value, str) else value
+        if value in ("", None):
+            if question.required:
+                errors[question.code] = [REQUIRED]
+            continue
+        if question.kind == QuestionKind.SINGLE:
+            if value not in question.options:
+                errors[question.code] = [NOT_A_CHOICE]
+            else:
+                clean[question.code] = value
+        elif question.kind == QuestionKind.LIKERT:
+            try:
+                level = int(value)
+            except (TypeError, ValueError):
+                level = 0
+            if not 1 <= level <= 5:
+                errors[question.code] = [NOT_A_CHOICE]
+            else:
+                clean[question.code] = level
+        elif question.kind == QuestionKind.NUMBER:
+            try:
+                clean[question.code] = _number(value)
+            except ValueError as exc:
+                errors[question.code] = [str(exc)]
+        else:
+            if len(str(value)) > 5000:
+                errors[question.code] = [TOO_LONG]
+            else:
+                clean[question.code] = str(value)
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def _save(*, wave: Wave, organisation: Organisation, raw: dict[str, Any],
+          research_consent: bool, source: str, acting_user: Any) -> Response:  # fmt: skip
+    answers = answers_clean(wave=wave, raw=raw)
+    response = Response.objects.select_for_update().filter(
+        wave=wave, organisation=organisation).first()  # fmt: skip
+    if response is None:
+        response = Response(wave=wave, organisation=organisation)
+    elif source == ResponseSource.LINK:
+        raise ValidationError(ALREADY_ANSWERED)
+    response.answers = answers
+    response.research_consent = research_consent
+    response.consent_wording = wave.consent_wording
+    response.source = source
+    response.entered_by = acting_user
+    response.submitted_at = timezone.now()
+    response.save()
+    responses_changed.send(sender=Response, survey_code=wave.survey.code,
+                           response_ids=[response.pk])  # fmt: skip
+    return response
+
+
+@transaction.atomic
+def response_submit(*, token: str, raw: dict[str, Any], research_consent: bool) -> Response:
+    """An organisation answers through its own link (no sign-in). Once only."""
+    invitation = (
+        Invitation.objects.select_related("wave__survey", "organisation")
+        .select_for_update(of=("self",)).get(token=token)
+    )  # fmt: skip
+    if invitation.wave.status != WaveStatus.OPEN:
+        raise ValidationError(NOT_OPEN)
+    return _save(wave=invitation.wave, organisation=invitation.organisation, raw=raw,
+                 research_consent=research_consent, source=ResponseSource.LINK,
+                 acting_user=None)  # fmt: skip
+
+
+@transaction.atomic
+def response_enter(*, wave: Wave, organisation: Organisation, raw: dict[str, Any],
+                   research_consent: bool, acting_user: Any) -> Response:  # fmt: skip
+    """Staff enter (or correct) an organisation's answers, e.g. from a phone call or paper."""
+    if wave.status == WaveStatus.DRAFT:
+        raise ValidationError(NOT_OPEN)
+    return _save(wave=wave, organisation=organisation, raw=raw,
+                 research_consent=research_consent, source=ResponseSource.STAFF,
+                 acting_user=acting_user)  # fmt: skip
+
+
+def on_records_changed(sender: Any, *, record_type: str, ids: list[int], action: str,
+                       **_: Any) -> None:  # fmt: skip
+    """crm's announcements: when an organisation is merged into another, its invitations
+    and answers move to the organisation kept (crm records the merge before announcing the
+    deletion). Where the kept organisation already answered a wave, its own answer stays and
+    the merged-away duplicate goes with the merged record."""
+    from crm.changes import DELETED
+    from crm.models import MergeRecord
+
+    if record_type != "organisation" or action != DELETED:
+        return
+    moved: dict[str, list[int]] = {}
+    for drop_id in ids:
+        merge = (
+            MergeRecord.objects.filter(record_type="organisation", merged_id=drop_id)
+            .order_by("-merged_at", "-id").first()
+        )  # fmt: skip
+        if merge is None:
+            continue
+        keep_id = merge.kept_id
+        invited = Invitation.objects.filter(organisation_id=keep_id).values("wave_id")
+        Invitation.objects.filter(organisation_id=drop_id).exclude(wave_id__in=invited).update(
+            organisation_id=keep_id)  # fmt: skip
+        answered = Response.objects.filter(organisation_id=keep_id).values("wave_id")
+        moving = Response.objects.filter(organisation_id=drop_id).exclude(wave_id__in=answered)
+        for pk, code in moving.values_list("pk", "wave__survey__code"):
+            moved.setdefault(code, []).append(pk)
+        moving.update(organisation_id=keep_id)
+    for code, response_ids in moved.items():
+        responses_changed.send(sender=Response, survey_code=code, response_ids=response_ids)

@@ -1,0 +1,152 @@
+"""Research pooling: pseudonymised responses flow in with a research agreement, one per
+organisation across members, and leave in the same transaction as the agreement ends."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, transaction
+
+from reporting import research
+from reporting.models import PooledResponse, SnapshotRow
+from sharing import services as sharing
+from sharing.models import SharedRecord
+from surveys import services as surveys
+
+pytestmark = pytest.mark.django_db
+
+
+def test_pool_holds_consenting_responses_pseudonymised(pooled_world, member_a):
+    """Only responses with research consent; no name, e-mail or identifier; free text only
+    where the agreement lists it; only the organisation fields the agreement allows."""
+    rows = list(PooledResponse.objects.filter(provider_id=member_a.pk))
+    assert len(rows) == 1  # the other organisation at A declined research
+    row = rows[0]
+    assert row.attributes == {"district": "Ryedale", "org_type": "charity"}
+    assert row.answers == {"size": "Small", "staff": 4, "needs": "Funding"}
+    text = str(row.attributes) + str(row.answers) + row.match_key
+    for secret in ("Malton", "shed@example.org", "1100001", "GB-CHC"):
+        assert secret not in text
+    # A research agreement feeds the pool, never the shared directory.
+    assert not SharedRecord.objects.filter(agreement=pooled_world["alpha"]["agreement"]).exists()
+
+
+def test_one_response_per_organisation_across_members(pooled_world, member_a, member_b,
+                                                      client_for, user):  # fmt: skip
+    """A and B both surveyed the Men's Shed (same charity number): the pool keeps A's
+    earlier answer, and B's research page says whose answer was kept."""
+    shed = PooledResponse.objects.filter(provider_id__in=[member_a.pk, member_b.pk])
+    keys = {}
+    for row in shed:
+        keys.setdefault(row.match_key, []).append(row)
+    pair = next(rows for rows in keys.values() if len(rows) == 2)
+    kept = {row.provider_id: row.kept for row in pair}
+    assert kept == {member_a.pk: True, member_b.pk: False}
+    page = client_for(user("manager-b"), member_b).get("/reports/research/").content.decode()
+    assert "Alpha Voluntary Action’s answer" in page
+    assert "Yours" in page  # B's other organisation is kept as B's own
+    assert "Malton Men&#x27;s Shed" in page  # B's own record, named on B's own site
+
+
+def test_ending_an_agreement_removes_its_responses_in_the_same_transaction(
+    pooled_world, member_a, member_b, user
+):
+    """Terminating A's agreement removes A's pooled responses and snapshot rows inside the
+    terminating transaction, and B's answer for the shared organisation is kept instead."""
+    project = research.project_create(
+        acting_user=user("admin-c"), title="Sector health", purpose="Trends",
+        ethics_reference="ETH-1", end_date="2099-01-01",
+        researcher_ids=[user("researcher-r").pk], dataset_ids=[pooled_world["dataset"].pk],
+    )  # fmt: skip
+    research.snapshot_take(project=project, dataset=pooled_world["dataset"], year=2026,
+                           acting_user=user("researcher-r"))  # fmt: skip
+    agreement = pooled_world["alpha"]["agreement"]
+    assert SnapshotRow.objects.filter(agreement_id=agreement.pk).exists()
+    with transaction.atomic():
+        sharing.agreement_terminate(
+            agreement=agreement, member=member_a, acting_user=user("manager-a"), reason="Study over"
+        )
+        # Still inside the transaction that ended the agreement:
+        assert not PooledResponse.objects.filter(agreement_id=agreement.pk).exists()
+        assert not SnapshotRow.objects.filter(agreement_id=agreement.pk).exists()
+    assert PooledResponse.objects.filter(provider_id=member_b.pk, kept=True).count() == 2
+
+
+def test_suspension_and_resumption_follow(pooled_world, member_b, user):
+    agreement = pooled_world["beta"]["agreement"]
+    sharing.agreement_suspend(agreement=agreement, member=member_b, acting_user=user("manager-b"))
+    assert not PooledResponse.objects.filter(agreement_id=agreement.pk).exists()
+    sharing.agreement_resume(agreement=agreement, acting_user=user("manager-b"))
+    assert PooledResponse.objects.filter(agreement_id=agreement.pk).count() == 2
+
+
+def test_new_and_changed_responses_follow_at_once(pooled_world, member_a, in_member):
+    """A response entered while the agreement is in force joins the pool in its own
+    transaction; withdrawing research consent takes it out."""
+    with in_member(member_a):
+        wave = pooled_world["alpha"]["wave"]
+        other = pooled_world["alpha"]["other"]
+        surveys.response_enter(wave=wave, organisation=other, raw={"size": "Large"},
+                               research_consent=True, acting_user=None)  # fmt: skip
+    assert PooledResponse.objects.filter(provider_id=member_a.pk).count() == 2
+    with in_member(member_a):
+        surveys.response_enter(wave=wave, organisation=other, raw={"size": "Large"},
+                               research_consent=False, acting_user=None)  # fmt: skip
+    assert PooledResponse.objects.filter(provider_id=member_a.pk).count() == 1
+    assert connection.schema_name == "public"
+
+
+def test_only_a_research_agreement_can_feed_a_dataset(pooled_world, member_a, user):
+    from django.core.exceptions import ValidationError
+
+    directory = sharing.agreement_create(
+        provider=member_a, acting_user=user("manager-a"), recipient_ids=[], all_members=True,
+        title="Directory", purpose="directory", record_types=["organisation"],
+        organisation_fields=["name"],
+    )  # fmt: skip
+    with pytest.raises(ValidationError):
+        research.research_terms_set(
+            agreement=directory,
+            dataset=pooled_world["dataset"],
+            free_text_questions=[],
+            acting_user=user("manager-a"),
+        )
+
+
+def test_organisation_edits_deletes_and_merges_follow_in_the_pool(pooled_world, member_b,
+                                                                 in_member):  # fmt: skip
+    """Editing a surveyed organisation re-pools its answer; merging moves the answer to the
+    organisation kept (and the pool follows); deleting it takes it out of the pool."""
+    from crm import merging
+    from crm import services as crm
+    from surveys.models import Response
+
+    other = pooled_world["beta"]["other"]
+    shed = pooled_world["beta"]["shed"]
+    with in_member(member_b):
+        crm.organisation_update(organisation=other, acting_user=None, district="York")
+    row = PooledResponse.objects.get(provider_id=member_b.pk, organisation_id=other.pk)
+    assert row.attributes["district"] == "York"
+    with in_member(member_b):
+        twin = crm.organisation_create(acting_user=None, name="Other Group (dup)")
+        Response.objects.filter(organisation=other).update(organisation=twin)
+        merging.organisation_merge(keep=other, drop=twin, acting_user=None)
+        assert Response.objects.filter(organisation=other).count() == 1
+    assert PooledResponse.objects.filter(provider_id=member_b.pk, organisation_id=other.pk
+                                         ).count() == 1  # fmt: skip
+    with in_member(member_b):
+        crm.organisation_delete(organisation=shed, acting_user=None)
+    assert not PooledResponse.objects.filter(provider_id=member_b.pk,
+                                             organisation_id=shed.pk).exists()  # fmt: skip
+
+
+def test_a_new_version_of_the_agreement_keeps_pooling(pooled_world, member_a, user):
+    """Amending a research agreement: the old version's rows leave, the new version (with
+    the same research terms) pools them again once signed."""
+    old = pooled_world["alpha"]["agreement"]
+    new = sharing.agreement_amend(agreement=old, acting_user=user("manager-a"),
+                                  title="Research 2026 (v2)")  # fmt: skip
+    sharing.agreement_propose(agreement=new, acting_user=user("manager-a"))
+    sharing.agreement_sign(agreement=new, member=member_a, acting_user=user("manager-a"))
+    assert not PooledResponse.objects.filter(agreement_id=old.pk).exists()
+    assert PooledResponse.objects.filter(agreement_id=new.pk).count() == 1
+    assert new.research_terms.free_text_questions == ["needs"]
