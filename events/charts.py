@@ -3,6 +3,10 @@ registry when the app is ready (reporting draws it; events owns the numbers)."""
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
 from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth
 from django.http import HttpRequest
@@ -14,16 +18,20 @@ from .models import Registration, RegistrationStatus
 
 
 def events_and_attendance(request: HttpRequest) -> Chart | None:
-    """Per month of the last 12 (by the event's date): places booked for this member's
-    contacts, how many came, and places at the events it hosted."""
+    """Per month, the last ten and the next two (by the event's date): places booked for
+    this member's contacts, how many came, and places at the events it hosted."""
     member = getattr(request, "tenant", None)
     if member is None:
         return None
-    months = months_back(12)
-    start = timezone.make_aware(timezone.datetime.combine(months[0], timezone.datetime.min.time()))
+    months = months_back(10)
+    for _ in range(2):  # and the next two months' bookings
+        months.append((months[-1] + timedelta(days=32)).replace(day=1))
+    start = datetime.combine(months[0], time.min, ZoneInfo(settings.TIME_ZONE))
+    end = datetime.combine((months[-1] + timedelta(days=32)).replace(day=1), time.min,
+                           ZoneInfo(settings.TIME_ZONE))  # fmt: skip
     live = ~Q(status=RegistrationStatus.CANCELLED)
     rows = (
-        Registration.objects.filter(live, event__starts_at__gte=start)
+        Registration.objects.filter(live, event__starts_at__gte=start, event__starts_at__lt=end)
         .filter(Q(member=member) | Q(event__host=member))
         .annotate(month=TruncMonth("event__starts_at"))
         .values("month")

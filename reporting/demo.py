@@ -125,8 +125,14 @@ def demo_research(*, admin: Any, researcher: Any) -> None:
             _survey_fill(slug, staff)
         if Agreement.objects.filter(provider=member, purpose=Purpose.RESEARCH).exists():
             continue
+        # The other members running the survey (the consortium's research rules name who may
+        # be party) are the recipients, and each signs.
+        partner_members = list(
+            Member.organisations.filter(slug__in=SURVEY_MEMBERS).exclude(pk=member.pk)
+        )
+        partners = [m.pk for m in partner_members]
         agreement = sharing.agreement_create(
-            provider=member, acting_user=manager, recipient_ids=[], all_members=True,
+            provider=member, acting_user=manager, recipient_ids=partners,
             title="State of the Sector research", purpose=Purpose.RESEARCH,
             record_types=["organisation"],
             organisation_fields=["district", "org_type", "areas_of_work", "identifiers"],
@@ -142,6 +148,9 @@ def demo_research(*, admin: Any, researcher: Any) -> None:
         )
         sharing.agreement_propose(agreement=agreement, acting_user=manager)
         sharing.agreement_sign(agreement=agreement, member=member, acting_user=manager)
+        for partner in partner_members:
+            partner_manager = users.get(username=f"{partner.slug}-manager")
+            sharing.agreement_sign(agreement=agreement, member=partner, acting_user=partner_manager)
         agreement.refresh_from_db()
         if agreement.status != "active":  # research needs the consortium admin's approval
             sharing.agreement_approve(agreement=agreement, acting_user=admin)
