@@ -105,11 +105,28 @@ class RegistrationSerializer(serializers.ModelSerializer):
             "created_at",
             "contact_id",
         ]
-        read_only_fields = ["name", "email", "organisation", "status", "attended", "created_at"]
+        read_only_fields = [
+            "event",
+            "name",
+            "email",
+            "organisation",
+            "status",
+            "attended",
+            "created_at",
+        ]
 
     def get_contact_id(self, obj) -> int | None:
         member = self.context["request"].tenant
         return obj.contact_id if obj.member_id == member.pk else None
+
+
+class RegistrationFilter(filters.FilterSet):
+    # Plain numbers: a choice list would name every event, visible or not.
+    event = filters.NumberFilter(field_name="event_id")
+
+    class Meta:
+        model = Registration
+        fields = ["status"]
 
 
 class RegistrationCreateSerializer(serializers.Serializer):
@@ -128,7 +145,7 @@ class RegistrationViewSet(
     POST books one of our contacts (the host receives its snapshot; this is logged)."""
 
     serializer_class = RegistrationSerializer
-    filterset_fields = ["event", "status"]
+    filterset_class = RegistrationFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -231,6 +248,19 @@ class BookingSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["status", "series"]
 
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        tenant = getattr(request, "tenant", None)
+        if request is not None and getattr(tenant, "kind", "") == "member":
+            # Only resources this member may book are offered (and named) here.
+            fields["resource"].queryset = selectors.resources_bookable(
+                user=request.user, member=tenant
+            )
+        else:
+            fields["resource"].queryset = Resource.objects.none()
+        return fields
+
     def get_holder(self, obj) -> str:
         request = self.context["request"]
         return obj.holder_name if rules.may_see_holder(request.user, request.tenant, obj) else ""
@@ -243,6 +273,14 @@ class BookingSerializer(serializers.ModelSerializer):
         return data
 
 
+class BookingFilter(filters.FilterSet):
+    resource = filters.NumberFilter(field_name="resource_id")
+
+    class Meta:
+        model = Booking
+        fields = ["status"]
+
+
 class BookingViewSet(
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
@@ -253,7 +291,7 @@ class BookingViewSet(
     clashing times and the next free slots."""
 
     serializer_class = BookingSerializer
-    filterset_fields = ["resource", "status"]
+    filterset_class = BookingFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -311,3 +311,17 @@ class Booking(models.Model):
     @property
     def holder_name(self) -> str:
         return self.holder.name if self.holder_id else settings.CONSORTIUM_NAME
+
+
+class CalendarKey(models.Model):
+    """A person's private calendar-feed address: random, stored, and renewable (renewing
+    cuts off every copy of the old address)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_key"
+    )
+    key = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"calendar key of {self.user_id}"

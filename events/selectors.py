@@ -51,7 +51,7 @@ def events_visible(*, user: Any, member: Member | None) -> QuerySet[Event]:
     open to all members or the public. Host-only events stay with their host."""
     own = Q(host=member) if member is not None else Q(host__isnull=True)
     if member is None and not is_consortium_admin(user):
-        own = Q(host__isnull=True, status__in=SHOWN)
+        own = Q(pk__in=[])  # the consortium's own drafts and host-only events stay with admins
     open_to = [Visibility.PUBLIC]
     if _sees_member_events(user, member):
         open_to.append(Visibility.MEMBERS)
@@ -109,10 +109,12 @@ def feed_events(*, user: Any | None, host: Member | None, all_hosts: bool) -> Qu
     if user is None:
         events = public_events(host=host, all_hosts=all_hosts)
     else:
-        visible = Q(status__in=SHOWN, visibility__in=[Visibility.PUBLIC, Visibility.MEMBERS])
         hosts = list(Membership.objects.filter(user=user).values_list("member_id", flat=True))
+        admin = is_consortium_admin(user)
+        open_to = [Visibility.PUBLIC] + ([Visibility.MEMBERS] if hosts or admin else [])
+        visible = Q(status__in=SHOWN, visibility__in=open_to)
         own = Q(host_id__in=hosts, status__in=SHOWN)
-        if is_consortium_admin(user):
+        if admin:
             own |= Q(host__isnull=True, status__in=SHOWN)
         events = Event.objects.filter(visible | own).select_related("host", "venue_resource")
         if not all_hosts:
@@ -183,6 +185,8 @@ def registration_counts(event: Event) -> dict[str, int]:
 def resources_bookable(*, user: Any, member: Member | None) -> QuerySet[Resource]:
     """Resources this site may book or manages: its own, and others open to all members."""
     own = Q(owner=member) if member is not None else Q(owner__isnull=True)
+    if member is None and not is_consortium_admin(user):
+        own = Q(pk__in=[])  # the consortium's owner-only and closed resources: admins only
     others = Q(bookable_by=BookableBy.MEMBERS, is_active=True)
     return Resource.objects.filter(own | others).select_related("owner")
 

@@ -10,6 +10,7 @@ connection must be on that member's schema (the request's). Nothing here switche
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +28,7 @@ from tenants.services import audit_record
 from . import bookings, notifications, rules
 from .models import (
     BookingStatus,
+    CalendarKey,
     Event,
     EventStatus,
     Registration,
@@ -223,6 +225,29 @@ def event_cancel(*, user: Any, event: Event, reason: str = "") -> Event:
         told=len(people),
     )
     return event
+
+
+# --- calendar keys ---------------------------------------------------------------------------
+
+
+def calendar_key_for(*, user: Any) -> str:
+    """The user's private feed key, made on first use."""
+    found = CalendarKey.objects.filter(user=user).values_list("key", flat=True).first()
+    return found or calendar_key_renew(user=user)
+
+
+def calendar_key_renew(*, user: Any) -> str:
+    """A new private feed key; the old address stops working at once."""
+    key = secrets.token_urlsafe(32)
+    CalendarKey.objects.update_or_create(user=user, defaults={"key": key})
+    return key
+
+
+def calendar_key_user(*, key: str) -> Any | None:
+    """Whose private feed this is (an active account), or None."""
+    found = CalendarKey.objects.filter(key=key, user__is_active=True).select_related("user")
+    entry = found.first() if key else None
+    return entry.user if entry else None
 
 
 # --- registrations -------------------------------------------------------------------------

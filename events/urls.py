@@ -8,6 +8,7 @@ urlpatterns = [
     path("events/", views.event_list, name="event_list"),
     path("events/month/", views.event_month, name="event_month"),
     path("events/new/", views.event_edit, name="event_create"),
+    path("events/calendar-address/", views.calendar_key_renew, name="calendar_key_renew"),
     path("events/our-bookings/", views.our_registrations, name="our_registrations"),
     path("events/<int:event_id>/", views.event_detail, name="event_detail"),
     path("events/<int:event_id>/edit/", views.event_edit, name="event_edit"),

@@ -14,7 +14,6 @@ from typing import Any
 import tablib
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -50,8 +49,6 @@ from .models import (
     ResourceKind,
     Visibility,
 )
-
-FEED_SALT = "events.feed"
 
 
 def _member(request: HttpRequest) -> Member | None:
@@ -491,8 +488,17 @@ def _feed_url(request: HttpRequest, member: Member | None) -> str:
 
 
 def _personal_feed(request: HttpRequest) -> str:
-    key = signing.dumps(request.user.pk, salt=FEED_SALT)
+    key = services.calendar_key_for(user=request.user)
     return site_url(request, None, public_path("calendar_feed", "all") + f"?key={key}")
+
+
+@login_required
+@require_POST
+def calendar_key_renew(request: HttpRequest) -> HttpResponse:
+    services.calendar_key_renew(user=request.user)
+    messages.success(request, "Your calendar address has changed: the old one no longer works. "
+                              "Subscribe again with the new one.")  # fmt: skip
+    return redirect("events:event_list")
 
 
 def calendar_feed(request: HttpRequest, name: str) -> HttpResponse:
@@ -501,16 +507,9 @@ def calendar_feed(request: HttpRequest, name: str) -> HttpResponse:
     user = None
     key = request.GET.get("key")
     if key:
-        try:
-            from django.contrib.auth import get_user_model
-
-            user = get_user_model().objects.get(
-                pk=signing.loads(key, salt=FEED_SALT), is_active=True
-            )
-        except (signing.BadSignature, LookupError, ValueError) as exc:
-            raise Http404("This calendar link is not valid.") from exc
-        except get_user_model().DoesNotExist as exc:
-            raise Http404("This calendar link is not valid.") from exc
+        user = services.calendar_key_user(key=key)
+        if user is None:
+            raise Http404("This calendar address is not valid (it may have been renewed).")
     host = None
     if name != "all":
         host = Member.organisations.filter(slug=name, is_active=True).first()

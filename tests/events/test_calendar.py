@@ -6,7 +6,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import icalendar
-from django.core import signing
 
 from events import services
 
@@ -79,9 +78,30 @@ def test_a_personal_key_adds_members_events_but_never_other_hosts_private_ones(
     event_factory(title="Members' forum", visibility="members")
     event_factory(title="Alpha team day", visibility="host")
     event_factory(title="Beta team day", visibility="host", host=member_b, by="staff-b")
-    key = signing.dumps(user("staff-b").pk, salt="events.feed")
+    key = services.calendar_key_for(user=user("staff-b"))
     seen = set(vevents(feed(client_for(None, None), key=key)))
     assert {"Members' forum", "Beta team day"} <= seen
     assert "Alpha team day" not in seen
     bad = client_for(None, None).get("/calendar/all.ics?key=forged")
     assert bad.status_code == 404
+
+
+def test_someone_with_no_membership_gets_public_events_only(event_factory, client_for, user):
+    event_factory(title="Members' forum", visibility="members")
+    event_factory(title="Open day", visibility="public")
+    key = services.calendar_key_for(user=user("outsider"))
+    seen = set(vevents(feed(client_for(None, None), key=key)))
+    assert "Open day" in seen
+    assert "Members' forum" not in seen
+
+
+def test_renewing_the_personal_address_cuts_off_the_old_one(client_for, user, member_a):
+    old = services.calendar_key_for(user=user("staff-a"))
+    assert services.calendar_key_for(user=user("staff-a")) == old
+    staff = client_for(user("staff-a"), member_a)
+    assert old in staff.get("/events/").content.decode()
+    staff.post("/events/calendar-address/")
+    new = services.calendar_key_for(user=user("staff-a"))
+    assert new != old
+    assert client_for(None, None).get(f"/calendar/all.ics?key={old}").status_code == 404
+    assert client_for(None, None).get(f"/calendar/all.ics?key={new}").status_code == 200
