@@ -187,7 +187,7 @@ class RegistrationViewSet(
             registration = services.registration_cancel(
                 registration=registration, user=request.user, member=request.tenant
             )
-        except PermissionDenied as exc:
+        except (PermissionDenied, ValidationError) as exc:
             raise _drf_error(exc) from exc
         return Response(RegistrationSerializer(registration, context={"request": request}).data)
 
@@ -330,7 +330,7 @@ class BookingViewSet(
         booking = self.get_object()
         try:
             bookings.booking_cancel(user=request.user, booking=booking)
-        except PermissionDenied as exc:
+        except (PermissionDenied, ValidationError) as exc:
             raise _drf_error(exc) from exc
         booking.refresh_from_db()
         return Response(BookingSerializer(booking, context={"request": request}).data)

@@ -279,12 +279,16 @@ def booking_move(
         .select_related("resource")
         .get(pk=booking.pk)
     )
+    if not rules.may_book(user, booking.resource, member):
+        raise PermissionDenied(f"You cannot book {booking.resource.name} for this organisation.")
     _check_times(starts_at, ends_at, allow_past=True)
     _raise_clash(user, member, booking.resource, [(starts_at, ends_at)], exclude=booking.pk)
     booking.during = DateTimeTZRange(starts_at, ends_at, "[)")
+    if rules.needs_approval(booking.resource, member):
+        booking.status = BookingStatus.PENDING  # the owner approved other times, not these
     try:
         with transaction.atomic():
-            booking.save(update_fields=["during"])
+            booking.save(update_fields=["during", "status"])
     except IntegrityError as exc:
         if getattr(exc.__cause__, "pgcode", None) != EXCLUSION_VIOLATION:
             raise
@@ -299,6 +303,17 @@ def booking_cancel(
 ) -> int:
     if check and not rules.may_cancel_booking(user, booking):
         raise PermissionDenied("Only the holder or the resource's owner can cancel this booking.")
+    if check:
+        from .models import Event, EventStatus
+
+        event = Event.objects.filter(
+            venue_booking=booking, status__in=[EventStatus.DRAFT, EventStatus.PUBLISHED]
+        ).first()
+        if event is not None:
+            raise ValidationError(
+                f"This booking is the venue of “{event.title}”: change the event's venue or "
+                "cancel the event instead."
+            )
     live = [BookingStatus.PENDING, BookingStatus.CONFIRMED]
     targets = Booking.objects.filter(pk=booking.pk, status__in=live)
     if whole_series and booking.series:

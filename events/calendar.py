@@ -29,7 +29,8 @@ def event_uid(event: Event) -> str:
     return f"{event.uid}@{settings.BASE_DOMAIN}"
 
 
-def _vevent(event: Event, *, url: str = "", cancelled: bool = False) -> icalendar.Event:
+def _vevent(event: Event, *, url: str = "", cancelled: bool = False,
+            include_link: bool = False) -> icalendar.Event:  # fmt: skip
     zone = ZoneInfo(settings.TIME_ZONE)
     vevent = icalendar.Event()
     vevent.add("uid", event_uid(event))
@@ -40,7 +41,7 @@ def _vevent(event: Event, *, url: str = "", cancelled: bool = False) -> icalenda
     vevent.add("dtend", event.ends_at.astimezone(zone))
     vevent.add("summary", event.title)
     description = event.description
-    if event.online_url:
+    if event.online_url and include_link:  # only for people with a place
         description = f"{description}\n\nJoin online: {event.online_url}".strip()
     if description:
         vevent.add("description", description)
@@ -59,8 +60,11 @@ def _vevent(event: Event, *, url: str = "", cancelled: bool = False) -> icalenda
     return vevent
 
 
-def calendar_build(events: Iterable[Event], *, name: str, url_for=None, method: str = "") -> bytes:
-    """A VCALENDAR of ``events``; ``url_for(event)`` gives each event's page address."""
+def calendar_build(events: Iterable[Event], *, name: str, url_for=None, method: str = "",
+                   include_link: bool = False) -> bytes:  # fmt: skip
+    """A VCALENDAR of ``events``; ``url_for(event)`` gives each event's page address.
+    Online joining links appear only where ``include_link`` (invitations to booked people),
+    never in feeds, or capacity would mean nothing."""
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -73,17 +77,24 @@ def calendar_build(events: Iterable[Event], *, name: str, url_for=None, method: 
     cal.add("x-published-ttl", "PT1H")
     for event in events:
         cal.add_component(
-            _vevent(event, url=url_for(event) if url_for else "", cancelled=method == "CANCEL")
+            _vevent(
+                event,
+                url=url_for(event) if url_for else "",
+                cancelled=method == "CANCEL",
+                include_link=include_link,
+            )
         )
     cal.add_missing_timezones()
     return cal.to_ical()
 
 
-def invitation(event: Event, *, url: str = "", cancelled: bool = False) -> bytes:
+def invitation(event: Event, *, url: str = "", cancelled: bool = False,
+               include_link: bool = False) -> bytes:  # fmt: skip
     """One event as an e-mail attachment (REQUEST, or CANCEL when a place or event ends)."""
     return calendar_build(
         [event],
         name=event.title,
         url_for=(lambda _e: url) if url else None,
         method="CANCEL" if cancelled else "PUBLISH",
+        include_link=include_link and not cancelled,
     )

@@ -97,11 +97,20 @@ class SignUpForm(forms.Form):
         help_text="Anything that would help you take part: step-free access, a hearing loop, "
         "dietary needs…",
     )
+    # Left empty by people; filled in by form-filling robots.
+    website = forms.CharField(
+        required=False, label="Leave this empty",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )  # fmt: skip
     consent = forms.BooleanField(
         required=True,
         label="I agree that the host may keep these details to run this event",
         error_messages={"required": "Tick the box to agree, or we cannot book you in."},
     )
+
+    def visible_fields(self):
+        """The fields people see; the robots' trap is drawn apart, out of sight."""
+        return [field for field in super().visible_fields() if field.name != "website"]
 
 
 class RegisterContactForm(forms.Form):
@@ -178,5 +187,9 @@ def _aware(day, moment: time, form: forms.Form, field: str) -> datetime | None:
         form.add_error(
             field, "The clocks go forward at that time, so it does not exist; choose another time."
         )
+        return None
+    if aware.utcoffset() != naive.replace(tzinfo=zone, fold=1).utcoffset():
+        form.add_error(field, "The clocks go back at that time, so it happens twice; choose "
+                              "another time.")  # fmt: skip
         return None
     return aware

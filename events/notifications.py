@@ -38,7 +38,9 @@ def _send(
     if not registration.email:
         return
     event = registration.event
+    booked = registration.status == RegistrationStatus.BOOKED and not cancelled
     context = {
+        "booked": booked,
         "registration": registration,
         "event": event,
         "when": when_text(event.starts_at, event.ends_at),
@@ -50,7 +52,9 @@ def _send(
         body=render_to_string(f"events/email/{template}.txt", context),
         to=[registration.email],
     )
-    message.attach("event.ics", invitation(event, cancelled=cancelled), "text/calendar")
+    message.attach(
+        "event.ics", invitation(event, cancelled=cancelled, include_link=booked), "text/calendar"
+    )
     try:
         message.send()
     except OSError:  # the booking stands; a mail server outage must not undo it

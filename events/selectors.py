@@ -1,6 +1,7 @@
 """What someone acting for a member (or for the consortium) may see of events and resources.
 
-Tenant assumptions: none; everything here lives in the public schema.
+Tenant assumptions: none, except ``contact_candidates``, which reads the CRM of the member
+whose site this is (the connection's schema).
 """
 
 from __future__ import annotations
@@ -136,6 +137,14 @@ def month_grid(year: int, month: int) -> list[list[date]]:
     return weeks
 
 
+def contact_candidates(*, user: Any, search: str, limit: int = 20) -> list:
+    """Contacts of the current member's CRM this user may book (restricted ones only for
+    those granted them), found with the CRM's own forgiving search."""
+    from crm.selectors import contact_list
+
+    return list(contact_list(user=user, search=search)[:limit])
+
+
 def registrations_for_host(event: Event) -> QuerySet[Registration]:
     """The register the host sees: snapshots only (no member record ids are exposed)."""
     return (
@@ -156,6 +165,11 @@ def registrations_for_host(event: Event) -> QuerySet[Registration]:
         .select_related("member")
         .order_by("status", "created_at", "id")
     )
+
+
+def registrations_of(*, event: Event, member: Member) -> QuerySet[Registration]:
+    """The live places ``member``'s staff booked on ``event``."""
+    return event.registrations.filter(member=member).exclude(status=RegistrationStatus.CANCELLED)
 
 
 def registrations_by_member(*, member: Member) -> QuerySet[Registration]:

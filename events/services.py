@@ -82,6 +82,9 @@ def _check_venue(data: dict[str, Any], event: Event | None = None) -> None:
 def _venue_sync(*, user: Any, event: Event) -> None:
     """Keep the venue booking in step with the event: made, moved or released with it."""
     booking = event.venue_booking
+    if booking is not None and booking.status not in (BookingStatus.PENDING,
+                                                      BookingStatus.CONFIRMED):  # fmt: skip
+        booking = None  # declined or cancelled by its owner: book the room afresh
     wants = (
         event.venue_kind == VenueKind.RESOURCE
         and event.venue_resource_id
@@ -154,6 +157,17 @@ def event_update(*, user: Any, event: Event, **data: Any) -> Event:
                 )
             }
         )
+    if data.get("visibility") == Visibility.HOST and event.visibility != Visibility.HOST:
+        others = event.registrations.exclude(status=RegistrationStatus.CANCELLED).exclude(
+            member=event.host
+        )
+        if event.host_id is None:
+            others = event.registrations.exclude(status=RegistrationStatus.CANCELLED)
+        if others.exists():
+            raise ValidationError({"visibility": (
+                f"{others.count()} people booked by other members or the public would lose "
+                "sight of the event: cancel their places first, or keep it open to them."
+            )})  # fmt: skip
     changed = {name for name, value in data.items() if getattr(event, name) != value}
     for name, value in data.items():
         setattr(event, name, value)
@@ -165,7 +179,11 @@ def event_update(*, user: Any, event: Event, **data: Any) -> Event:
     event.refresh_from_db()
     _venue_sync(user=user, event=event)
     event.save(update_fields=["venue_booking"])
-    promoted = _promote(event)
+    promoted = (
+        _promote(event)
+        if event.status == EventStatus.PUBLISHED and event.starts_at > timezone.now()
+        else []
+    )
     if changed & NOTIFY_ON and event.status == EventStatus.PUBLISHED:
         booked = list(event.registrations.filter(status=RegistrationStatus.BOOKED))
         transaction.on_commit(lambda: notifications.event_changed(event, booked))
@@ -187,10 +205,16 @@ def event_publish(*, user: Any, event: Event) -> Event:
     event = _lock(event)
     if event.status != EventStatus.DRAFT:
         raise ValidationError("Only a draft can be published.")
-    if event.venue_booking_id and event.venue_booking.status != BookingStatus.CONFIRMED:
+    venue = event.venue_booking if event.venue_booking_id else None
+    if venue is not None and venue.status == BookingStatus.PENDING:
         raise ValidationError(
             "The room booking is still awaiting its owner's approval: publish once it is "
             "confirmed, or choose another venue."
+        )
+    if venue is not None and venue.status != BookingStatus.CONFIRMED:
+        raise ValidationError(
+            f"The owner of {venue.resource.name} {venue.get_status_display().lower()} the "
+            "booking: choose another venue or time (saving the event asks again)."
         )
     event.status = EventStatus.PUBLISHED
     event.sequence += 1
@@ -418,6 +442,11 @@ def registration_cancel(
     registration = Registration.objects.select_for_update().get(pk=registration.pk)
     if registration.status == RegistrationStatus.CANCELLED:
         return registration
+    if event.starts_at <= timezone.now():
+        raise ValidationError(
+            "This event has started, so places can no longer be cancelled: the host records "
+            "who came instead."
+        )
     was_booked = registration.status == RegistrationStatus.BOOKED
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = timezone.now()

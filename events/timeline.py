@@ -7,6 +7,7 @@ timeline pulls from it. Nothing is written into the member's schema.
 from __future__ import annotations
 
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from crm.timeline import TimelineEntry
 
@@ -29,8 +30,9 @@ def contact_events(record_type: str, record_id: int, schema_name: str) -> list[T
     entries = []
     for registration in registrations:
         event = registration.event
-        where = f"{event.host_name} · {event.starts_at:%d %b %Y}"
-        waiting = registration.promoted_at is None and registration.status == "waitlisted"
+        where = f"{event.host_name} · {timezone.localtime(event.starts_at):%d %b %Y}"
+        # Promoted or still waiting: it began on the waiting list.
+        waiting = registration.promoted_at is not None or registration.status == "waitlisted"
         entries.append(
             TimelineEntry(
                 when=registration.created_at,

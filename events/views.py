@@ -14,6 +14,7 @@ from typing import Any
 import tablib
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -24,7 +25,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.exporting import neutralise
-from crm.selectors import contacts_visible_to
 from tenants.models import Member, MemberKind
 from tenants.sites import site_url
 
@@ -90,11 +90,16 @@ def _next(request: HttpRequest, default: str) -> str:
     return default
 
 
+# Dates people can ask for: anything outside is ignored (and could overflow date arithmetic).
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
+
+
 def _parse_date(value: str | None) -> date | None:
     try:
-        return date.fromisoformat(value) if value else None
+        parsed = date.fromisoformat(value) if value else None
     except ValueError:
         return None
+    return parsed if parsed and EARLIEST_YEAR <= parsed.year <= LATEST_YEAR else None
 
 
 # --- events: calendar ----------------------------------------------------------------------
@@ -156,6 +161,8 @@ def event_month(request: HttpRequest) -> HttpResponse:
     try:
         year, month = (int(x) for x in request.GET.get("month", "").split("-"))
         date(year, month, 1)
+        if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+            raise ValueError(year)
     except ValueError:
         year, month = today.year, today.month
     weeks = selectors.month_grid(year, month)
@@ -218,9 +225,7 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
         context["register"] = selectors.registrations_for_host(event)
         context["has_started"] = event.starts_at <= timezone.now()
     if member is not None:
-        context["ours"] = event.registrations.filter(member=member).exclude(
-            status=RegistrationStatus.CANCELLED
-        )
+        context["ours"] = selectors.registrations_of(event=event, member=member)
     return _render(request, "events/event_detail.html", context)
 
 
@@ -354,11 +359,7 @@ def event_register(request: HttpRequest, event_id: int) -> HttpResponse:
     search = request.GET.get("q", "").strip()[:100]
     candidates = []
     if search:
-        candidates = list(
-            contacts_visible_to(user=request.user)
-            .filter(search_text__icontains=search.lower())
-            .order_by("last_name", "first_name")[:20]
-        )
+        candidates = list(selectors.contact_candidates(user=request.user, search=search))
     form = RegisterContactForm(
         request.POST or None, initial={"contact": request.GET.get("contact")}
     )
@@ -415,8 +416,12 @@ def registration_cancel(request: HttpRequest, registration_id: int) -> HttpRespo
     member = _member(request)
     if not rules.may_cancel_registration(request.user, member, registration):
         raise Http404
-    services.registration_cancel(registration=registration, user=request.user, member=member)
-    messages.success(request, f"{registration.name}'s booking is cancelled.")
+    try:
+        services.registration_cancel(registration=registration, user=request.user, member=member)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{registration.name}'s booking is cancelled.")
     return redirect(_next(request, reverse("events:event_detail", args=[registration.event_id])))
 
 
@@ -434,15 +439,35 @@ def our_registrations(request: HttpRequest) -> HttpResponse:
 # --- public pages (no sign-in) -------------------------------------------------------------
 
 
+# Sign-ups one address may make per hour on the public pages (a brake on scripted floods).
+SIGN_UPS_PER_HOUR = 20
+
+
+def _sign_up_allowed(request: HttpRequest, form: SignUpForm) -> bool:
+    """Refuse robot-filled forms (the hidden field) and floods from one address."""
+    if form.cleaned_data.get("website"):
+        form.add_error(None, "Your booking could not be taken. Please try again.")
+        return False
+    key = f"events:sign-ups:{request.META.get('REMOTE_ADDR', '')}"
+    cache.add(key, 0, timeout=3600)
+    if cache.incr(key) > SIGN_UPS_PER_HOUR:
+        form.add_error(None, "Too many bookings from your connection in the last hour: "
+                             "please try again later, or contact the host.")  # fmt: skip
+        return False
+    return True
+
+
 @require_http_methods(["GET", "POST"])
 def public_event(request: HttpRequest, uid: str) -> HttpResponse:
     event = selectors.public_events().filter(uid=uid).first()
     if event is None:
         raise Http404("No such public event.")
     form = SignUpForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and _sign_up_allowed(request, form):
         try:
-            registration = services.registration_public(event=event, **form.cleaned_data)
+            registration = services.registration_public(
+                event=event, **{k: v for k, v in form.cleaned_data.items() if k != "website"}
+            )
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -464,8 +489,12 @@ def public_event(request: HttpRequest, uid: str) -> HttpResponse:
 def public_registration(request: HttpRequest, token: str) -> HttpResponse:
     registration = get_object_or_404(Registration.objects.select_related("event"), token=token)
     if request.method == "POST":
-        services.registration_cancel(registration=registration, by_token=True)
-        messages.success(request, "Your booking is cancelled. Thank you for letting us know.")
+        try:
+            services.registration_cancel(registration=registration, by_token=True)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "Your booking is cancelled. Thank you for letting us know.")
         return redirect("public_registration", token)
     event = registration.event
     return render(
@@ -756,7 +785,12 @@ def approvals(request: HttpRequest) -> HttpResponse:
 def booking_action(request: HttpRequest, booking_id: int, action: str) -> HttpResponse:
     member = _member(request)
     booking = get_object_or_404(Booking.objects.select_related("resource", "holder"), pk=booking_id)
-    if not (rules.may_cancel_booking(request.user, booking)):
+    allowed = (
+        rules.may_manage_resource(request.user, booking.resource)
+        if action in ("approve", "decline")
+        else rules.may_cancel_booking(request.user, booking)
+    )
+    if not allowed:
         raise Http404
     try:
         if action in ("approve", "decline"):
