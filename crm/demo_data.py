@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from faker import Faker
 from guardian.shortcuts import assign_perm
@@ -248,6 +248,14 @@ def member_demo_fill(*, member_slug: str, district_name: str, manager: Any, staf
         for c in contacts if c.email and rng.random() < 0.6
     ], batch_size=2000)  # fmt: skip
 
+    # A CRM grows over years: spread when records were added over the last three (the
+    # dashboard's "over time" chart would otherwise show everything arriving today).
+    with connection.cursor() as cursor:
+        for table in ("crm_organisation", "crm_contact"):
+            cursor.execute(
+                f"UPDATE {table} SET created_at = %s - (random() * interval '1095 days')",
+                [now],
+            )
     announce(record_type="organisation", ids=[o.pk for o in orgs], action=SAVED)
     announce(record_type="contact", ids=[c.pk for c in contacts], action=SAVED)
     return {"contacts": len(contacts), "organisations": len(orgs),
