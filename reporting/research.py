@@ -490,18 +490,22 @@ def extract_compute(*, project: ResearchProject, dataset: ResearchDataset, year:
                     quasi_identifiers: list[str], sensitive: str = "",
                     variables: list[str] | None = None,
                     settings_row: DisclosureSettings | None = None) -> dict[str, Any]:  # fmt: skip
-    """Records (pseudonym and chosen variables) only if the quasi-identifiers give
-    k-anonymity and the sensitive answer l-diversity; otherwise which variables to coarsen."""
+    """Records (pseudonym and chosen variables) only if every released variable except the
+    one sensitive answer gives k-anonymity, and the sensitive answer l-diversity; otherwise
+    which variables to coarsen or drop. The "other variables" count as quasi-identifiers
+    too: a town or an exact number released beside the ticked ones can single an
+    organisation out just the same."""
     settings_row = settings_row or DisclosureSettings.current()
     k, l_needed = settings_row.k_anonymity, settings_row.l_diversity
     book = codebook(dataset=dataset, year=year)
-    qis = [_variable(book, name) for name in quasi_identifiers]
-    if not qis:
+    ticked = [_variable(book, name) for name in quasi_identifiers]
+    if not ticked:
         raise ValidationError("Choose at least one quasi-identifier.")
     sensitive_var = _variable(book, sensitive) if sensitive else None
-    extra = [_variable(book, name) for name in (variables or []) if name not in
+    extra = [_variable(book, name) for name in dict.fromkeys(variables or []) if name not in
              {*quasi_identifiers, sensitive}]  # fmt: skip
-    chosen = [*qis, *([sensitive_var] if sensitive_var else []), *extra]
+    qis = [*ticked, *extra]
+    chosen = [*qis, *([sensitive_var] if sensitive_var else [])]
     snapshot = _snapshot(project, dataset, year)
     with connection.cursor() as cursor:
         exprs = ", ".join(f"{v.source}->%s" for v in chosen)
@@ -529,6 +533,7 @@ def extract_compute(*, project: ResearchProject, dataset: ResearchDataset, year:
     return {
         "query": query, "passes": passes, "k": smallest, "k_needed": k,
         "l": diversity, "l_needed": l_needed, "advice": advice,
+        "checked": [v.name for v in qis],
         "headers": ["pseudonym", *[v.name for v in chosen]],
         "records": records if passes else [], "count": len(records),
     }  # fmt: skip
@@ -542,8 +547,9 @@ def _coarsen_advice(records: list[list], qis: list[Variable], k: int) -> list[st
         sizes = Counter(tuple(r[1 + i] for i in others) for r in records)
         fixed = bool(records) and (not others or min(sizes.values()) >= k)
         advice.append((not fixed, -distinct, f"{variable.label} ({variable.name}): {distinct} "
-                       "categories" + (" — dropping or merging it alone would be enough"
-                                       if fixed else "")))  # fmt: skip
+                       "categories — coarsen or drop it" + (
+                           "; dropping or merging it alone would be enough"
+                           if fixed else "")))  # fmt: skip
     return [text for *_order, text in sorted(advice)]
 
 

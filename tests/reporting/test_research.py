@@ -323,3 +323,26 @@ def test_an_agreement_past_its_end_date_leaves_new_tables_before_expiry_runs(
     )
     after = research.table_compute(project=p, dataset=big_pool, year=2026, rows="size")
     assert after["cells"][-1][0]["value"] < before["cells"][-1][0]["value"]
+
+
+def test_extract_checks_other_variables_as_quasi_identifiers(big_pool, project, user):
+    """An extract whose ticked quasi-identifier is safe but whose "other variables" (an exact
+    number) make each record unique is blocked, and the advice names that variable."""
+    p = project()
+    researcher = user("researcher-r")
+    research.snapshot_take(project=p, dataset=big_pool, year=2026, acting_user=researcher)
+    blocked = research.extract_produce(
+        project=p, dataset=big_pool, year=2026, researcher=researcher,
+        quasi_identifiers=["size"], sensitive="", variables=["district", "staff"],
+    )  # fmt: skip
+    assert blocked.status == OutputStatus.BLOCKED
+    assert blocked.result["records"] == []
+    assert blocked.result["k"] < 10
+    assert set(blocked.result["checked"]) == {"size", "district", "staff"}
+    assert any("(staff)" in a for a in blocked.result["advice"])
+    # The sensitive answer alone is exempt from the k check (it is l-diverse instead).
+    passing = research.extract_produce(
+        project=p, dataset=big_pool, year=2026, researcher=researcher,
+        quasi_identifiers=["size"], sensitive="staff", variables=[],
+    )  # fmt: skip
+    assert passing.status == OutputStatus.PASSED
