@@ -128,14 +128,23 @@ def project_create(*, acting_user: Any, title: str, purpose: str, ethics_referen
     return project
 
 
+TERMS_FIXED = (
+    "The research terms of an agreement that is {state} cannot change: amend the agreement "
+    "(a new version, signed again by every party) to change them."
+)
+
+
 @transaction.atomic
 def research_terms_set(
     *, agreement: Agreement, dataset: ResearchDataset, free_text_questions: list[str],
     acting_user: Any,
 ) -> ResearchTerms:  # fmt: skip
     """Say which dataset a member's research agreement feeds and which free-text answers it
-    lets through. A manager of the provider does this; if the agreement is already in
-    force the pool follows at once."""
+    lets through. A manager of the provider does this while the agreement is a draft or
+    awaiting signatures: the terms are part of what the parties sign, so a change while
+    awaiting clears the signatures given so far. An agreement in force (or stopped) keeps
+    its terms; changing them means amending it."""
+    from sharing.models import AgreementEvent, AgreementParty
     from sharing.projection import lock_provider
     from tenants.models import Membership, Role
 
@@ -149,17 +158,38 @@ def research_terms_set(
     ):
         raise PermissionDenied("Only a manager of the provider can do this.")
     lock_provider(agreement.provider_id, exclusive=True)
-    terms, _ = ResearchTerms.objects.update_or_create(
-        agreement=agreement,
-        defaults={"dataset": dataset, "free_text_questions": sorted(set(free_text_questions))},
-    )  # fmt: skip
-    agreement.refresh_from_db()
-    if agreement.status == Status.ACTIVE:
-        from .pooling import agreement_pool, agreement_unpool
-
-        agreement_unpool(agreement)
-        agreement_pool(agreement)
+    agreement = Agreement.objects.select_for_update(no_key=True).get(pk=agreement.pk)
+    if agreement.status not in (Status.DRAFT, Status.AWAITING):
+        raise ValidationError(TERMS_FIXED.format(state=agreement.get_status_display().lower()))
+    wanted = {"dataset": dataset, "free_text_questions": sorted(set(free_text_questions))}
+    before = ResearchTerms.objects.filter(agreement=agreement).first()
+    changed = before is None or (before.dataset_id, before.free_text_questions) != (
+        dataset.pk, wanted["free_text_questions"])  # fmt: skip
+    terms, _ = ResearchTerms.objects.update_or_create(agreement=agreement, defaults=wanted)
+    if changed and agreement.status == Status.AWAITING:
+        signed = AgreementParty.objects.filter(agreement=agreement, signed_at__isnull=False)
+        if signed.update(signed_by=None, signed_role="", signed_at=None):
+            AgreementEvent.objects.create(
+                agreement_id=agreement.pk, action="signatures cleared",
+                actor_id=getattr(acting_user, "pk", None), member_id=agreement.provider_id,
+                detail="the research terms changed",
+            )  # fmt: skip
+        if agreement.admin_approved_at is not None:
+            agreement.admin_approved_by = None
+            agreement.admin_approved_at = None
+            agreement.save(update_fields=["admin_approved_by", "admin_approved_at"])
     return terms
+
+
+def research_terms_carry_over(sender: Any, *, agreement: Agreement, previous: Agreement,
+                              **_: Any) -> None:  # fmt: skip
+    """sharing's amendment signal: a new version starts with the research terms of the one
+    it amends, so that the draft shows (and its parties sign) what it will let through."""
+    earlier = ResearchTerms.objects.filter(agreement_id=previous.pk).first()
+    if earlier is None or ResearchTerms.objects.filter(agreement_id=agreement.pk).exists():
+        return
+    ResearchTerms.objects.create(agreement=agreement, dataset=earlier.dataset,
+                                 free_text_questions=earlier.free_text_questions)  # fmt: skip
 
 
 @transaction.atomic

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from crm.exporting import FORMATS
-from sharing.models import Agreement, Purpose
+from sharing.models import Agreement, Purpose, Status
 
 from . import builder, research
 from .dashboard import charts_for
@@ -135,6 +135,7 @@ def research_pooling(request: HttpRequest) -> HttpResponse:
         )
     return render(request, "reporting/research_pooling.html", {
         "agreements": [(a, terms.get(a.pk)) for a in agreements], "rows": rows,
+        "editable": [a for a in agreements if a.status in (Status.DRAFT, Status.AWAITING)],
         "datasets": ResearchDataset.objects.all(), "manager": manager,
         "pooled_total": PooledResponse.objects.filter(provider_id=member.pk).count(),
     })  # fmt: skip

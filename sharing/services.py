@@ -34,7 +34,7 @@ from .rules import (
     rules_current,
     standing_dates,
 )
-from .signals import agreement_state_changed
+from .signals import agreement_amended, agreement_state_changed
 
 NOT_A_MANAGER = "Only a manager of {member} can do this."
 WRONG_STATE = "This agreement is {state}: it cannot be {verb}."
@@ -325,6 +325,7 @@ def agreement_amend(*, agreement: Agreement, acting_user: Any, **changes: Any) -
         AgreementParty.objects.create(agreement=new, member_id=member_id,
                                       role=PartyRole.RECIPIENT)  # fmt: skip
     _event(new, "created", acting_user, agreement.provider, f"version {new.version}")
+    agreement_amended.send(sender=Agreement, agreement=new, previous=agreement)
     return new
 
 

@@ -150,3 +150,66 @@ def test_a_new_version_of_the_agreement_keeps_pooling(pooled_world, member_a, us
     assert not PooledResponse.objects.filter(agreement_id=old.pk).exists()
     assert PooledResponse.objects.filter(agreement_id=new.pk).count() == 1
     assert new.research_terms.free_text_questions == ["needs"]
+
+
+def test_research_terms_of_an_agreement_in_force_cannot_change(pooled_world, member_a, user,
+                                                               client_for):  # fmt: skip
+    """Research terms on an active agreement are fixed: neither the service nor the member's
+    page widens the pool (here: letting "comments" through) without a new, signed version."""
+    from django.core.exceptions import ValidationError
+
+    agreement = pooled_world["alpha"]["agreement"]
+    with pytest.raises(ValidationError, match="amend the agreement"):
+        research.research_terms_set(
+            agreement=agreement, dataset=pooled_world["dataset"],
+            free_text_questions=["needs", "comments"], acting_user=user("manager-a"),
+        )  # fmt: skip
+    client = client_for(user("manager-a"), member_a)
+    client.post("/reports/research/", {"agreement": agreement.pk,
+                                       "dataset": pooled_world["dataset"].pk,
+                                       "free_text": "needs, comments"})  # fmt: skip
+    agreement.refresh_from_db()
+    assert agreement.research_terms.free_text_questions == ["needs"]
+    row = PooledResponse.objects.get(agreement_id=agreement.pk)
+    assert "comments" not in row.answers
+
+
+def test_an_amendment_carries_the_research_terms_and_is_signed_with_them(
+    pooled_world, member_a, user, client_for
+):
+    """The new version starts with the old terms (shown on the agreement page the parties
+    sign); they may change on the draft and pool only once it is signed."""
+    old = pooled_world["alpha"]["agreement"]
+    manager = user("manager-a")
+    new = sharing.agreement_amend(agreement=old, acting_user=manager, title="Research v2")
+    assert new.research_terms.dataset == pooled_world["dataset"]
+    assert new.research_terms.free_text_questions == ["needs"]
+    research.research_terms_set(agreement=new, dataset=pooled_world["dataset"],
+                                free_text_questions=["comments", "needs"],
+                                acting_user=manager)  # fmt: skip
+    page = client_for(manager, member_a).get(f"/agreements/{new.pk}/").content.decode()
+    assert "free-text answers let through: comments, needs" in page
+    # Until signed, the old terms are what the pool holds.
+    assert "comments" not in PooledResponse.objects.get(agreement_id=old.pk).answers
+    sharing.agreement_propose(agreement=new, acting_user=manager)
+    sharing.agreement_sign(agreement=new, member=member_a, acting_user=manager)
+    assert "comments" in PooledResponse.objects.get(agreement_id=new.pk).answers
+
+
+def test_changing_research_terms_while_awaiting_clears_signatures(pooled_world, member_a,
+                                                                  member_b, user):  # fmt: skip
+    """What a party signed is what comes into force: a change of terms after a signature
+    needs that signature again."""
+    manager = user("manager-a")
+    draft = sharing.agreement_create(
+        provider=member_a, acting_user=manager, recipient_ids=[member_b.pk], title="R2",
+        purpose="research", record_types=["organisation"], organisation_fields=["district"],
+    )  # fmt: skip
+    research.research_terms_set(agreement=draft, dataset=pooled_world["dataset"],
+                                free_text_questions=[], acting_user=manager)  # fmt: skip
+    sharing.agreement_propose(agreement=draft, acting_user=manager)
+    sharing.agreement_sign(agreement=draft, member=member_a, acting_user=manager)
+    assert draft.parties.filter(signed_at__isnull=False).count() == 1
+    research.research_terms_set(agreement=draft, dataset=pooled_world["dataset"],
+                                free_text_questions=["comments"], acting_user=manager)  # fmt: skip
+    assert not draft.parties.filter(signed_at__isnull=False).exists()
