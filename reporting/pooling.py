@@ -23,8 +23,9 @@ from typing import Any
 from django.db import connection
 from django.utils.crypto import salted_hmac
 
-from sharing.models import Agreement, Purpose, Status
+from sharing.models import Agreement, Purpose, RecordType, Status
 from sharing.projection import lock_provider, quote
+from sharing.rules import projection_limits
 
 from .models import DatasetQuestion, PooledResponse, ResearchTerms, SnapshotRow
 
@@ -93,8 +94,25 @@ def _responses(schema: str, survey_code: str, ids: list[int] | None) -> list[tup
         return cursor.fetchall()
 
 
+def poolable_attributes(agreement: Agreement) -> list[str]:
+    """The organisation attributes an agreement lets into the pool: listed by it under
+    organisations (a record type it shares), and permitted for its purpose by the
+    consortium's field rules whatever the agreement says (the projection's second guard)."""
+    if RecordType.ORGANISATION not in agreement.record_types:
+        return []
+    limits = projection_limits()
+    return [
+        a for a in POOLABLE_ATTRIBUTES if a in agreement.organisation_fields
+        and limits.permits(agreement.purpose, RecordType.ORGANISATION, a)
+    ]  # fmt: skip
+
+
 def _pool(agreement: Agreement, terms: ResearchTerms, ids: list[int] | None) -> set[str]:
-    """Insert (or replace) the agreement's pooled responses; returns the match keys touched."""
+    """Insert (or replace) the agreement's pooled responses; returns the match keys touched.
+    Survey responses are organisations' records: an agreement that does not share
+    organisations pools none."""
+    if RecordType.ORGANISATION not in agreement.record_types:
+        return set()
     schema = agreement.provider.schema_name
     dataset = terms.dataset
     questions = _questions(schema, dataset.survey_code)
@@ -105,7 +123,7 @@ def _pool(agreement: Agreement, terms: ResearchTerms, ids: list[int] | None) -> 
         )  # fmt: skip
     free_text = {(year, code) for year, code, _t, kind, _c in questions if kind == "text"}
     allowed_text = set(terms.free_text_questions)
-    attributes = [a for a in POOLABLE_ATTRIBUTES if a in agreement.organisation_fields]
+    attributes = poolable_attributes(agreement)
     rows = []
     keys: set[str] = set()
     for response_id, year, answers, submitted_at, org_id, attrs, identifier in _responses(

@@ -213,3 +213,40 @@ def test_changing_research_terms_while_awaiting_clears_signatures(pooled_world, 
     research.research_terms_set(agreement=draft, dataset=pooled_world["dataset"],
                                 free_text_questions=["comments"], acting_user=manager)  # fmt: skip
     assert not draft.parties.filter(signed_at__isnull=False).exists()
+
+
+def test_pooling_keeps_field_rules_and_record_types(pooled_world, member_a, user):
+    """The pool only takes organisation attributes the agreement lists under a record type it
+    shares and the consortium's rules permit for research; an agreement that does not share
+    organisations pools nothing, whatever stale field list it carries."""
+    from reporting.pooling import agreement_pool
+    from sharing.models import Agreement, FieldRule
+
+    agreement = pooled_world["alpha"]["agreement"]
+    FieldRule.objects.update_or_create(
+        record_type="organisation", field="district",
+        defaults={"mode": "purposes", "purposes": ["directory"]},
+    )  # fmt: skip
+    agreement_pool(agreement)
+    row = PooledResponse.objects.get(agreement_id=agreement.pk)
+    assert row.attributes == {"org_type": "charity"}
+    # A row written before the record-type check: organisations unticked, fields left over.
+    Agreement.objects.filter(pk=agreement.pk).update(record_types=["contact"],
+                                                     contact_fields=["first_name"])  # fmt: skip
+    agreement.refresh_from_db()
+    assert agreement_pool(agreement) == 0
+
+
+def test_fields_of_unticked_record_types_are_cleared(member_a, user):
+    """Validation is per ticked record type, so fields listed under an unticked one are
+    dropped when an agreement is made or amended."""
+    manager = user("manager-a")
+    agreement = sharing.agreement_create(
+        provider=member_a, acting_user=manager, recipient_ids=[], all_members=True,
+        title="Contacts only", purpose="research", record_types=["contact"],
+        contact_fields=["first_name"], organisation_fields=["district", "town"],
+    )  # fmt: skip
+    assert agreement.organisation_fields == []
+    new = sharing.agreement_amend(agreement=agreement, acting_user=manager,
+                                  organisation_fields=["district"])  # fmt: skip
+    assert new.organisation_fields == []
