@@ -84,7 +84,8 @@ class ResearchDataset(models.Model):
 
 
 class DatasetQuestion(models.Model):
-    """A question of the dataset's survey as pooled (the codebook): per year and code."""
+    """A question of the dataset's survey as pooled (the codebook): per year and code. The
+    first member to pool it defines it; a later copy of another type is not pooled."""
 
     dataset = models.ForeignKey(ResearchDataset, on_delete=models.CASCADE, related_name="questions")
     year = models.PositiveSmallIntegerField()
@@ -92,6 +93,8 @@ class DatasetQuestion(models.Model):
     text = models.CharField(max_length=500)
     kind = models.CharField(max_length=10)
     options = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+    # Members whose copy of the question has another type: it is not pooled from them.
+    mismatched_providers = ArrayField(models.BigIntegerField(), default=list, blank=True)
 
     class Meta:
         ordering = ["dataset", "year", "id"]

@@ -107,6 +107,33 @@ def poolable_attributes(agreement: Agreement) -> list[str]:
     ]  # fmt: skip
 
 
+def _codebook_merge(dataset: Any, provider_id: int,
+                    questions: list[tuple]) -> dict[tuple[int, str], str]:  # fmt: skip
+    """Add the provider's questions to the dataset's codebook and return the ones to pool
+    from it, by (year, code) -> type. A question's type is fixed by its first definition: a
+    provider whose copy has another type is flagged on the question and its answers to it
+    are not pooled (a text answer must never become a table's category)."""
+    existing = {(q.year, q.code): q for q in DatasetQuestion.objects.filter(dataset=dataset)}
+    poolable: dict[tuple[int, str], str] = {}
+    for year, code, text, kind, choices in questions:
+        question = existing.get((year, code))
+        if question is None:
+            question, _ = DatasetQuestion.objects.get_or_create(
+                dataset=dataset, year=year, code=code,
+                defaults={"text": text, "kind": kind, "options": list(choices or [])},
+            )  # fmt: skip
+        flagged = provider_id in question.mismatched_providers
+        if question.kind == kind:
+            poolable[(year, code)] = kind
+            if flagged:
+                question.mismatched_providers.remove(provider_id)
+                question.save(update_fields=["mismatched_providers"])
+        elif not flagged:
+            question.mismatched_providers.append(provider_id)
+            question.save(update_fields=["mismatched_providers"])
+    return poolable
+
+
 def _pool(agreement: Agreement, terms: ResearchTerms, ids: list[int] | None) -> set[str]:
     """Insert (or replace) the agreement's pooled responses; returns the match keys touched.
     Survey responses are organisations' records: an agreement that does not share
@@ -115,13 +142,8 @@ def _pool(agreement: Agreement, terms: ResearchTerms, ids: list[int] | None) -> 
         return set()
     schema = agreement.provider.schema_name
     dataset = terms.dataset
-    questions = _questions(schema, dataset.survey_code)
-    for year, code, text, kind, choices in questions:
-        DatasetQuestion.objects.update_or_create(
-            dataset=dataset, year=year, code=code,
-            defaults={"text": text, "kind": kind, "options": list(choices or [])},
-        )  # fmt: skip
-    free_text = {(year, code) for year, code, _t, kind, _c in questions if kind == "text"}
+    poolable = _codebook_merge(dataset, agreement.provider_id,
+                               _questions(schema, dataset.survey_code))  # fmt: skip
     allowed_text = set(terms.free_text_questions)
     attributes = poolable_attributes(agreement)
     rows = []
@@ -132,7 +154,7 @@ def _pool(agreement: Agreement, terms: ResearchTerms, ids: list[int] | None) -> 
         answers, attrs = loads(answers), loads(attrs)
         kept_answers = {
             code: value for code, value in answers.items()
-            if (year, code) not in free_text or code in allowed_text
+            if (kind := poolable.get((year, code))) and (kind != "text" or code in allowed_text)
         }  # fmt: skip
         key = match_key(identifier, provider_id=agreement.provider_id, organisation_id=org_id)
         keys.add(key)

@@ -52,6 +52,7 @@ MEASURES = {"count": "Count of organisations", "percent": "Percentage of the row
 ATTRIBUTE_LABELS = {"district": "Locality (district)", "org_type": "Type of organisation",
                     "town": "Town"}  # fmt: skip
 NO_ANSWER = "(no answer)"
+OTHER = "Other"
 NOT_YOURS = "This project does not exist, or you are not one of its researchers."
 PROJECT_ENDED = "This project has ended; its outputs stay in the release log."
 NO_SNAPSHOT = "Take a snapshot of this wave first."
@@ -296,13 +297,22 @@ def _variable(variables: list[Variable], name: str) -> Variable:
 
 
 def _label(variable: Variable, value: Any) -> str:
+    """A value as shown: a choice or Likert answer only as one of the codebook's options
+    (anything else, which could be free text from a member's differing copy, is "Other")."""
     if value in (None, "", []):
         return NO_ANSWER
     if variable.kind == "likert":
         try:
-            return variable.options[int(value) - 1]
-        except (ValueError, IndexError):
-            return str(value)
+            index = int(value)
+        except (TypeError, ValueError):
+            return OTHER
+        return variable.options[index - 1] if 1 <= index <= len(variable.options) else OTHER
+    if variable.kind == "single" or (variable.kind == "attribute" and variable.options):
+        return str(value) if str(value) in variable.options else OTHER
+    if variable.kind == "multiple":
+        values = value if isinstance(value, list) else [value]
+        shown = [str(v) for v in values if str(v) in variable.options]
+        return "; ".join(dict.fromkeys(shown + ([OTHER] if len(shown) < len(values) else [])))
     return str(value)
 
 
@@ -546,8 +556,7 @@ def extract_compute(*, project: ResearchProject, dataset: ResearchDataset, year:
         )
         raw = [(row[0], *[loads(v) for v in row[1:]]) for row in cursor.fetchall()]
     records = [
-        [row[0], *[_label(v, x) if v.kind != "multiple" else "; ".join(x or [])
-                   for v, x in zip(chosen, row[1:], strict=True)]]
+        [row[0], *[_label(v, x) for v, x in zip(chosen, row[1:], strict=True)]]
         for row in raw
     ]  # fmt: skip
     groups: dict[tuple, list[list]] = defaultdict(list)

@@ -14,7 +14,7 @@ from sharing.models import Agreement, Purpose, Status
 
 from . import builder, research
 from .dashboard import charts_for
-from .models import PooledResponse, ResearchDataset, ResearchTerms, SavedReport
+from .models import DatasetQuestion, PooledResponse, ResearchDataset, ResearchTerms, SavedReport
 from .svg import chart_svg
 
 
@@ -138,4 +138,6 @@ def research_pooling(request: HttpRequest) -> HttpResponse:
         "editable": [a for a in agreements if a.status in (Status.DRAFT, Status.AWAITING)],
         "datasets": ResearchDataset.objects.all(), "manager": manager,
         "pooled_total": PooledResponse.objects.filter(provider_id=member.pk).count(),
+        "mismatches": DatasetQuestion.objects.filter(mismatched_providers__contains=[member.pk])
+        .select_related("dataset"),
     })  # fmt: skip

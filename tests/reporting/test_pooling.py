@@ -12,6 +12,8 @@ from sharing import services as sharing
 from sharing.models import SharedRecord
 from surveys import services as surveys
 
+from .conftest import pool_rows
+
 pytestmark = pytest.mark.django_db
 
 
@@ -250,3 +252,44 @@ def test_fields_of_unticked_record_types_are_cleared(member_a, user):
     new = sharing.agreement_amend(agreement=agreement, acting_user=manager,
                                   organisation_fields=["district"])  # fmt: skip
     assert new.organisation_fields == []
+
+
+def test_a_question_keeps_its_first_type_and_free_text_never_becomes_a_category(
+    pooled_world, member_a, member_b, in_member, user, client_for
+):
+    """B's copy of the single-choice "size" turns into free text: the dataset keeps "size"
+    as single choice, B is flagged and its "size" answers stay out; a stray value in a
+    choice dimension shows only as "Other" in a table."""
+    from reporting.models import DatasetQuestion
+    from reporting.pooling import agreement_pool
+    from surveys.models import Question, Response
+
+    dataset = pooled_world["dataset"]
+    with in_member(member_b):
+        Question.objects.filter(code="size").update(kind="text", choices=[])
+        for response in Response.objects.all():
+            response.answers = {**response.answers, "size": "Ring Jo at Malton Men's Shed"}
+            response.save(update_fields=["answers"])
+    agreement_pool(pooled_world["beta"]["agreement"])
+    question = DatasetQuestion.objects.get(dataset=dataset, year=2026, code="size")
+    assert question.kind == "single"
+    assert question.mismatched_providers == [member_b.pk]
+    for row in PooledResponse.objects.filter(provider_id=member_b.pk):
+        assert "size" not in row.answers
+    page = client_for(user("manager-b"), member_b).get("/reports/research/").content.decode()
+    assert "Questions not pooled from you" in page
+    # Even a value that slipped into the pool is never a row label of its own.
+    pool_rows(dataset=dataset, provider_id=member_a.pk,
+              agreement_id=pooled_world["alpha"]["agreement"].pk,
+              rows=[({"district": "York"}, {"size": "Ring Jo on 01234"})] * 12
+              + [({"district": "York"}, {"size": "Small"})] * 12)  # fmt: skip
+    project = research.project_create(
+        acting_user=user("admin-c"), title="Labels", purpose="Labels", ethics_reference="E",
+        end_date="2099-01-01", researcher_ids=[user("researcher-r").pk],
+        dataset_ids=[dataset.pk],
+    )  # fmt: skip
+    research.snapshot_take(project=project, dataset=dataset, year=2026, acting_user=None)
+    table = research.table_compute(project=project, dataset=dataset, year=2026, rows="size",
+                                   cols="", measure="count")  # fmt: skip
+    assert "Other" in table["rows"]
+    assert not any("Ring" in label for label in table["rows"])
