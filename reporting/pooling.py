@@ -7,8 +7,9 @@ gave research consent in the survey; the organisation attributes the agreement l
 are safe to pool (never a name, e-mail, phone, address, postcode or website); every answer
 except free text the agreement's research terms do not list. Organisations are matched
 across members by their identifiers (charity number first, then company number) hashed with
-the consortium's key, so the pool holds one response per organisation and wave: the
-earliest submitted is kept.
+the consortium's key (only where the agreement lists identifiers and the rules permit them
+for research; otherwise a key of the member's own), so the pool holds one response per
+organisation and wave: the earliest submitted is kept.
 
 Tenant assumptions: SQL names the provider's schema explicitly; listeners run inside the
 writer's transaction (sharing's lifecycle, or a member's survey write on its own schema).
@@ -134,6 +135,18 @@ def _codebook_merge(dataset: Any, provider_id: int,
     return poolable
 
 
+def identifiers_usable(agreement: Agreement) -> bool:
+    """Whether the pool may match this agreement's organisations with other members' by
+    their identifiers: only when it lists identifiers and the rules permit them for its
+    purpose. Otherwise each organisation gets a key of the member's own."""
+    return (
+        RecordType.ORGANISATION in agreement.record_types
+        and "identifiers" in agreement.organisation_fields
+        and projection_limits().permits(agreement.purpose, RecordType.ORGANISATION,
+                                        "identifiers")
+    )  # fmt: skip
+
+
 def _pool(agreement: Agreement, terms: ResearchTerms, ids: list[int] | None) -> set[str]:
     """Insert (or replace) the agreement's pooled responses; returns the match keys touched.
     Survey responses are organisations' records: an agreement that does not share
@@ -146,6 +159,7 @@ def _pool(agreement: Agreement, terms: ResearchTerms, ids: list[int] | None) -> 
                                _questions(schema, dataset.survey_code))  # fmt: skip
     allowed_text = set(terms.free_text_questions)
     attributes = poolable_attributes(agreement)
+    match_by_identifier = identifiers_usable(agreement)
     rows = []
     keys: set[str] = set()
     for response_id, year, answers, submitted_at, org_id, attrs, identifier in _responses(
@@ -156,7 +170,8 @@ def _pool(agreement: Agreement, terms: ResearchTerms, ids: list[int] | None) -> 
             code: value for code, value in answers.items()
             if (kind := poolable.get((year, code))) and (kind != "text" or code in allowed_text)
         }  # fmt: skip
-        key = match_key(identifier, provider_id=agreement.provider_id, organisation_id=org_id)
+        key = match_key(identifier if match_by_identifier else None,
+                        provider_id=agreement.provider_id, organisation_id=org_id)  # fmt: skip
         keys.add(key)
         rows.append(PooledResponse(
             dataset=dataset, provider_id=agreement.provider_id, agreement_id=agreement.pk,
@@ -212,8 +227,11 @@ def agreement_pool(agreement: Agreement) -> int:
     if terms is None:
         return 0
     _lock_dataset(terms.dataset_id)
-    PooledResponse.objects.filter(agreement_id=agreement.pk).delete()
-    keys = _pool(agreement, terms, None)
+    previous = PooledResponse.objects.filter(agreement_id=agreement.pk)
+    # Keys this agreement no longer uses may leave another member's answer to be kept.
+    earlier_keys = set(previous.values_list("match_key", flat=True))
+    previous.delete()
+    keys = _pool(agreement, terms, None) | earlier_keys
     keep_one_per_organisation(dataset_id=terms.dataset_id, keys=keys)
     return PooledResponse.objects.filter(agreement_id=agreement.pk).count()
 

@@ -35,7 +35,7 @@ def test_pool_holds_consenting_responses_pseudonymised(pooled_world, member_a):
 def test_one_response_per_organisation_across_members(pooled_world, member_a, member_b,
                                                       client_for, user):  # fmt: skip
     """A and B both surveyed the Men's Shed (same charity number): the pool keeps A's
-    earlier answer, and B's research page says whose answer was kept."""
+    earlier answer, and B's research page says another member's was kept, not whose."""
     shed = PooledResponse.objects.filter(provider_id__in=[member_a.pk, member_b.pk])
     keys = {}
     for row in shed:
@@ -44,7 +44,8 @@ def test_one_response_per_organisation_across_members(pooled_world, member_a, me
     kept = {row.provider_id: row.kept for row in pair}
     assert kept == {member_a.pk: True, member_b.pk: False}
     page = client_for(user("manager-b"), member_b).get("/reports/research/").content.decode()
-    assert "Alpha Voluntary Action’s answer" in page
+    assert "Another member’s earlier answer was kept" in page
+    assert "Alpha Voluntary Action" not in page  # whose answer, and when, stays unsaid
     assert "Yours" in page  # B's other organisation is kept as B's own
     assert "Malton Men&#x27;s Shed" in page  # B's own record, named on B's own site
 
@@ -293,3 +294,30 @@ def test_a_question_keeps_its_first_type_and_free_text_never_becomes_a_category(
                                    cols="", measure="count")  # fmt: skip
     assert "Other" in table["rows"]
     assert not any("Ring" in label for label in table["rows"])
+
+
+@pytest.mark.parametrize("how", ["not listed", "ruled out"])
+def test_identifiers_match_across_members_only_where_agreed_and_permitted(
+    pooled_world, member_a, member_b, how
+):
+    """Without identifiers among A's agreed fields, or with a rule keeping identifiers out of
+    research, A's Men's Shed gets a key of A's own: it is not matched with B's, and both
+    answers are kept."""
+    from reporting.pooling import agreement_pool
+    from sharing.models import Agreement, FieldRule
+
+    agreement = pooled_world["alpha"]["agreement"]
+    if how == "not listed":
+        Agreement.objects.filter(pk=agreement.pk).update(organisation_fields=["district"])
+        agreement.refresh_from_db()
+    else:
+        FieldRule.objects.update_or_create(record_type="organisation", field="identifiers",
+                                           defaults={"mode": "never"})  # fmt: skip
+    agreement_pool(agreement)
+    a_shed = PooledResponse.objects.get(provider_id=member_a.pk)
+    b_shed = PooledResponse.objects.get(
+        provider_id=member_b.pk, organisation_id=pooled_world["beta"]["shed"].pk
+    )
+    assert a_shed.match_key != b_shed.match_key
+    assert a_shed.kept
+    assert b_shed.kept
