@@ -183,8 +183,26 @@ def _pool(agreement: Agreement, terms: ResearchTerms, ids: list[int] | None) -> 
         previous = PooledResponse.objects.filter(agreement_id=agreement.pk, response_id__in=ids)
         keys |= set(previous.values_list("match_key", flat=True))
         previous.delete()
+        # A response that no longer pools (research consent withdrawn, response or
+        # organisation gone) leaves the projects' snapshots too.
+        gone = set(ids) - {row.response_id for row in rows}
+        snapshot_rows_forget(provider_id=agreement.provider_id, response_ids=gone,
+                             dataset_id=dataset.pk)  # fmt: skip
     PooledResponse.objects.bulk_create(rows, batch_size=2000)
     return keys
+
+
+def snapshot_rows_forget(*, provider_id: int, response_ids: Iterable[int],
+                         dataset_id: int | None = None) -> int:  # fmt: skip
+    """Delete the snapshot rows of a member's responses from every project's snapshots."""
+    ids = list(response_ids)
+    if not ids:
+        return 0
+    rows = SnapshotRow.objects.filter(provider_id=provider_id, response_id__in=ids)
+    if dataset_id is not None:
+        rows = rows.filter(snapshot__dataset_id=dataset_id)
+    removed, _ = rows.delete()
+    return removed
 
 
 def keep_one_per_organisation(*, dataset_id: int, keys: Iterable[str]) -> None:
@@ -314,9 +332,13 @@ def on_records_changed(sender: Any, *, record_type: str, ids: list[int], action:
     if action == DELETED:
         gone = PooledResponse.objects.filter(provider_id=provider_id, organisation_id__in=ids)
         touched: dict[int, set[str]] = {}
-        for dataset_id, key in gone.values_list("dataset_id", "match_key"):
+        responses: set[int] = set()
+        for dataset_id, key, response_id in gone.values_list("dataset_id", "match_key",
+                                                             "response_id"):  # fmt: skip
             touched.setdefault(dataset_id, set()).add(key)
+            responses.add(response_id)
         gone.delete()
+        snapshot_rows_forget(provider_id=provider_id, response_ids=responses)
         for dataset_id, keys in sorted(touched.items()):
             _lock_dataset(dataset_id)
             keep_one_per_organisation(dataset_id=dataset_id, keys=keys)

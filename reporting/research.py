@@ -246,7 +246,8 @@ def snapshot_take(*, project: ResearchProject, dataset: ResearchDataset, year: i
         SnapshotRow.objects.bulk_create([
             SnapshotRow(snapshot=snapshot, pseudonym=pseudonym(project, p.match_key),
                         provider_id=p.provider_id, agreement_id=p.agreement_id,
-                        attributes=p.attributes, answers=p.answers)
+                        response_id=p.response_id, attributes=p.attributes,
+                        answers=p.answers)
             for p in pooled.iterator(chunk_size=2000)
         ], batch_size=2000)  # fmt: skip
     return snapshot

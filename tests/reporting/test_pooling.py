@@ -321,3 +321,30 @@ def test_identifiers_match_across_members_only_where_agreed_and_permitted(
     assert a_shed.match_key != b_shed.match_key
     assert a_shed.kept
     assert b_shed.kept
+
+
+def test_withdrawn_consent_and_deleted_organisations_leave_snapshots(
+    pooled_world, member_a, member_b, in_member, user
+):
+    """A frozen snapshot loses a response the moment its research consent is withdrawn or
+    its organisation is deleted, as the pool does."""
+    from crm import services as crm
+
+    dataset = pooled_world["dataset"]
+    project = research.project_create(
+        acting_user=user("admin-c"), title="Snap", purpose="Trends", ethics_reference="E",
+        end_date="2099-01-01", researcher_ids=[user("researcher-r").pk],
+        dataset_ids=[dataset.pk],
+    )  # fmt: skip
+    snapshot = research.snapshot_take(project=project, dataset=dataset, year=2026,
+                                      acting_user=None)  # fmt: skip
+    assert set(snapshot.rows.values_list("provider_id", flat=True)) == {member_a.pk,
+                                                                        member_b.pk}  # fmt: skip
+    with in_member(member_b):
+        surveys.response_enter(wave=pooled_world["beta"]["wave"],
+                               organisation=pooled_world["beta"]["other"], acting_user=None,
+                               research_consent=False, raw={"size": "Large"})  # fmt: skip
+    assert not snapshot.rows.filter(provider_id=member_b.pk).exists()
+    with in_member(member_a):
+        crm.organisation_delete(organisation=pooled_world["alpha"]["shed"], acting_user=None)
+    assert not snapshot.rows.filter(provider_id=member_a.pk).exists()
