@@ -251,12 +251,63 @@ def agreement_pool(agreement: Agreement) -> int:
     previous.delete()
     keys = _pool(agreement, terms, None) | earlier_keys
     keep_one_per_organisation(dataset_id=terms.dataset_id, keys=keys)
+    if agreement.previous_id:
+        snapshots_carry_over(agreement, terms)
     return PooledResponse.objects.filter(agreement_id=agreement.pk).count()
 
 
-def agreement_unpool(agreement: Agreement) -> int:
+def _earlier_versions(agreement: Agreement) -> list[int]:
+    found, earlier_id = [], agreement.previous_id
+    while earlier_id and earlier_id not in found:
+        found.append(earlier_id)
+        earlier_id = Agreement.objects.filter(pk=earlier_id).values_list(
+            "previous_id", flat=True).first()  # fmt: skip
+    return found
+
+
+def snapshots_carry_over(agreement: Agreement, terms: ResearchTerms) -> int:
+    """A new version has come into force in the transaction that superseded the old one:
+    the projects' snapshot rows of the old version move to it, trimmed to what its terms
+    allow (its organisation attributes, its free text), and those of responses it no longer
+    pools are deleted. Returns how many rows moved."""
+    from .research import pseudonym
+
+    rows = list(SnapshotRow.objects.filter(agreement_id__in=_earlier_versions(agreement))
+                .select_related("snapshot__project"))  # fmt: skip
+    if not rows:
+        return 0
+    pooled = dict(PooledResponse.objects.filter(agreement_id=agreement.pk)
+                  .values_list("response_id", "match_key"))  # fmt: skip
+    attributes = set(poolable_attributes(agreement))
+    allowed_text = set(terms.free_text_questions)
+    allowed_answers = {
+        (q.year, q.code) for q in DatasetQuestion.objects.filter(dataset_id=terms.dataset_id)
+        if agreement.provider_id not in q.mismatched_providers
+        and (q.kind != "text" or q.code in allowed_text)
+    }  # fmt: skip
+    moved, gone = [], []
+    for row in rows:
+        key = pooled.get(row.response_id) if row.response_id is not None else None
+        if key is None or row.snapshot.dataset_id != terms.dataset_id:
+            gone.append(row.pk)
+            continue
+        year = row.snapshot.year
+        row.agreement_id = agreement.pk
+        row.pseudonym = pseudonym(row.snapshot.project, key)
+        row.attributes = {k: v for k, v in row.attributes.items() if k in attributes}
+        row.answers = {c: v for c, v in row.answers.items() if (year, c) in allowed_answers}
+        moved.append(row)
+    SnapshotRow.objects.filter(pk__in=gone).delete()
+    SnapshotRow.objects.bulk_update(moved, ["agreement_id", "pseudonym", "attributes",
+                                            "answers"], batch_size=2000)  # fmt: skip
+    return len(moved)
+
+
+def agreement_unpool(agreement: Agreement, *, keep_snapshots: bool = False) -> int:
     """Remove an agreement's responses from the pool and from every project's snapshots;
-    released tables keep what they published."""
+    released tables keep what they published. With ``keep_snapshots`` (a superseded version,
+    whose successor comes into force in the same transaction) the snapshot rows stay for
+    the new version to take over (``snapshots_carry_over``) or delete."""
     pooled = PooledResponse.objects.filter(agreement_id=agreement.pk)
     dataset_ids = set(pooled.values_list("dataset_id", flat=True))
     for dataset_id in sorted(dataset_ids):
@@ -265,7 +316,8 @@ def agreement_unpool(agreement: Agreement) -> int:
     for dataset_id, key in pooled.values_list("dataset_id", "match_key"):
         keys_by_dataset.setdefault(dataset_id, set()).add(key)
     removed, _ = pooled.delete()
-    SnapshotRow.objects.filter(agreement_id=agreement.pk).delete()
+    if not keep_snapshots:
+        SnapshotRow.objects.filter(agreement_id=agreement.pk).delete()
     for dataset_id, keys in keys_by_dataset.items():
         keep_one_per_organisation(dataset_id=dataset_id, keys=keys)
     return removed
@@ -279,7 +331,8 @@ def on_agreement_state_changed(sender: Any, *, agreement: Agreement, active: boo
     if active:
         agreement_pool(agreement)
     else:
-        agreement_unpool(agreement)
+        # Only sharing's activation of a new version supersedes, in that same transaction.
+        agreement_unpool(agreement, keep_snapshots=agreement.status == Status.SUPERSEDED)
 
 
 def on_responses_changed(sender: Any, *, survey_code: str, response_ids: list[int],

@@ -348,3 +348,35 @@ def test_withdrawn_consent_and_deleted_organisations_leave_snapshots(
     with in_member(member_a):
         crm.organisation_delete(organisation=pooled_world["alpha"]["shed"], acting_user=None)
     assert not snapshot.rows.filter(provider_id=member_a.pk).exists()
+
+
+def test_an_amendment_moves_snapshot_rows_to_the_new_version_within_its_terms(
+    pooled_world, member_a, user
+):
+    """Amending A's research agreement (narrower: no free text, no organisation type) keeps
+    A's rows in the project's frozen snapshot, under the new version and trimmed to its
+    terms, instead of deleting them."""
+    dataset = pooled_world["dataset"]
+    manager = user("manager-a")
+    project = research.project_create(
+        acting_user=user("admin-c"), title="Snap", purpose="Trends", ethics_reference="E",
+        end_date="2099-01-01", researcher_ids=[user("researcher-r").pk],
+        dataset_ids=[dataset.pk],
+    )  # fmt: skip
+    snapshot = research.snapshot_take(project=project, dataset=dataset, year=2026,
+                                      acting_user=None)  # fmt: skip
+    before = snapshot.rows.get(provider_id=member_a.pk)
+    assert before.answers["needs"] == "Funding"
+    old = pooled_world["alpha"]["agreement"]
+    new = sharing.agreement_amend(agreement=old, acting_user=manager,
+                                  organisation_fields=["district", "identifiers"])  # fmt: skip
+    research.research_terms_set(agreement=new, dataset=dataset, free_text_questions=[],
+                                acting_user=manager)  # fmt: skip
+    sharing.agreement_propose(agreement=new, acting_user=manager)
+    sharing.agreement_sign(agreement=new, member=member_a, acting_user=manager)
+    after = snapshot.rows.get(provider_id=member_a.pk)
+    assert after.agreement_id == new.pk
+    assert after.pseudonym == before.pseudonym
+    assert after.attributes == {"district": "Ryedale"}
+    assert after.answers == {"size": "Small", "staff": 4}
+    assert snapshot.rows.count() == 2  # B's row untouched
