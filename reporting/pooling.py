@@ -3,13 +3,15 @@ pseudonymised, while a research agreement is in force, and leave in the same tra
 as the agreement stops.
 
 What flows: responses to the dataset's survey (matched by survey code) whose organisation
-gave research consent in the survey; the organisation attributes the agreement lists that
-are safe to pool (never a name, e-mail, phone, address, postcode or website); every answer
-except free text the agreement's research terms do not list. Organisations are matched
-across members by their identifiers (charity number first, then company number) hashed with
-the consortium's key (only where the agreement lists identifiers and the rules permit them
-for research; otherwise a key of the member's own), so the pool holds one response per
-organisation and wave: the earliest submitted is kept.
+gave research consent in the survey and meets the agreement's selection criteria; the
+organisation attributes the agreement lists (under organisations, a record type it must
+share) that are safe to pool and that the consortium's rules permit for research (never a
+name, e-mail, phone, address, postcode or website); every answer to a question whose type
+matches the dataset's codebook, except free text the agreement's research terms do not
+list. Organisations are matched across members by their identifiers (charity number first,
+then company number) hashed with the consortium's key (only where the agreement lists
+identifiers and the rules permit them for research; otherwise a key of the member's own),
+so the pool holds one response per organisation and wave: the earliest submitted is kept.
 
 Tenant assumptions: SQL names the provider's schema explicitly; listeners run inside the
 writer's transaction (sharing's lifecycle, or a member's survey write on its own schema).
@@ -71,9 +73,21 @@ def _questions(schema: str, survey_code: str) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _responses(schema: str, survey_code: str, ids: list[int] | None) -> list[tuple]:
+def _responses(schema: str, survey_code: str, ids: list[int] | None,
+               agreement: Agreement) -> list[tuple]:  # fmt: skip
+    """The consenting responses to pool, of the organisations the agreement's selection
+    criteria pick (tags, organisation types, districts), as sharing's projection does."""
     s = quote(schema)
     where = "AND r.id = ANY(%(ids)s)" if ids is not None else ""
+    if agreement.criteria_org_types:
+        where += " AND o.org_type = ANY(%(org_types)s)"
+    if agreement.criteria_districts:
+        where += " AND o.district = ANY(%(districts)s)"
+    if agreement.criteria_tags:
+        where += (
+            f" AND EXISTS (SELECT 1 FROM {s}.crm_organisation_tags t JOIN {s}.crm_tag g "
+            "ON g.id = t.tag_id WHERE t.organisation_id = o.id AND g.name = ANY(%(tags)s))"
+        )
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -90,7 +104,13 @@ def _responses(schema: str, survey_code: str, ids: list[int] | None) -> list[tup
               JOIN {s}.crm_organisation o ON o.id = r.organisation_id
              WHERE v.code = %(code)s AND r.research_consent {where}
             """,
-            {"code": survey_code, "ids": ids or []},
+            {
+                "code": survey_code,
+                "ids": ids or [],
+                "org_types": agreement.criteria_org_types,
+                "districts": agreement.criteria_districts,
+                "tags": agreement.criteria_tags,
+            },
         )
         return cursor.fetchall()
 
@@ -163,7 +183,7 @@ def _pool(agreement: Agreement, terms: ResearchTerms, ids: list[int] | None) -> 
     rows = []
     keys: set[str] = set()
     for response_id, year, answers, submitted_at, org_id, attrs, identifier in _responses(
-        schema, dataset.survey_code, ids
+        schema, dataset.survey_code, ids, agreement
     ):
         answers, attrs = loads(answers), loads(attrs)
         kept_answers = {

@@ -380,3 +380,37 @@ def test_an_amendment_moves_snapshot_rows_to_the_new_version_within_its_terms(
     assert after.attributes == {"district": "Ryedale"}
     assert after.answers == {"size": "Small", "staff": 4}
     assert snapshot.rows.count() == 2  # B's row untouched
+
+
+def test_pooling_applies_the_agreements_selection_criteria(pooled_world, member_b,
+                                                           in_member):  # fmt: skip
+    """An agreement for organisations in Ryedale only pools B's Ryedale organisation, as the
+    directory projection would; an edit that moves it out of Ryedale takes it out; a tag
+    criterion pools only tagged organisations."""
+    from crm import services as crm
+    from reporting.pooling import agreement_pool
+    from sharing.models import Agreement
+
+    agreement = pooled_world["beta"]["agreement"]
+    Agreement.objects.filter(pk=agreement.pk).update(criteria_districts=["Ryedale"])
+    agreement.refresh_from_db()
+    agreement_pool(agreement)
+    pooled = PooledResponse.objects.filter(agreement_id=agreement.pk)
+    assert set(pooled.values_list("organisation_id", flat=True)) == {
+        pooled_world["beta"]["shed"].pk}  # fmt: skip
+    with in_member(member_b):
+        crm.organisation_update(organisation=pooled_world["beta"]["shed"], acting_user=None,
+                                district="York")  # fmt: skip
+    assert not pooled.exists()
+    Agreement.objects.filter(pk=agreement.pk).update(criteria_districts=[],
+                                                     criteria_tags=["Sector survey"])  # fmt: skip
+    agreement.refresh_from_db()
+    agreement_pool(agreement)
+    assert not pooled.exists()
+    with in_member(member_b):
+        from crm.models import Tag
+
+        pooled_world["beta"]["other"].tags.add(Tag.objects.create(name="Sector survey"))
+    agreement_pool(agreement)
+    assert set(pooled.values_list("organisation_id", flat=True)) == {
+        pooled_world["beta"]["other"].pk}  # fmt: skip
