@@ -17,7 +17,7 @@ from crm.exporting import FORMATS, neutralise
 from tenants.permissions import is_consortium_admin, is_researcher
 
 from . import aggregates, research
-from .forms import DatasetForm, ExtractForm, ProjectForm, SettingsForm, TableForm
+from .forms import DatasetForm, ExtractForm, ProjectForm, SettingsForm, TableForm, id_or_none
 from .models import (
     DatasetQuestion,
     DisclosureSettings,
@@ -109,7 +109,7 @@ def release_log(request: HttpRequest) -> HttpResponse:
     """Every table and extract researchers produced; reviews to decide."""
     _admin_only(request)
     if request.method == "POST":
-        output = ResearchOutput.objects.filter(pk=request.POST.get("output") or 0).first()
+        output = ResearchOutput.objects.filter(pk=id_or_none(request.POST.get("output"))).first()
         if output is None:
             raise Http404
         try:
@@ -169,7 +169,11 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
     dataset = next((d for d in datasets if str(d.pk) == request.GET.get("dataset")),
                    datasets[0] if datasets else None)  # fmt: skip
     years = _years(dataset) if dataset else []
-    year = int(request.GET.get("year") or (years[0] if years else 0) or 0)
+    year = years[0] if years else 0
+    if request.GET.get("year"):
+        year = id_or_none(request.GET["year"]) or 0
+        if year not in years:
+            raise Http404(research.NO_SUCH_WAVE)
     variables = research.codebook(dataset=dataset, year=year) if dataset and year else []
     table_form = TableForm(request.POST if "table" in request.POST else None, years=years,
                            variables=variables, initial={"year": year})  # fmt: skip
@@ -179,11 +183,16 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
     if request.method == "POST" and dataset is not None:
         try:
             if "snapshot" in request.POST:
-                research.snapshot_take(project=project, dataset=dataset,
-                                       year=int(request.POST.get("year", 0)),
-                                       acting_user=request.user)  # fmt: skip
-                messages.success(request, "Snapshot taken: this wave is frozen for the project.")
-                return redirect(f"{request.path}?dataset={dataset.pk}&year={year}")
+                wave = id_or_none(request.POST.get("year"))
+                if wave not in years:
+                    messages.error(request, research.NO_SUCH_WAVE)
+                else:
+                    research.snapshot_take(project=project, dataset=dataset, year=wave,
+                                           acting_user=request.user)  # fmt: skip
+                    messages.success(
+                        request, "Snapshot taken: this wave is frozen for the project."
+                    )
+                    return redirect(f"{request.path}?dataset={dataset.pk}&year={wave}")
             if "table" in request.POST and table_form.is_valid():
                 data = dict(table_form.cleaned_data)
                 output = research.table_produce(project=project, dataset=dataset,

@@ -56,6 +56,7 @@ OTHER = "Other"
 NOT_YOURS = "This project does not exist, or you are not one of its researchers."
 PROJECT_ENDED = "This project has ended; its outputs stay in the release log."
 NO_SNAPSHOT = "Take a snapshot of this wave first."
+NO_SUCH_WAVE = "Choose one of this dataset's waves (years)."
 NEEDS_VALUE = "Choose a numeric answer for a mean or median."
 UNKNOWN_VARIABLE = "{name} is not a variable of this dataset."
 ROUNDING_BASE = 5
@@ -236,6 +237,8 @@ def snapshot_take(*, project: ResearchProject, dataset: ResearchDataset, year: i
     _require_open(project)
     if not project.datasets.filter(pk=dataset.pk).exists():
         raise PermissionDenied("This project has not been given that dataset.")
+    if not DatasetQuestion.objects.filter(dataset=dataset, year=year).exists():
+        raise ValidationError({"year": NO_SUCH_WAVE})
     snapshot, created = Snapshot.objects.get_or_create(
         project=project, dataset=dataset, year=year, defaults={"taken_by": acting_user}
     )

@@ -14,6 +14,7 @@ from sharing.models import Agreement, Purpose, Status
 
 from . import builder, research
 from .dashboard import charts_for
+from .forms import id_or_none
 from .models import DatasetQuestion, PooledResponse, ResearchDataset, ResearchTerms, SavedReport
 from .svg import chart_svg
 
@@ -92,7 +93,7 @@ def research_pooling(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied
         agreement = next((a for a in agreements if str(a.pk) == request.POST.get("agreement")),
                          None)  # fmt: skip
-        dataset = ResearchDataset.objects.filter(pk=request.POST.get("dataset") or 0).first()
+        dataset = ResearchDataset.objects.filter(pk=id_or_none(request.POST.get("dataset"))).first()
         if agreement is None or dataset is None:
             messages.error(request, "Choose one of your research agreements and a dataset.")
         else:

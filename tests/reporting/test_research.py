@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from reporting import research
 from reporting.models import DatasetQuestion, OutputStatus, PooledResponse, ResearchOutput
@@ -346,3 +346,30 @@ def test_extract_checks_other_variables_as_quasi_identifiers(big_pool, project, 
         quasi_identifiers=["size"], sensitive="staff", variables=[],
     )  # fmt: skip
     assert passing.status == OutputStatus.PASSED
+
+
+def test_bad_input_gets_a_clear_answer_not_a_server_error(project, pooled_world, member_a,
+                                                          client_for, user):  # fmt: skip
+    """Malformed or out-of-range years and ids: 404 or a message, and no snapshot of a year
+    the dataset does not have."""
+    from reporting.models import Snapshot
+
+    p = project()
+    url = p.get_absolute_url()
+    researcher = client_for(user("researcher-r"), None)
+    assert researcher.get(f"{url}?year=abc").status_code == 404
+    assert researcher.get(f"{url}?year=1999").status_code == 404
+    for year in ("abc", "99999", "2031"):
+        response = researcher.post(url, {"snapshot": "1", "year": year})
+        assert response.status_code == 400
+        assert "Choose one of this dataset" in response.content.decode()
+    assert not Snapshot.objects.filter(project=p).exists()
+    with pytest.raises(ValidationError):
+        research.snapshot_take(project=p, dataset=pooled_world["dataset"], year=2031,
+                               acting_user=None)  # fmt: skip
+    admin = client_for(user("admin-c"), None)
+    assert admin.post("/research/releases/", {"output": "abc"}).status_code == 404
+    manager = client_for(user("manager-a"), member_a)
+    response = manager.post("/reports/research/", {"agreement": "1", "dataset": "abc"},
+                            follow=True)  # fmt: skip
+    assert "Choose one of your research agreements and a dataset." in response.content.decode()
