@@ -238,12 +238,16 @@ def codebook_download(request: HttpRequest, project_id: int, dataset_id: int,
     return response
 
 
-def _output_or_404(request: HttpRequest, output_id: int) -> ResearchOutput:
+def _output_or_404(request: HttpRequest, output_id: int, *,
+                   named_only: bool = False) -> ResearchOutput:  # fmt: skip
+    """An output the user may see: a consortium admin sees every one (the release log);
+    producing from or downloading one (``named_only``) needs a researcher named on its
+    project, whatever other role the user holds."""
     output = ResearchOutput.objects.select_related("project", "dataset").filter(
         pk=output_id).first()  # fmt: skip
     if output is None:
         raise Http404
-    if is_consortium_admin(request.user):
+    if is_consortium_admin(request.user) and not named_only:
         return output
     _project_or_404(request, output.project_id)
     return output
@@ -267,7 +271,7 @@ def output_detail(request: HttpRequest, output_id: int) -> HttpResponse:
 @require_POST
 def output_action(request: HttpRequest, output_id: int) -> HttpResponse:
     _researcher_only(request)
-    output = _output_or_404(request, output_id)
+    output = _output_or_404(request, output_id, named_only=True)
     action = request.POST.get("action", "")
     try:
         if action == "review":
@@ -294,7 +298,7 @@ def output_action(request: HttpRequest, output_id: int) -> HttpResponse:
 def output_download(request: HttpRequest, output_id: int, file_format: str) -> HttpResponse:
     """Download (and so release) an output that passed the checks."""
     _researcher_only(request)
-    output = _output_or_404(request, output_id)
+    output = _output_or_404(request, output_id, named_only=True)
     if file_format not in FORMATS:
         raise Http404
     try:

@@ -621,6 +621,8 @@ def output_release(*, output: ResearchOutput, acting_user: Any) -> ResearchOutpu
     if output.status != OutputStatus.PASSED:
         raise PermissionDenied(NOT_RELEASABLE)
     _require_open(output.project)
+    if not output.project.researchers.filter(pk=getattr(acting_user, "pk", None)).exists():
+        raise PermissionDenied(NOT_YOURS)
     output.status = OutputStatus.RELEASED
     output.released_at = timezone.now()
     output.released_by = acting_user

@@ -373,3 +373,31 @@ def test_bad_input_gets_a_clear_answer_not_a_server_error(project, pooled_world,
     response = manager.post("/reports/research/", {"agreement": "1", "dataset": "abc"},
                             follow=True)  # fmt: skip
     assert "Choose one of your research agreements and a dataset." in response.content.decode()
+
+
+def test_an_admin_who_is_also_a_researcher_must_be_named_on_the_project(
+    big_pool, project, client_for, user
+):
+    """A consortium admin with the researcher role sees outputs in the release log, but
+    cannot produce from or download (release) an output of a project that does not name
+    them."""
+    from django.contrib.auth.models import Group
+
+    from tenants.roles import RESEARCHERS
+
+    p = project()
+    researcher, admin = user("researcher-r"), user("admin-c")
+    admin.groups.add(Group.objects.get(name=RESEARCHERS))
+    research.snapshot_take(project=p, dataset=big_pool, year=2026, acting_user=researcher)
+    output = research.table_produce(project=p, dataset=big_pool, year=2026,
+                                    researcher=researcher, rows="district")  # fmt: skip
+    client = client_for(admin, None)
+    assert client.get(output.get_absolute_url()).status_code == 200
+    assert client.get(f"/research/outputs/{output.pk}/download.csv").status_code == 404
+    response = client.post(f"/research/outputs/{output.pk}/action/", {"action": "coarser"})
+    assert response.status_code == 404
+    with pytest.raises(PermissionDenied):
+        research.output_release(output=output, acting_user=admin)
+    output.refresh_from_db()
+    assert output.status == OutputStatus.PASSED
+    assert ResearchOutput.objects.filter(project=p).count() == 1
