@@ -60,6 +60,13 @@ def _lock_dataset(dataset_id: int) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, dataset_id])
 
 
+def _lock_datasets(dataset_ids: Iterable[int]) -> None:
+    """Every dataset lock a write needs, taken up front in ascending order, so that two
+    writers touching the same datasets cannot each hold one the other waits for."""
+    for dataset_id in sorted(set(dataset_ids)):
+        _lock_dataset(dataset_id)
+
+
 def _questions(schema: str, survey_code: str) -> list[tuple]:
     s = quote(schema)
     with connection.cursor() as cursor:
@@ -330,8 +337,7 @@ def agreement_unpool(agreement: Agreement, *, keep_snapshots: bool = False) -> i
     the new version to take over (``snapshots_carry_over``) or delete."""
     pooled = PooledResponse.objects.filter(agreement_id=agreement.pk)
     dataset_ids = set(pooled.values_list("dataset_id", flat=True))
-    for dataset_id in sorted(dataset_ids):
-        _lock_dataset(dataset_id)
+    _lock_datasets(dataset_ids)
     keys_by_dataset: dict[int, set[str]] = {}
     for dataset_id, key in pooled.values_list("dataset_id", "match_key"):
         keys_by_dataset.setdefault(dataset_id, set()).add(key)
@@ -372,8 +378,9 @@ def on_responses_changed(sender: Any, *, survey_code: str, response_ids: list[in
         agreement__provider_id=provider_id, agreement__status=Status.ACTIVE,
         agreement__purpose=Purpose.RESEARCH, dataset__survey_code=survey_code,
     ).select_related("agreement__provider", "dataset")  # fmt: skip
+    terms = list(terms)
+    _lock_datasets(term.dataset_id for term in terms)
     for term in terms:
-        _lock_dataset(term.dataset_id)
         keys = _pool(term.agreement, term, list(response_ids))
         keep_one_per_organisation(dataset_id=term.dataset_id, keys=keys)
 
@@ -410,10 +417,10 @@ def on_records_changed(sender: Any, *, record_type: str, ids: list[int], action:
                                                              "response_id"):  # fmt: skip
             touched.setdefault(dataset_id, set()).add(key)
             responses.add(response_id)
+        _lock_datasets(touched)
         gone.delete()
         snapshot_rows_forget(provider_id=provider_id, response_ids=responses)
         for dataset_id, keys in sorted(touched.items()):
-            _lock_dataset(dataset_id)
             keep_one_per_organisation(dataset_id=dataset_id, keys=keys)
         return
     with connection.cursor() as cursor:
@@ -424,7 +431,7 @@ def on_records_changed(sender: Any, *, record_type: str, ids: list[int], action:
         response_ids = [row[0] for row in cursor.fetchall()]
     if not response_ids:
         return
+    _lock_datasets(term.dataset_id for term in terms)
     for term in terms:
-        _lock_dataset(term.dataset_id)
         keys = _pool(term.agreement, term, response_ids)
         keep_one_per_organisation(dataset_id=term.dataset_id, keys=keys)

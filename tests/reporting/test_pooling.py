@@ -414,3 +414,31 @@ def test_pooling_applies_the_agreements_selection_criteria(pooled_world, member_
     agreement_pool(agreement)
     assert set(pooled.values_list("organisation_id", flat=True)) == {
         pooled_world["beta"]["other"].pk}  # fmt: skip
+
+
+def test_dataset_locks_are_taken_up_front_in_order(pooled_world, member_a, in_member, user):
+    """An organisation edit that re-pools into two datasets takes both datasets' locks, in
+    ascending order, before it writes to the pool (no lock-order deadlock between writers)."""
+    import re
+
+    from django.test.utils import CaptureQueriesContext
+
+    from crm import services as crm
+
+    from .conftest import research_agreement
+
+    second = research.dataset_create(acting_user=user("admin-c"), title="Second",
+                                     survey_code="second-survey")  # fmt: skip
+    research_agreement(member_a, user("manager-a"), title="Second research",
+                       terms={"dataset": second, "free_text_questions": []})  # fmt: skip
+    with in_member(member_a), CaptureQueriesContext(connection) as queries:
+        crm.organisation_update(organisation=pooled_world["alpha"]["shed"], acting_user=None,
+                                district="Selby")  # fmt: skip
+    sqls = [q["sql"] for q in queries.captured_queries]
+    locks = [i for i, sql in enumerate(sqls) if "pg_advisory_xact_lock(1919250" in sql]
+    locked = [int(re.search(r"1919250, (\d+)", sqls[i]).group(1)) for i in locks]
+    assert sorted(set(locked)) == sorted({pooled_world["dataset"].pk, second.pk})
+    assert locked == sorted(locked)
+    write = re.compile(r'(INSERT INTO|DELETE FROM) "reporting_pooledresponse"')
+    first_write = min(i for i, sql in enumerate(sqls) if write.match(sql))
+    assert max(locks) < first_write
