@@ -28,7 +28,7 @@ from django.utils.crypto import salted_hmac
 
 from sharing.models import Agreement, Purpose, RecordType, Status
 from sharing.projection import lock_provider, quote
-from sharing.rules import projection_limits
+from sharing.rules import ProjectionLimits, projection_limits
 
 from .models import DatasetQuestion, PooledResponse, ResearchTerms, SnapshotRow
 
@@ -122,13 +122,14 @@ def _responses(schema: str, survey_code: str, ids: list[int] | None,
         return cursor.fetchall()
 
 
-def poolable_attributes(agreement: Agreement) -> list[str]:
+def poolable_attributes(agreement: Agreement,
+                        limits: ProjectionLimits | None = None) -> list[str]:  # fmt: skip
     """The organisation attributes an agreement lets into the pool: listed by it under
     organisations (a record type it shares), and permitted for its purpose by the
     consortium's field rules whatever the agreement says (the projection's second guard)."""
     if RecordType.ORGANISATION not in agreement.record_types:
         return []
-    limits = projection_limits()
+    limits = limits or projection_limits()
     return [
         a for a in POOLABLE_ATTRIBUTES if a in agreement.organisation_fields
         and limits.permits(agreement.purpose, RecordType.ORGANISATION, a)
@@ -162,15 +163,15 @@ def _codebook_merge(dataset: Any, provider_id: int,
     return poolable
 
 
-def identifiers_usable(agreement: Agreement) -> bool:
+def identifiers_usable(agreement: Agreement, limits: ProjectionLimits | None = None) -> bool:
     """Whether the pool may match this agreement's organisations with other members' by
     their identifiers: only when it lists identifiers and the rules permit them for its
     purpose. Otherwise each organisation gets a key of the member's own."""
     return (
         RecordType.ORGANISATION in agreement.record_types
         and "identifiers" in agreement.organisation_fields
-        and projection_limits().permits(agreement.purpose, RecordType.ORGANISATION,
-                                        "identifiers")
+        and (limits or projection_limits()).permits(agreement.purpose,
+                                                    RecordType.ORGANISATION, "identifiers")
     )  # fmt: skip
 
 
@@ -185,8 +186,9 @@ def _pool(agreement: Agreement, terms: ResearchTerms, ids: list[int] | None) -> 
     poolable = _codebook_merge(dataset, agreement.provider_id,
                                _questions(schema, dataset.survey_code))  # fmt: skip
     allowed_text = set(terms.free_text_questions)
-    attributes = poolable_attributes(agreement)
-    match_by_identifier = identifiers_usable(agreement)
+    limits = projection_limits()
+    attributes = poolable_attributes(agreement, limits)
+    match_by_identifier = identifiers_usable(agreement, limits)
     rows = []
     keys: set[str] = set()
     for response_id, year, answers, submitted_at, org_id, attrs, identifier in _responses(
