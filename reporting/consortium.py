@@ -17,7 +17,7 @@ from crm.exporting import FORMATS, neutralise
 from tenants.permissions import is_consortium_admin, is_researcher
 
 from . import aggregates, research
-from .forms import DatasetForm, ExtractForm, ProjectForm, SettingsForm, TableForm
+from .forms import DatasetForm, ExtractForm, ProjectForm, SettingsForm, TableForm, id_or_none
 from .models import (
     DatasetQuestion,
     DisclosureSettings,
@@ -109,7 +109,7 @@ def release_log(request: HttpRequest) -> HttpResponse:
     """Every table and extract researchers produced; reviews to decide."""
     _admin_only(request)
     if request.method == "POST":
-        output = ResearchOutput.objects.filter(pk=request.POST.get("output") or 0).first()
+        output = ResearchOutput.objects.filter(pk=id_or_none(request.POST.get("output"))).first()
         if output is None:
             raise Http404
         try:
@@ -169,7 +169,11 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
     dataset = next((d for d in datasets if str(d.pk) == request.GET.get("dataset")),
                    datasets[0] if datasets else None)  # fmt: skip
     years = _years(dataset) if dataset else []
-    year = int(request.GET.get("year") or (years[0] if years else 0) or 0)
+    year = years[0] if years else 0
+    if request.GET.get("year"):
+        year = id_or_none(request.GET["year"]) or 0
+        if year not in years:
+            raise Http404(research.NO_SUCH_WAVE)
     variables = research.codebook(dataset=dataset, year=year) if dataset and year else []
     table_form = TableForm(request.POST if "table" in request.POST else None, years=years,
                            variables=variables, initial={"year": year})  # fmt: skip
@@ -179,11 +183,16 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
     if request.method == "POST" and dataset is not None:
         try:
             if "snapshot" in request.POST:
-                research.snapshot_take(project=project, dataset=dataset,
-                                       year=int(request.POST.get("year", 0)),
-                                       acting_user=request.user)  # fmt: skip
-                messages.success(request, "Snapshot taken: this wave is frozen for the project.")
-                return redirect(f"{request.path}?dataset={dataset.pk}&year={year}")
+                wave = id_or_none(request.POST.get("year"))
+                if wave not in years:
+                    messages.error(request, research.NO_SUCH_WAVE)
+                else:
+                    research.snapshot_take(project=project, dataset=dataset, year=wave,
+                                           acting_user=request.user)  # fmt: skip
+                    messages.success(
+                        request, "Snapshot taken: this wave is frozen for the project."
+                    )
+                    return redirect(f"{request.path}?dataset={dataset.pk}&year={wave}")
             if "table" in request.POST and table_form.is_valid():
                 data = dict(table_form.cleaned_data)
                 output = research.table_produce(project=project, dataset=dataset,
@@ -229,12 +238,16 @@ def codebook_download(request: HttpRequest, project_id: int, dataset_id: int,
     return response
 
 
-def _output_or_404(request: HttpRequest, output_id: int) -> ResearchOutput:
+def _output_or_404(request: HttpRequest, output_id: int, *,
+                   named_only: bool = False) -> ResearchOutput:  # fmt: skip
+    """An output the user may see: a consortium admin sees every one (the release log);
+    producing from or downloading one (``named_only``) needs a researcher named on its
+    project, whatever other role the user holds."""
     output = ResearchOutput.objects.select_related("project", "dataset").filter(
         pk=output_id).first()  # fmt: skip
     if output is None:
         raise Http404
-    if is_consortium_admin(request.user):
+    if is_consortium_admin(request.user) and not named_only:
         return output
     _project_or_404(request, output.project_id)
     return output
@@ -258,7 +271,7 @@ def output_detail(request: HttpRequest, output_id: int) -> HttpResponse:
 @require_POST
 def output_action(request: HttpRequest, output_id: int) -> HttpResponse:
     _researcher_only(request)
-    output = _output_or_404(request, output_id)
+    output = _output_or_404(request, output_id, named_only=True)
     action = request.POST.get("action", "")
     try:
         if action == "review":
@@ -285,7 +298,7 @@ def output_action(request: HttpRequest, output_id: int) -> HttpResponse:
 def output_download(request: HttpRequest, output_id: int, file_format: str) -> HttpResponse:
     """Download (and so release) an output that passed the checks."""
     _researcher_only(request)
-    output = _output_or_404(request, output_id)
+    output = _output_or_404(request, output_id, named_only=True)
     if file_format not in FORMATS:
         raise Http404
     try:

@@ -8,6 +8,17 @@ from tenants.roles import RESEARCHERS
 from .models import DisclosureSettings, ResearchDataset
 from .research import MEASURES
 
+BIGINT_MAX = 2**63 - 1
+
+
+def id_or_none(value: str | None) -> int | None:
+    """A record id from a form or query string, or None for anything that is not one."""
+    try:
+        number = int(str(value or "").strip())
+    except ValueError:
+        return None
+    return number if 0 < number <= BIGINT_MAX else None
+
 
 class DatasetForm(forms.Form):
     title = forms.CharField(max_length=200)

@@ -84,7 +84,8 @@ class ResearchDataset(models.Model):
 
 
 class DatasetQuestion(models.Model):
-    """A question of the dataset's survey as pooled (the codebook): per year and code."""
+    """A question of the dataset's survey as pooled (the codebook): per year and code. The
+    first member to pool it defines it; a later copy of another type is not pooled."""
 
     dataset = models.ForeignKey(ResearchDataset, on_delete=models.CASCADE, related_name="questions")
     year = models.PositiveSmallIntegerField()
@@ -92,6 +93,8 @@ class DatasetQuestion(models.Model):
     text = models.CharField(max_length=500)
     kind = models.CharField(max_length=10)
     options = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+    # Members whose copy of the question has another type: it is not pooled from them.
+    mismatched_providers = ArrayField(models.BigIntegerField(), default=list, blank=True)
 
     class Meta:
         ordering = ["dataset", "year", "id"]
@@ -208,15 +211,23 @@ class Snapshot(models.Model):
 
 
 class SnapshotRow(models.Model):
+    """A kept response frozen into a project's snapshot. ``provider_id`` and ``response_id``
+    (plain ids, never shown to researchers) let it leave with its pooled response when
+    research consent is withdrawn or the organisation is deleted."""
+
     snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="rows")
     pseudonym = models.CharField(max_length=32)
     provider_id = models.BigIntegerField()
     agreement_id = models.BigIntegerField()
+    response_id = models.BigIntegerField(null=True, blank=True)
     attributes = models.JSONField(default=dict)
     answers = models.JSONField(default=dict)
 
     class Meta:
-        indexes = [models.Index(fields=["agreement_id"], name="reporting_snaprow_agreement")]
+        indexes = [
+            models.Index(fields=["agreement_id"], name="reporting_snaprow_agreement"),
+            models.Index(fields=["provider_id", "response_id"], name="reporting_snaprow_source"),
+        ]
 
     def __str__(self) -> str:
         return self.pseudonym

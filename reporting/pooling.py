@@ -3,12 +3,15 @@ pseudonymised, while a research agreement is in force, and leave in the same tra
 as the agreement stops.
 
 What flows: responses to the dataset's survey (matched by survey code) whose organisation
-gave research consent in the survey; the organisation attributes the agreement lists that
-are safe to pool (never a name, e-mail, phone, address, postcode or website); every answer
-except free text the agreement's research terms do not list. Organisations are matched
-across members by their identifiers (charity number first, then company number) hashed with
-the consortium's key, so the pool holds one response per organisation and wave: the
-earliest submitted is kept.
+gave research consent in the survey and meets the agreement's selection criteria; the
+organisation attributes the agreement lists (under organisations, a record type it must
+share) that are safe to pool and that the consortium's rules permit for research (never a
+name, e-mail, phone, address, postcode or website); every answer to a question whose type
+matches the dataset's codebook, except free text the agreement's research terms do not
+list. Organisations are matched across members by their identifiers (charity number first,
+then company number) hashed with the consortium's key (only where the agreement lists
+identifiers and the rules permit them for research; otherwise a key of the member's own),
+so the pool holds one response per organisation and wave: the earliest submitted is kept.
 
 Tenant assumptions: SQL names the provider's schema explicitly; listeners run inside the
 writer's transaction (sharing's lifecycle, or a member's survey write on its own schema).
@@ -23,8 +26,9 @@ from typing import Any
 from django.db import connection
 from django.utils.crypto import salted_hmac
 
-from sharing.models import Agreement, Purpose, Status
+from sharing.models import Agreement, Purpose, RecordType, Status
 from sharing.projection import lock_provider, quote
+from sharing.rules import ProjectionLimits, projection_limits
 
 from .models import DatasetQuestion, PooledResponse, ResearchTerms, SnapshotRow
 
@@ -56,6 +60,13 @@ def _lock_dataset(dataset_id: int) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, dataset_id])
 
 
+def _lock_datasets(dataset_ids: Iterable[int]) -> None:
+    """Every dataset lock a write needs, taken up front in ascending order, so that two
+    writers touching the same datasets cannot each hold one the other waits for."""
+    for dataset_id in sorted(set(dataset_ids)):
+        _lock_dataset(dataset_id)
+
+
 def _questions(schema: str, survey_code: str) -> list[tuple]:
     s = quote(schema)
     with connection.cursor() as cursor:
@@ -69,9 +80,21 @@ def _questions(schema: str, survey_code: str) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _responses(schema: str, survey_code: str, ids: list[int] | None) -> list[tuple]:
+def _responses(schema: str, survey_code: str, ids: list[int] | None,
+               agreement: Agreement) -> list[tuple]:  # fmt: skip
+    """The consenting responses to pool, of the organisations the agreement's selection
+    criteria pick (tags, organisation types, districts), as sharing's projection does."""
     s = quote(schema)
     where = "AND r.id = ANY(%(ids)s)" if ids is not None else ""
+    if agreement.criteria_org_types:
+        where += " AND o.org_type = ANY(%(org_types)s)"
+    if agreement.criteria_districts:
+        where += " AND o.district = ANY(%(districts)s)"
+    if agreement.criteria_tags:
+        where += (
+            f" AND EXISTS (SELECT 1 FROM {s}.crm_organisation_tags t JOIN {s}.crm_tag g "
+            "ON g.id = t.tag_id WHERE t.organisation_id = o.id AND g.name = ANY(%(tags)s))"
+        )
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -88,35 +111,96 @@ def _responses(schema: str, survey_code: str, ids: list[int] | None) -> list[tup
               JOIN {s}.crm_organisation o ON o.id = r.organisation_id
              WHERE v.code = %(code)s AND r.research_consent {where}
             """,
-            {"code": survey_code, "ids": ids or []},
+            {
+                "code": survey_code,
+                "ids": ids or [],
+                "org_types": agreement.criteria_org_types,
+                "districts": agreement.criteria_districts,
+                "tags": agreement.criteria_tags,
+            },
         )
         return cursor.fetchall()
 
 
+def poolable_attributes(agreement: Agreement,
+                        limits: ProjectionLimits | None = None) -> list[str]:  # fmt: skip
+    """The organisation attributes an agreement lets into the pool: listed by it under
+    organisations (a record type it shares), and permitted for its purpose by the
+    consortium's field rules whatever the agreement says (the projection's second guard)."""
+    if RecordType.ORGANISATION not in agreement.record_types:
+        return []
+    limits = limits or projection_limits()
+    return [
+        a for a in POOLABLE_ATTRIBUTES if a in agreement.organisation_fields
+        and limits.permits(agreement.purpose, RecordType.ORGANISATION, a)
+    ]  # fmt: skip
+
+
+def _codebook_merge(dataset: Any, provider_id: int,
+                    questions: list[tuple]) -> dict[tuple[int, str], str]:  # fmt: skip
+    """Add the provider's questions to the dataset's codebook and return the ones to pool
+    from it, by (year, code) -> type. A question's type is fixed by its first definition: a
+    provider whose copy has another type is flagged on the question and its answers to it
+    are not pooled (a text answer must never become a table's category)."""
+    existing = {(q.year, q.code): q for q in DatasetQuestion.objects.filter(dataset=dataset)}
+    poolable: dict[tuple[int, str], str] = {}
+    for year, code, text, kind, choices in questions:
+        question = existing.get((year, code))
+        if question is None:
+            question, _ = DatasetQuestion.objects.get_or_create(
+                dataset=dataset, year=year, code=code,
+                defaults={"text": text, "kind": kind, "options": list(choices or [])},
+            )  # fmt: skip
+        flagged = provider_id in question.mismatched_providers
+        if question.kind == kind:
+            poolable[(year, code)] = kind
+            if flagged:
+                question.mismatched_providers.remove(provider_id)
+                question.save(update_fields=["mismatched_providers"])
+        elif not flagged:
+            question.mismatched_providers.append(provider_id)
+            question.save(update_fields=["mismatched_providers"])
+    return poolable
+
+
+def identifiers_usable(agreement: Agreement, limits: ProjectionLimits | None = None) -> bool:
+    """Whether the pool may match this agreement's organisations with other members' by
+    their identifiers: only when it lists identifiers and the rules permit them for its
+    purpose. Otherwise each organisation gets a key of the member's own."""
+    return (
+        RecordType.ORGANISATION in agreement.record_types
+        and "identifiers" in agreement.organisation_fields
+        and (limits or projection_limits()).permits(agreement.purpose,
+                                                    RecordType.ORGANISATION, "identifiers")
+    )  # fmt: skip
+
+
 def _pool(agreement: Agreement, terms: ResearchTerms, ids: list[int] | None) -> set[str]:
-    """Insert (or replace) the agreement's pooled responses; returns the match keys touched."""
+    """Insert (or replace) the agreement's pooled responses; returns the match keys touched.
+    Survey responses are organisations' records: an agreement that does not share
+    organisations pools none."""
+    if RecordType.ORGANISATION not in agreement.record_types:
+        return set()
     schema = agreement.provider.schema_name
     dataset = terms.dataset
-    questions = _questions(schema, dataset.survey_code)
-    for year, code, text, kind, choices in questions:
-        DatasetQuestion.objects.update_or_create(
-            dataset=dataset, year=year, code=code,
-            defaults={"text": text, "kind": kind, "options": list(choices or [])},
-        )  # fmt: skip
-    free_text = {(year, code) for year, code, _t, kind, _c in questions if kind == "text"}
+    poolable = _codebook_merge(dataset, agreement.provider_id,
+                               _questions(schema, dataset.survey_code))  # fmt: skip
     allowed_text = set(terms.free_text_questions)
-    attributes = [a for a in POOLABLE_ATTRIBUTES if a in agreement.organisation_fields]
+    limits = projection_limits()
+    attributes = poolable_attributes(agreement, limits)
+    match_by_identifier = identifiers_usable(agreement, limits)
     rows = []
     keys: set[str] = set()
     for response_id, year, answers, submitted_at, org_id, attrs, identifier in _responses(
-        schema, dataset.survey_code, ids
+        schema, dataset.survey_code, ids, agreement
     ):
         answers, attrs = loads(answers), loads(attrs)
         kept_answers = {
             code: value for code, value in answers.items()
-            if (year, code) not in free_text or code in allowed_text
+            if (kind := poolable.get((year, code))) and (kind != "text" or code in allowed_text)
         }  # fmt: skip
-        key = match_key(identifier, provider_id=agreement.provider_id, organisation_id=org_id)
+        key = match_key(identifier if match_by_identifier else None,
+                        provider_id=agreement.provider_id, organisation_id=org_id)  # fmt: skip
         keys.add(key)
         rows.append(PooledResponse(
             dataset=dataset, provider_id=agreement.provider_id, agreement_id=agreement.pk,
@@ -128,8 +212,26 @@ def _pool(agreement: Agreement, terms: ResearchTerms, ids: list[int] | None) -> 
         previous = PooledResponse.objects.filter(agreement_id=agreement.pk, response_id__in=ids)
         keys |= set(previous.values_list("match_key", flat=True))
         previous.delete()
+        # A response that no longer pools (research consent withdrawn, response or
+        # organisation gone) leaves the projects' snapshots too.
+        gone = set(ids) - {row.response_id for row in rows}
+        snapshot_rows_forget(provider_id=agreement.provider_id, response_ids=gone,
+                             dataset_id=dataset.pk)  # fmt: skip
     PooledResponse.objects.bulk_create(rows, batch_size=2000)
     return keys
+
+
+def snapshot_rows_forget(*, provider_id: int, response_ids: Iterable[int],
+                         dataset_id: int | None = None) -> int:  # fmt: skip
+    """Delete the snapshot rows of a member's responses from every project's snapshots."""
+    ids = list(response_ids)
+    if not ids:
+        return 0
+    rows = SnapshotRow.objects.filter(provider_id=provider_id, response_id__in=ids)
+    if dataset_id is not None:
+        rows = rows.filter(snapshot__dataset_id=dataset_id)
+    removed, _ = rows.delete()
+    return removed
 
 
 def keep_one_per_organisation(*, dataset_id: int, keys: Iterable[str]) -> None:
@@ -172,24 +274,78 @@ def agreement_pool(agreement: Agreement) -> int:
     if terms is None:
         return 0
     _lock_dataset(terms.dataset_id)
-    PooledResponse.objects.filter(agreement_id=agreement.pk).delete()
-    keys = _pool(agreement, terms, None)
+    previous = PooledResponse.objects.filter(agreement_id=agreement.pk)
+    # Keys this agreement no longer uses may leave another member's answer to be kept.
+    earlier_keys = set(previous.values_list("match_key", flat=True))
+    previous.delete()
+    keys = _pool(agreement, terms, None) | earlier_keys
     keep_one_per_organisation(dataset_id=terms.dataset_id, keys=keys)
+    if agreement.previous_id:
+        snapshots_carry_over(agreement, terms)
     return PooledResponse.objects.filter(agreement_id=agreement.pk).count()
 
 
-def agreement_unpool(agreement: Agreement) -> int:
+def _earlier_versions(agreement: Agreement) -> list[int]:
+    found, earlier_id = [], agreement.previous_id
+    while earlier_id and earlier_id not in found:
+        found.append(earlier_id)
+        earlier_id = Agreement.objects.filter(pk=earlier_id).values_list(
+            "previous_id", flat=True).first()  # fmt: skip
+    return found
+
+
+def snapshots_carry_over(agreement: Agreement, terms: ResearchTerms) -> int:
+    """A new version has come into force in the transaction that superseded the old one:
+    the projects' snapshot rows of the old version move to it, trimmed to what its terms
+    allow (its organisation attributes, its free text), and those of responses it no longer
+    pools are deleted. Returns how many rows moved."""
+    from .research import pseudonym
+
+    rows = list(SnapshotRow.objects.filter(agreement_id__in=_earlier_versions(agreement))
+                .select_related("snapshot__project"))  # fmt: skip
+    if not rows:
+        return 0
+    pooled = dict(PooledResponse.objects.filter(agreement_id=agreement.pk)
+                  .values_list("response_id", "match_key"))  # fmt: skip
+    attributes = set(poolable_attributes(agreement))
+    allowed_text = set(terms.free_text_questions)
+    allowed_answers = {
+        (q.year, q.code) for q in DatasetQuestion.objects.filter(dataset_id=terms.dataset_id)
+        if agreement.provider_id not in q.mismatched_providers
+        and (q.kind != "text" or q.code in allowed_text)
+    }  # fmt: skip
+    moved, gone = [], []
+    for row in rows:
+        key = pooled.get(row.response_id) if row.response_id is not None else None
+        if key is None or row.snapshot.dataset_id != terms.dataset_id:
+            gone.append(row.pk)
+            continue
+        year = row.snapshot.year
+        row.agreement_id = agreement.pk
+        row.pseudonym = pseudonym(row.snapshot.project, key)
+        row.attributes = {k: v for k, v in row.attributes.items() if k in attributes}
+        row.answers = {c: v for c, v in row.answers.items() if (year, c) in allowed_answers}
+        moved.append(row)
+    SnapshotRow.objects.filter(pk__in=gone).delete()
+    SnapshotRow.objects.bulk_update(moved, ["agreement_id", "pseudonym", "attributes",
+                                            "answers"], batch_size=2000)  # fmt: skip
+    return len(moved)
+
+
+def agreement_unpool(agreement: Agreement, *, keep_snapshots: bool = False) -> int:
     """Remove an agreement's responses from the pool and from every project's snapshots;
-    released tables keep what they published."""
+    released tables keep what they published. With ``keep_snapshots`` (a superseded version,
+    whose successor comes into force in the same transaction) the snapshot rows stay for
+    the new version to take over (``snapshots_carry_over``) or delete."""
     pooled = PooledResponse.objects.filter(agreement_id=agreement.pk)
     dataset_ids = set(pooled.values_list("dataset_id", flat=True))
-    for dataset_id in sorted(dataset_ids):
-        _lock_dataset(dataset_id)
+    _lock_datasets(dataset_ids)
     keys_by_dataset: dict[int, set[str]] = {}
     for dataset_id, key in pooled.values_list("dataset_id", "match_key"):
         keys_by_dataset.setdefault(dataset_id, set()).add(key)
     removed, _ = pooled.delete()
-    SnapshotRow.objects.filter(agreement_id=agreement.pk).delete()
+    if not keep_snapshots:
+        SnapshotRow.objects.filter(agreement_id=agreement.pk).delete()
     for dataset_id, keys in keys_by_dataset.items():
         keep_one_per_organisation(dataset_id=dataset_id, keys=keys)
     return removed
@@ -203,7 +359,8 @@ def on_agreement_state_changed(sender: Any, *, agreement: Agreement, active: boo
     if active:
         agreement_pool(agreement)
     else:
-        agreement_unpool(agreement)
+        # Only sharing's activation of a new version supersedes, in that same transaction.
+        agreement_unpool(agreement, keep_snapshots=agreement.status == Status.SUPERSEDED)
 
 
 def on_responses_changed(sender: Any, *, survey_code: str, response_ids: list[int],
@@ -223,8 +380,9 @@ def on_responses_changed(sender: Any, *, survey_code: str, response_ids: list[in
         agreement__provider_id=provider_id, agreement__status=Status.ACTIVE,
         agreement__purpose=Purpose.RESEARCH, dataset__survey_code=survey_code,
     ).select_related("agreement__provider", "dataset")  # fmt: skip
+    terms = list(terms)
+    _lock_datasets(term.dataset_id for term in terms)
     for term in terms:
-        _lock_dataset(term.dataset_id)
         keys = _pool(term.agreement, term, list(response_ids))
         keep_one_per_organisation(dataset_id=term.dataset_id, keys=keys)
 
@@ -256,11 +414,15 @@ def on_records_changed(sender: Any, *, record_type: str, ids: list[int], action:
     if action == DELETED:
         gone = PooledResponse.objects.filter(provider_id=provider_id, organisation_id__in=ids)
         touched: dict[int, set[str]] = {}
-        for dataset_id, key in gone.values_list("dataset_id", "match_key"):
+        responses: set[int] = set()
+        for dataset_id, key, response_id in gone.values_list("dataset_id", "match_key",
+                                                             "response_id"):  # fmt: skip
             touched.setdefault(dataset_id, set()).add(key)
+            responses.add(response_id)
+        _lock_datasets(touched)
         gone.delete()
+        snapshot_rows_forget(provider_id=provider_id, response_ids=responses)
         for dataset_id, keys in sorted(touched.items()):
-            _lock_dataset(dataset_id)
             keep_one_per_organisation(dataset_id=dataset_id, keys=keys)
         return
     with connection.cursor() as cursor:
@@ -271,7 +433,7 @@ def on_records_changed(sender: Any, *, record_type: str, ids: list[int], action:
         response_ids = [row[0] for row in cursor.fetchall()]
     if not response_ids:
         return
+    _lock_datasets(term.dataset_id for term in terms)
     for term in terms:
-        _lock_dataset(term.dataset_id)
         keys = _pool(term.agreement, term, response_ids)
         keep_one_per_organisation(dataset_id=term.dataset_id, keys=keys)

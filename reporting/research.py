@@ -52,9 +52,11 @@ MEASURES = {"count": "Count of organisations", "percent": "Percentage of the row
 ATTRIBUTE_LABELS = {"district": "Locality (district)", "org_type": "Type of organisation",
                     "town": "Town"}  # fmt: skip
 NO_ANSWER = "(no answer)"
+OTHER = "Other"
 NOT_YOURS = "This project does not exist, or you are not one of its researchers."
 PROJECT_ENDED = "This project has ended; its outputs stay in the release log."
 NO_SNAPSHOT = "Take a snapshot of this wave first."
+NO_SUCH_WAVE = "Choose one of this dataset's waves (years)."
 NEEDS_VALUE = "Choose a numeric answer for a mean or median."
 UNKNOWN_VARIABLE = "{name} is not a variable of this dataset."
 ROUNDING_BASE = 5
@@ -128,14 +130,23 @@ def project_create(*, acting_user: Any, title: str, purpose: str, ethics_referen
     return project
 
 
+TERMS_FIXED = (
+    "The research terms of an agreement that is {state} cannot change: amend the agreement "
+    "(a new version, signed again by every party) to change them."
+)
+
+
 @transaction.atomic
 def research_terms_set(
     *, agreement: Agreement, dataset: ResearchDataset, free_text_questions: list[str],
     acting_user: Any,
 ) -> ResearchTerms:  # fmt: skip
     """Say which dataset a member's research agreement feeds and which free-text answers it
-    lets through. A manager of the provider does this; if the agreement is already in
-    force the pool follows at once."""
+    lets through. A manager of the provider does this while the agreement is a draft or
+    awaiting signatures: the terms are part of what the parties sign, so a change while
+    awaiting clears the signatures given so far. An agreement in force (or stopped) keeps
+    its terms; changing them means amending it."""
+    from sharing.models import AgreementEvent, AgreementParty
     from sharing.projection import lock_provider
     from tenants.models import Membership, Role
 
@@ -149,17 +160,38 @@ def research_terms_set(
     ):
         raise PermissionDenied("Only a manager of the provider can do this.")
     lock_provider(agreement.provider_id, exclusive=True)
-    terms, _ = ResearchTerms.objects.update_or_create(
-        agreement=agreement,
-        defaults={"dataset": dataset, "free_text_questions": sorted(set(free_text_questions))},
-    )  # fmt: skip
-    agreement.refresh_from_db()
-    if agreement.status == Status.ACTIVE:
-        from .pooling import agreement_pool, agreement_unpool
-
-        agreement_unpool(agreement)
-        agreement_pool(agreement)
+    agreement = Agreement.objects.select_for_update(no_key=True).get(pk=agreement.pk)
+    if agreement.status not in (Status.DRAFT, Status.AWAITING):
+        raise ValidationError(TERMS_FIXED.format(state=agreement.get_status_display().lower()))
+    wanted = {"dataset": dataset, "free_text_questions": sorted(set(free_text_questions))}
+    before = ResearchTerms.objects.filter(agreement=agreement).first()
+    changed = before is None or (before.dataset_id, before.free_text_questions) != (
+        dataset.pk, wanted["free_text_questions"])  # fmt: skip
+    terms, _ = ResearchTerms.objects.update_or_create(agreement=agreement, defaults=wanted)
+    if changed and agreement.status == Status.AWAITING:
+        signed = AgreementParty.objects.filter(agreement=agreement, signed_at__isnull=False)
+        if signed.update(signed_by=None, signed_role="", signed_at=None):
+            AgreementEvent.objects.create(
+                agreement_id=agreement.pk, action="signatures cleared",
+                actor_id=getattr(acting_user, "pk", None), member_id=agreement.provider_id,
+                detail="the research terms changed",
+            )  # fmt: skip
+        if agreement.admin_approved_at is not None:
+            agreement.admin_approved_by = None
+            agreement.admin_approved_at = None
+            agreement.save(update_fields=["admin_approved_by", "admin_approved_at"])
     return terms
+
+
+def research_terms_carry_over(sender: Any, *, agreement: Agreement, previous: Agreement,
+                              **_: Any) -> None:  # fmt: skip
+    """sharing's amendment signal: a new version starts with the research terms of the one
+    it amends, so that the draft shows (and its parties sign) what it will let through."""
+    earlier = ResearchTerms.objects.filter(agreement_id=previous.pk).first()
+    if earlier is None or ResearchTerms.objects.filter(agreement_id=agreement.pk).exists():
+        return
+    ResearchTerms.objects.create(agreement=agreement, dataset=earlier.dataset,
+                                 free_text_questions=earlier.free_text_questions)  # fmt: skip
 
 
 @transaction.atomic
@@ -205,6 +237,8 @@ def snapshot_take(*, project: ResearchProject, dataset: ResearchDataset, year: i
     _require_open(project)
     if not project.datasets.filter(pk=dataset.pk).exists():
         raise PermissionDenied("This project has not been given that dataset.")
+    if not DatasetQuestion.objects.filter(dataset=dataset, year=year).exists():
+        raise ValidationError({"year": NO_SUCH_WAVE})
     snapshot, created = Snapshot.objects.get_or_create(
         project=project, dataset=dataset, year=year, defaults={"taken_by": acting_user}
     )
@@ -215,7 +249,8 @@ def snapshot_take(*, project: ResearchProject, dataset: ResearchDataset, year: i
         SnapshotRow.objects.bulk_create([
             SnapshotRow(snapshot=snapshot, pseudonym=pseudonym(project, p.match_key),
                         provider_id=p.provider_id, agreement_id=p.agreement_id,
-                        attributes=p.attributes, answers=p.answers)
+                        response_id=p.response_id, attributes=p.attributes,
+                        answers=p.answers)
             for p in pooled.iterator(chunk_size=2000)
         ], batch_size=2000)  # fmt: skip
     return snapshot
@@ -266,13 +301,22 @@ def _variable(variables: list[Variable], name: str) -> Variable:
 
 
 def _label(variable: Variable, value: Any) -> str:
+    """A value as shown: a choice or Likert answer only as one of the codebook's options
+    (anything else, which could be free text from a member's differing copy, is "Other")."""
     if value in (None, "", []):
         return NO_ANSWER
     if variable.kind == "likert":
         try:
-            return variable.options[int(value) - 1]
-        except (ValueError, IndexError):
-            return str(value)
+            index = int(value)
+        except (TypeError, ValueError):
+            return OTHER
+        return variable.options[index - 1] if 1 <= index <= len(variable.options) else OTHER
+    if variable.kind == "single" or (variable.kind == "attribute" and variable.options):
+        return str(value) if str(value) in variable.options else OTHER
+    if variable.kind == "multiple":
+        values = value if isinstance(value, list) else [value]
+        shown = [str(v) for v in values if str(v) in variable.options]
+        return "; ".join(dict.fromkeys(shown + ([OTHER] if len(shown) < len(values) else [])))
     return str(value)
 
 
@@ -490,18 +534,22 @@ def extract_compute(*, project: ResearchProject, dataset: ResearchDataset, year:
                     quasi_identifiers: list[str], sensitive: str = "",
                     variables: list[str] | None = None,
                     settings_row: DisclosureSettings | None = None) -> dict[str, Any]:  # fmt: skip
-    """Records (pseudonym and chosen variables) only if the quasi-identifiers give
-    k-anonymity and the sensitive answer l-diversity; otherwise which variables to coarsen."""
+    """Records (pseudonym and chosen variables) only if every released variable except the
+    one sensitive answer gives k-anonymity, and the sensitive answer l-diversity; otherwise
+    which variables to coarsen or drop. The "other variables" count as quasi-identifiers
+    too: a town or an exact number released beside the ticked ones can single an
+    organisation out just the same."""
     settings_row = settings_row or DisclosureSettings.current()
     k, l_needed = settings_row.k_anonymity, settings_row.l_diversity
     book = codebook(dataset=dataset, year=year)
-    qis = [_variable(book, name) for name in quasi_identifiers]
-    if not qis:
+    ticked = [_variable(book, name) for name in quasi_identifiers]
+    if not ticked:
         raise ValidationError("Choose at least one quasi-identifier.")
     sensitive_var = _variable(book, sensitive) if sensitive else None
-    extra = [_variable(book, name) for name in (variables or []) if name not in
+    extra = [_variable(book, name) for name in dict.fromkeys(variables or []) if name not in
              {*quasi_identifiers, sensitive}]  # fmt: skip
-    chosen = [*qis, *([sensitive_var] if sensitive_var else []), *extra]
+    qis = [*ticked, *extra]
+    chosen = [*qis, *([sensitive_var] if sensitive_var else [])]
     snapshot = _snapshot(project, dataset, year)
     with connection.cursor() as cursor:
         exprs = ", ".join(f"{v.source}->%s" for v in chosen)
@@ -512,8 +560,7 @@ def extract_compute(*, project: ResearchProject, dataset: ResearchDataset, year:
         )
         raw = [(row[0], *[loads(v) for v in row[1:]]) for row in cursor.fetchall()]
     records = [
-        [row[0], *[_label(v, x) if v.kind != "multiple" else "; ".join(x or [])
-                   for v, x in zip(chosen, row[1:], strict=True)]]
+        [row[0], *[_label(v, x) for v, x in zip(chosen, row[1:], strict=True)]]
         for row in raw
     ]  # fmt: skip
     groups: dict[tuple, list[list]] = defaultdict(list)
@@ -529,6 +576,7 @@ def extract_compute(*, project: ResearchProject, dataset: ResearchDataset, year:
     return {
         "query": query, "passes": passes, "k": smallest, "k_needed": k,
         "l": diversity, "l_needed": l_needed, "advice": advice,
+        "checked": [v.name for v in qis],
         "headers": ["pseudonym", *[v.name for v in chosen]],
         "records": records if passes else [], "count": len(records),
     }  # fmt: skip
@@ -542,8 +590,9 @@ def _coarsen_advice(records: list[list], qis: list[Variable], k: int) -> list[st
         sizes = Counter(tuple(r[1 + i] for i in others) for r in records)
         fixed = bool(records) and (not others or min(sizes.values()) >= k)
         advice.append((not fixed, -distinct, f"{variable.label} ({variable.name}): {distinct} "
-                       "categories" + (" — dropping or merging it alone would be enough"
-                                       if fixed else "")))  # fmt: skip
+                       "categories — coarsen or drop it" + (
+                           "; dropping or merging it alone would be enough"
+                           if fixed else "")))  # fmt: skip
     return [text for *_order, text in sorted(advice)]
 
 
@@ -572,6 +621,8 @@ def output_release(*, output: ResearchOutput, acting_user: Any) -> ResearchOutpu
     if output.status != OutputStatus.PASSED:
         raise PermissionDenied(NOT_RELEASABLE)
     _require_open(output.project)
+    if not output.project.researchers.filter(pk=getattr(acting_user, "pk", None)).exists():
+        raise PermissionDenied(NOT_YOURS)
     output.status = OutputStatus.RELEASED
     output.released_at = timezone.now()
     output.released_by = acting_user

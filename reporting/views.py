@@ -10,11 +10,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from crm.exporting import FORMATS
-from sharing.models import Agreement, Purpose
+from sharing.models import Agreement, Purpose, Status
 
 from . import builder, research
 from .dashboard import charts_for
-from .models import PooledResponse, ResearchDataset, ResearchTerms, SavedReport
+from .forms import id_or_none
+from .models import DatasetQuestion, PooledResponse, ResearchDataset, ResearchTerms, SavedReport
 from .svg import chart_svg
 
 
@@ -81,7 +82,8 @@ def report_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def research_pooling(request: HttpRequest) -> HttpResponse:
     """Our research agreements: which dataset each feeds, which free text it lets through,
-    and, for each of our pooled responses, whether ours or another member's answer was kept."""
+    and, for each of our pooled responses, whether ours or another member's earlier answer
+    was kept (never whose, nor when)."""
     member = request.tenant
     manager = getattr(request.membership, "role", "") == "manager"
     agreements = list(Agreement.objects.filter(provider=member, purpose=Purpose.RESEARCH)
@@ -91,7 +93,7 @@ def research_pooling(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied
         agreement = next((a for a in agreements if str(a.pk) == request.POST.get("agreement")),
                          None)  # fmt: skip
-        dataset = ResearchDataset.objects.filter(pk=request.POST.get("dataset") or 0).first()
+        dataset = ResearchDataset.objects.filter(pk=id_or_none(request.POST.get("dataset"))).first()
         if agreement is None or dataset is None:
             messages.error(request, "Choose one of your research agreements and a dataset.")
         else:
@@ -109,32 +111,20 @@ def research_pooling(request: HttpRequest) -> HttpResponse:
         agreement__in=agreements).select_related("dataset")}  # fmt: skip
     ours = list(PooledResponse.objects.filter(provider_id=member.pk)
                 .select_related("dataset").order_by("-year", "response_id")[:200])  # fmt: skip
-    kept_elsewhere = {
-        (p.dataset_id, p.year, p.match_key): p for p in PooledResponse.objects.filter(
-            kept=True, match_key__in=[o.match_key for o in ours if not o.kept])
-    }  # fmt: skip
     from surveys.models import Response
-    from tenants.models import Member
 
-    names = dict(Member.organisations.values_list("pk", "name"))
-    # Our own organisations' names, read from our own schema (this is our site).
+    # Our own organisations' names, read from our own schema (this is our site). Which
+    # member's answer was kept instead, and when, stays unsaid: it would tell us which other
+    # members surveyed (and when) an organisation of ours.
     organisations = dict(Response.objects.filter(pk__in=[p.response_id for p in ours])
                          .values_list("pk", "organisation__name"))  # fmt: skip
-    rows = []
-    for pooled in ours:
-        other = kept_elsewhere.get((pooled.dataset_id, pooled.year, pooled.match_key))
-        rows.append(
-            {
-                "pooled": pooled,
-                "organisation": organisations.get(pooled.response_id, ""),
-                "kept_by": None
-                if pooled.kept or other is None
-                else names.get(other.provider_id, "another member"),
-                "kept_at": other.submitted_at if other and not pooled.kept else None,
-            }
-        )
+    rows = [{"pooled": pooled, "organisation": organisations.get(pooled.response_id, "")}
+            for pooled in ours]  # fmt: skip
     return render(request, "reporting/research_pooling.html", {
         "agreements": [(a, terms.get(a.pk)) for a in agreements], "rows": rows,
+        "editable": [a for a in agreements if a.status in (Status.DRAFT, Status.AWAITING)],
         "datasets": ResearchDataset.objects.all(), "manager": manager,
         "pooled_total": PooledResponse.objects.filter(provider_id=member.pk).count(),
+        "mismatches": DatasetQuestion.objects.filter(mismatched_providers__contains=[member.pk])
+        .select_related("dataset"),
     })  # fmt: skip

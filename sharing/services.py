@@ -34,7 +34,7 @@ from .rules import (
     rules_current,
     standing_dates,
 )
-from .signals import agreement_state_changed
+from .signals import agreement_amended, agreement_state_changed
 
 NOT_A_MANAGER = "Only a manager of {member} can do this."
 WRONG_STATE = "This agreement is {state}: it cannot be {verb}."
@@ -48,6 +48,7 @@ NOT_AMENDABLE = (
     "Only a draft, an active or a suspended agreement can be changed; this one is {state}."
 )
 RULES_SUSPENDED = "suspended by the consortium's rules"
+UNTICKED_FIELDS = "{what} are not shared by this agreement: it cannot list their fields."
 
 EDITABLE = {
     "title", "purpose", "expected_benefit", "record_types", "contact_fields",
@@ -72,11 +73,26 @@ def _require_manager(user: Any, member: Member) -> None:
         raise PermissionDenied(NOT_A_MANAGER.format(member=member))
 
 
+def _clear_unticked(agreement: Agreement) -> None:
+    """Fields of a record type the agreement does not share are dropped: the consortium's
+    rules are checked against the ticked record types only, so a field kept under an
+    unticked one would reach nobody's checks (and must reach no reader either)."""
+    if RecordType.CONTACT not in agreement.record_types:
+        agreement.contact_fields = []
+    if RecordType.ORGANISATION not in agreement.record_types:
+        agreement.organisation_fields = []
+
+
 def _validate(agreement: Agreement, recipient_ids: list[int]) -> None:
     errors: dict[str, list[str]] = {}
     rules = rules_current()
     if not agreement.record_types:
         errors.setdefault("record_types", []).append(NO_RECORD_TYPES)
+    for record_type in RecordType.values:
+        if record_type not in agreement.record_types and agreement.fields_for(record_type):
+            errors.setdefault(f"{record_type}_fields", []).append(
+                UNTICKED_FIELDS.format(what=RecordType(record_type).label)
+            )
     for record_type in agreement.record_types:
         fields = agreement.fields_for(record_type)
         field_name = f"{record_type}_fields"
@@ -125,6 +141,7 @@ def agreement_create(
     if unknown:
         raise ValueError(f"Unknown agreement fields: {sorted(unknown)}")
     agreement = Agreement(provider=provider, created_by=acting_user, **fields)
+    _clear_unticked(agreement)
     agreement.full_clean()
     _validate(agreement, recipient_ids)
     agreement.save()
@@ -316,6 +333,7 @@ def agreement_amend(*, agreement: Agreement, acting_user: Any, **changes: Any) -
     new = Agreement(provider=agreement.provider, created_by=acting_user, previous=agreement,
                     version=agreement.version + 1, standing=agreement.standing,
                     **fields)  # fmt: skip
+    _clear_unticked(new)
     new.full_clean()
     _validate(new, recipients)
     new.save()
@@ -325,6 +343,7 @@ def agreement_amend(*, agreement: Agreement, acting_user: Any, **changes: Any) -
         AgreementParty.objects.create(agreement=new, member_id=member_id,
                                       role=PartyRole.RECIPIENT)  # fmt: skip
     _event(new, "created", acting_user, agreement.provider, f"version {new.version}")
+    agreement_amended.send(sender=Agreement, agreement=new, previous=agreement)
     return new
 
 
@@ -405,6 +424,7 @@ def agreement_join_standing(*, member: Member, standing: Any, acting_user: Any,
     terms = standing.agreement_terms() | standing_dates(standing.purpose,
                                                         start=timezone.localdate())  # fmt: skip
     agreement = Agreement(provider=member, created_by=acting_user, standing=standing, **terms)
+    _clear_unticked(agreement)
     agreement.full_clean()
     _validate(agreement, [])
     lock_provider(member.pk, exclusive=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from reporting import research
 from reporting.models import DatasetQuestion, OutputStatus, PooledResponse, ResearchOutput
@@ -323,3 +323,81 @@ def test_an_agreement_past_its_end_date_leaves_new_tables_before_expiry_runs(
     )
     after = research.table_compute(project=p, dataset=big_pool, year=2026, rows="size")
     assert after["cells"][-1][0]["value"] < before["cells"][-1][0]["value"]
+
+
+def test_extract_checks_other_variables_as_quasi_identifiers(big_pool, project, user):
+    """An extract whose ticked quasi-identifier is safe but whose "other variables" (an exact
+    number) make each record unique is blocked, and the advice names that variable."""
+    p = project()
+    researcher = user("researcher-r")
+    research.snapshot_take(project=p, dataset=big_pool, year=2026, acting_user=researcher)
+    blocked = research.extract_produce(
+        project=p, dataset=big_pool, year=2026, researcher=researcher,
+        quasi_identifiers=["size"], sensitive="", variables=["district", "staff"],
+    )  # fmt: skip
+    assert blocked.status == OutputStatus.BLOCKED
+    assert blocked.result["records"] == []
+    assert blocked.result["k"] < 10
+    assert set(blocked.result["checked"]) == {"size", "district", "staff"}
+    assert any("(staff)" in a for a in blocked.result["advice"])
+    # The sensitive answer alone is exempt from the k check (it is l-diverse instead).
+    passing = research.extract_produce(
+        project=p, dataset=big_pool, year=2026, researcher=researcher,
+        quasi_identifiers=["size"], sensitive="staff", variables=[],
+    )  # fmt: skip
+    assert passing.status == OutputStatus.PASSED
+
+
+def test_bad_input_gets_a_clear_answer_not_a_server_error(project, pooled_world, member_a,
+                                                          client_for, user):  # fmt: skip
+    """Malformed or out-of-range years and ids: 404 or a message, and no snapshot of a year
+    the dataset does not have."""
+    from reporting.models import Snapshot
+
+    p = project()
+    url = p.get_absolute_url()
+    researcher = client_for(user("researcher-r"), None)
+    assert researcher.get(f"{url}?year=abc").status_code == 404
+    assert researcher.get(f"{url}?year=1999").status_code == 404
+    for year in ("abc", "99999", "2031"):
+        response = researcher.post(url, {"snapshot": "1", "year": year})
+        assert response.status_code == 400
+        assert "Choose one of this dataset" in response.content.decode()
+    assert not Snapshot.objects.filter(project=p).exists()
+    with pytest.raises(ValidationError):
+        research.snapshot_take(project=p, dataset=pooled_world["dataset"], year=2031,
+                               acting_user=None)  # fmt: skip
+    admin = client_for(user("admin-c"), None)
+    assert admin.post("/research/releases/", {"output": "abc"}).status_code == 404
+    manager = client_for(user("manager-a"), member_a)
+    response = manager.post("/reports/research/", {"agreement": "1", "dataset": "abc"},
+                            follow=True)  # fmt: skip
+    assert "Choose one of your research agreements and a dataset." in response.content.decode()
+
+
+def test_an_admin_who_is_also_a_researcher_must_be_named_on_the_project(
+    big_pool, project, client_for, user
+):
+    """A consortium admin with the researcher role sees outputs in the release log, but
+    cannot produce from or download (release) an output of a project that does not name
+    them."""
+    from django.contrib.auth.models import Group
+
+    from tenants.roles import RESEARCHERS
+
+    p = project()
+    researcher, admin = user("researcher-r"), user("admin-c")
+    admin.groups.add(Group.objects.get(name=RESEARCHERS))
+    research.snapshot_take(project=p, dataset=big_pool, year=2026, acting_user=researcher)
+    output = research.table_produce(project=p, dataset=big_pool, year=2026,
+                                    researcher=researcher, rows="district")  # fmt: skip
+    client = client_for(admin, None)
+    assert client.get(output.get_absolute_url()).status_code == 200
+    assert client.get(f"/research/outputs/{output.pk}/download.csv").status_code == 404
+    response = client.post(f"/research/outputs/{output.pk}/action/", {"action": "coarser"})
+    assert response.status_code == 404
+    with pytest.raises(PermissionDenied):
+        research.output_release(output=output, acting_user=admin)
+    output.refresh_from_db()
+    assert output.status == OutputStatus.PASSED
+    assert ResearchOutput.objects.filter(project=p).count() == 1
