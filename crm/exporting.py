@@ -39,8 +39,13 @@ def records_export(*, queryset: QuerySet, record_type: str, file_format: str) ->
     resource = ContactResource() if record_type == "contact" else OrganisationResource()
     dataset = dataset_neutralise(resource.export(queryset=queryset))
     dataset.title = "Contacts" if record_type == "contact" else "Organisations"
+    return dataset_bytes(dataset, file_format)
+
+
+def dataset_bytes(dataset: Any, file_format: str) -> bytes:
+    """A tablib dataset as a file's bytes. Text formats get a BOM so Excel reads UTF-8
+    (accents, £) correctly when the file is double-clicked."""
     data = dataset.export(file_format)
     if isinstance(data, str):
-        # A BOM so Excel reads UTF-8 (accents, £) correctly when the file is double-clicked.
         return ("\ufeff" + data).encode("utf-8")
     return data

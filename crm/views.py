@@ -14,6 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tenants.forms import form_errors_add
+
 from . import exporting, import_jobs, merging, selectors, services
 from .columns import CONTACT_COLUMNS, ORGANISATION_COLUMNS
 from .forms import (
@@ -46,14 +48,6 @@ def _int(value: str | None) -> int | None:
         return int(value) if value else None
     except (TypeError, ValueError):
         return None
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _contact_or_404(request: HttpRequest, contact_id: int) -> Contact:
@@ -213,7 +207,7 @@ def contact_edit(request: HttpRequest, contact_id: int | None = None) -> HttpRes
                 )
                 messages.success(request, "Changes saved.")
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             return redirect(contact)
     return render(request, "crm/record_form.html", {
@@ -379,7 +373,7 @@ def organisation_edit(request: HttpRequest, organisation_id: int | None = None) 
                 )  # fmt: skip
                 messages.success(request, "Changes saved.")
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             return redirect(org)
     return render(request, "crm/record_form.html", {

@@ -24,7 +24,7 @@ from tenants.models import Member
 from tenants.services import audit_record
 
 from . import rules
-from .models import Booking, BookingStatus, Recurrence, Resource
+from .models import Booking, BookingStatus, Event, EventStatus, Recurrence, Resource
 
 EXCLUSION_VIOLATION = "23P01"
 # First key of the two-int advisory locks that serialise writes to one resource's bookings.
@@ -214,6 +214,19 @@ def _raise_clash(user, member, resource, spans, *, exclude=None) -> None:
         raise BookingClash(resource, clashes, suggestions)
 
 
+def _write_or_clash(write, user, member, resource, spans, *, exclude=None) -> None:
+    """Run ``write`` in a savepoint; if the exclusion constraint refuses it (a writer that
+    skipped the resource lock), answer with the clash and its suggestions instead."""
+    try:
+        with transaction.atomic():
+            write()
+    except IntegrityError as exc:
+        if getattr(exc.__cause__, "pgcode", None) != EXCLUSION_VIOLATION:
+            raise
+        _raise_clash(user, member, resource, spans, exclude=exclude)
+        raise  # pragma: no cover - the clash was released in between; let the caller retry
+
+
 @transaction.atomic
 def booking_place(
     *,
@@ -257,14 +270,7 @@ def booking_place(
         )
         for start, end in spans
     ]
-    try:
-        with transaction.atomic():
-            Booking.objects.bulk_create(bookings)
-    except IntegrityError as exc:
-        if getattr(exc.__cause__, "pgcode", None) != EXCLUSION_VIOLATION:
-            raise
-        _raise_clash(user, member, resource, spans)
-        raise  # pragma: no cover - the clash was released in between; let the caller retry
+    _write_or_clash(lambda: Booking.objects.bulk_create(bookings), user, member, resource, spans)
     return bookings
 
 
@@ -282,18 +288,13 @@ def booking_move(
     if not rules.may_book(user, booking.resource, member):
         raise PermissionDenied(f"You cannot book {booking.resource.name} for this organisation.")
     _check_times(starts_at, ends_at, allow_past=True)
-    _raise_clash(user, member, booking.resource, [(starts_at, ends_at)], exclude=booking.pk)
+    spans = [(starts_at, ends_at)]
+    _raise_clash(user, member, booking.resource, spans, exclude=booking.pk)
     booking.during = DateTimeTZRange(starts_at, ends_at, "[)")
     if rules.needs_approval(booking.resource, member):
         booking.status = BookingStatus.PENDING  # the owner approved other times, not these
-    try:
-        with transaction.atomic():
-            booking.save(update_fields=["during", "status"])
-    except IntegrityError as exc:
-        if getattr(exc.__cause__, "pgcode", None) != EXCLUSION_VIOLATION:
-            raise
-        _raise_clash(user, member, booking.resource, [(starts_at, ends_at)], exclude=booking.pk)
-        raise  # pragma: no cover
+    _write_or_clash(lambda: booking.save(update_fields=["during", "status"]), user, member,
+                    booking.resource, spans, exclude=booking.pk)  # fmt: skip
     return booking
 
 
@@ -304,8 +305,6 @@ def booking_cancel(
     if check and not rules.may_cancel_booking(user, booking):
         raise PermissionDenied("Only the holder or the resource's owner can cancel this booking.")
     if check:
-        from .models import Event, EventStatus
-
         event = Event.objects.filter(
             venue_booking=booking, status__in=[EventStatus.DRAFT, EventStatus.PUBLISHED]
         ).first()
@@ -343,28 +342,11 @@ def booking_decide(*, user: Any, member: Member | None, booking: Booking, approv
         raise ValidationError("This booking has already been decided.")
     booking.status = BookingStatus.CONFIRMED if approve else BookingStatus.DECLINED
     booking.decided_by = user
+    spans = [(booking.starts_at, booking.ends_at)]
     if approve:
-        _raise_clash(
-            user,
-            member,
-            booking.resource,
-            [(booking.starts_at, booking.ends_at)],
-            exclude=booking.pk,
-        )
-    try:
-        with transaction.atomic():
-            booking.save(update_fields=["status", "decided_by"])
-    except IntegrityError as exc:
-        if getattr(exc.__cause__, "pgcode", None) != EXCLUSION_VIOLATION:
-            raise
-        _raise_clash(
-            user,
-            member,
-            booking.resource,
-            [(booking.starts_at, booking.ends_at)],
-            exclude=booking.pk,
-        )
-        raise  # pragma: no cover
+        _raise_clash(user, member, booking.resource, spans, exclude=booking.pk)
+    _write_or_clash(lambda: booking.save(update_fields=["status", "decided_by"]), user, member,
+                    booking.resource, spans, exclude=booking.pk)  # fmt: skip
     return booking
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from crm.timeline import TimelineEntry
 
-from .models import Registration, RegistrationStatus
+from .models import Registration
 
 
 def _url(event_id: int) -> str:
@@ -31,46 +31,20 @@ def contact_events(record_type: str, record_id: int, schema_name: str) -> list[T
     for registration in registrations:
         event = registration.event
         where = f"{event.host_name} · {timezone.localtime(event.starts_at):%d %b %Y}"
+        url = _url(event.pk)
         # Promoted or still waiting: it began on the waiting list.
         waiting = registration.promoted_at is not None or registration.status == "waitlisted"
-        entries.append(
-            TimelineEntry(
-                when=registration.created_at,
-                kind="Event",
-                title=f"{'Waiting list for' if waiting else 'Booked onto'} {event.title}",
-                detail=where,
-                url=_url(event.pk),
-            )
-        )
-        if registration.promoted_at:
-            entries.append(
-                TimelineEntry(
-                    when=registration.promoted_at,
-                    kind="Event",
-                    title=f"Given a place at {event.title}",
-                    detail=where,
-                    url=_url(event.pk),
-                )
-            )
-        if registration.attended is not None and registration.status == RegistrationStatus.BOOKED:
-            came = "Attended" if registration.attended else "Did not attend"
-            entries.append(
-                TimelineEntry(
-                    when=event.ends_at,
-                    kind="Event",
-                    title=f"{came} {event.title}",
-                    detail=where,
-                    url=_url(event.pk),
-                )
-            )
-        if registration.cancelled_at:
-            entries.append(
-                TimelineEntry(
-                    when=registration.cancelled_at,
-                    kind="Event",
-                    title=f"Cancelled place at {event.title}",
-                    detail=where,
-                    url=_url(event.pk),
-                )
-            )
+        came = registration.attended is not None and registration.status == "booked"
+        steps = [
+            (registration.created_at, "Waiting list for" if waiting else "Booked onto"),
+            (registration.promoted_at, "Given a place at"),
+            (event.ends_at if came else None,
+             "Attended" if registration.attended else "Did not attend"),
+            (registration.cancelled_at, "Cancelled place at"),
+        ]  # fmt: skip
+        entries += [
+            TimelineEntry(when=when, kind="Event", title=f"{what} {event.title}", detail=where,
+                          url=url)
+            for when, what in steps if when is not None
+        ]  # fmt: skip
     return entries

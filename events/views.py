@@ -25,6 +25,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.exporting import neutralise
+from tenants.forms import form_errors_add
 from tenants.models import Member, MemberKind
 from tenants.sites import site_url
 
@@ -71,16 +72,6 @@ def _render(
         **context,
     }
     return render(request, template, context, status=status)
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)
 
 
 def _next(request: HttpRequest, default: str) -> str:
@@ -270,7 +261,7 @@ def event_edit(request: HttpRequest, event_id: int | None = None) -> HttpRespons
             clash = exc
             form.add_error("venue_resource", exc.message)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_errors_add(form, exc)
     return _render(
         request, "events/event_form.html", {"form": form, "event": event, "clash": clash}
     )
@@ -383,7 +374,7 @@ def event_register(request: HttpRequest, event_id: int) -> HttpResponse:
                 access_needs=form.cleaned_data["access_needs"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             status = (
                 "booked"
@@ -469,7 +460,7 @@ def public_event(request: HttpRequest, uid: str) -> HttpResponse:
                 event=event, **{k: v for k, v in form.cleaned_data.items() if k != "website"}
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             return redirect("public_registration", registration.token)
     return render(
@@ -619,7 +610,7 @@ def resource_edit(request: HttpRequest, resource_id: int | None = None) -> HttpR
                 user=request.user, owner=member, resource=resource, **data
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             messages.success(request, f"{resource.name} saved.")
             return redirect("events:resource_detail", resource.pk)
@@ -741,7 +732,7 @@ def booking_new(request: HttpRequest) -> HttpResponse:
         except PermissionDenied as exc:
             form.add_error("resource", str(exc))
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             pending = made[0].status == "pending"
             messages.success(

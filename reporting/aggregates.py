@@ -79,7 +79,7 @@ def interactions_by_quarter(*, since: date | None = None) -> CrossTable:
         "FROM {s}.crm_interaction WHERE date >= %s GROUP BY 1",
         [since],
     )
-    return _cross(REPORTS["quarters"], results, sort_cols=True)
+    return _cross(REPORTS["quarters"], results)
 
 
 def survey_coverage() -> CrossTable:
@@ -90,7 +90,7 @@ def survey_coverage() -> CrossTable:
     return _cross(REPORTS["surveys"], results, cols=["Invited", "Responded"])
 
 
-def _cross(title: str, results: dict[str, list[tuple]], *, sort_cols: bool = True,
+def _cross(title: str, results: dict[str, list[tuple]], *,
            cols: list[str] | None = None) -> CrossTable:  # fmt: skip
     cells: dict[tuple[str, str], int] = defaultdict(int)
     seen: set[str] = set()

@@ -13,12 +13,12 @@ from datetime import date
 from typing import Any, cast
 
 from django import forms
-from django.db.models import Aggregate, Count, F, Func, QuerySet, Sum, Value
+from django.db.models import Aggregate, Count, F, QuerySet, Sum, Value
 from django.db.models.functions import Concat, ExtractYear, TruncMonth, TruncQuarter
 
 from tenants.districts import district_choices
 
-from .dashboard import Chart
+from .dashboard import Chart, Unnest
 
 RECORD_TYPES = {"organisation": "Organisations", "contact": "Contacts",
                 "interaction": "Interactions"}  # fmt: skip
@@ -32,10 +32,6 @@ DIMENSIONS: dict[str, dict[str, str]] = {
 }  # fmt: skip
 MEASURES = {"count": "Number of records", "duration": "Total duration (minutes)"}
 NOT_SET = "Not recorded"
-
-
-class Unnest(Func):
-    function = "unnest"
 
 
 def _expression(record_type: str, name: str):

@@ -9,11 +9,13 @@ import io
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from crm.exporting import FORMATS, neutralise
+from crm.exporting import FORMATS, dataset_bytes, neutralise
+from tenants.forms import form_errors_add
 from tenants.permissions import is_consortium_admin, is_researcher
 
 from . import aggregates, research
@@ -34,14 +36,6 @@ from .models import (
 def _admin_only(request: HttpRequest) -> None:
     if not is_consortium_admin(request.user):
         raise PermissionDenied
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 # --- consortium admins ---------------------------------------------------------------------
@@ -92,9 +86,12 @@ def research_admin(request: HttpRequest) -> HttpResponse:
                 return redirect("reporting:research_admin")
         except ValidationError as exc:
             target = dataset_form if "dataset" in request.POST else project_form
-            _apply_errors(target, exc)
-    datasets = [(d, PooledResponse.objects.filter(dataset=d, kept=True).count())
-                for d in ResearchDataset.objects.all()]  # fmt: skip
+            form_errors_add(target, exc)
+    kept = dict(
+        PooledResponse.objects.filter(kept=True).order_by().values_list("dataset_id")
+        .annotate(n=Count("id")).values_list("dataset_id", "n")
+    )  # fmt: skip
+    datasets = [(d, kept.get(d.pk, 0)) for d in ResearchDataset.objects.all()]
     return render(request, "reporting/research_admin.html", {
         "datasets": datasets, "projects": ResearchProject.objects.prefetch_related(
             "researchers", "datasets"),
@@ -206,7 +203,7 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
                                                   researcher=request.user, **data)  # fmt: skip
                 return redirect(output.get_absolute_url())
         except ValidationError as exc:
-            _apply_errors(table_form if "table" in request.POST else extract_form, exc)
+            form_errors_add(table_form if "table" in request.POST else extract_form, exc)
         except PermissionDenied as exc:
             messages.error(request, str(exc))
     snapshots = {s.year: s for s in Snapshot.objects.filter(project=project, dataset=dataset)}
@@ -263,8 +260,16 @@ def output_detail(request: HttpRequest, output_id: int) -> HttpResponse:
     if output.kind == OutputKind.TABLE:
         labels = [*result["rows"], "Total"]
         rows = list(zip(labels, result["cells"], strict=True))
+    # Acting on an output (download, coarser, rounding, review) needs a researcher named on
+    # its project, as output_action and output_download enforce.
+    try:
+        research.project_get_for_researcher(user=request.user, project_id=output.project_id)
+        may_act = True
+    except ResearchProject.DoesNotExist:
+        may_act = False
     return render(request, "reporting/output_detail.html",
-                  {"output": output, "result": result, "rows": rows})  # fmt: skip
+                  {"output": output, "result": result, "rows": rows,
+                   "may_act": may_act})  # fmt: skip
 
 
 @login_required
@@ -307,9 +312,7 @@ def output_download(request: HttpRequest, output_id: int, file_format: str) -> H
         messages.error(request, str(exc))
         return redirect(output.get_absolute_url())
     content_type, extension = FORMATS[file_format]
-    data = research.output_dataset(output).export(file_format)
-    if isinstance(data, str):
-        data = ("\ufeff" + data).encode("utf-8")
+    data = dataset_bytes(research.output_dataset(output), file_format)
     response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="output-{output.pk}.{extension}"'
     return response

@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from crm.exporting import FORMATS
+from crm.exporting import FORMATS, dataset_bytes
 from sharing.models import Agreement, Purpose, Status
 
 from . import builder, research
@@ -55,9 +55,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
         file_format = request.GET.get("export", "")
         if file_format in FORMATS:
             content_type, extension = FORMATS[file_format]
-            data = builder.result_dataset(result, title).export(file_format)
-            if isinstance(data, str):
-                data = ("\ufeff" + data).encode("utf-8")
+            data = dataset_bytes(builder.result_dataset(result, title), file_format)
             response = HttpResponse(data, content_type=content_type)
             response["Content-Disposition"] = f'attachment; filename="report.{extension}"'
             return response

@@ -17,6 +17,8 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from tenants.provisioning import quote_ident as quote
+
 from .models import Agreement, Purpose, RecordType, SharedRecord, Status
 from .rules import ProjectionLimits, projection_limits
 
@@ -51,10 +53,6 @@ SEARCHABLE = {
     RecordType.ORGANISATION: ["name", "email", "town", "postcode"],
 }
 TABLES = {RecordType.CONTACT: "crm_contact", RecordType.ORGANISATION: "crm_organisation"}
-
-
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def lock_provider(provider_id: int, *, exclusive: bool) -> None:

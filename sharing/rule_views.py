@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from tenants.forms import form_errors_add
 from tenants.permissions import is_consortium_admin
 
 from . import rule_services
@@ -30,14 +31,6 @@ from .rules import agreements_breaking, field_label, rules_current, rules_summar
 def _admin_only(request: HttpRequest) -> None:
     if not is_consortium_admin(request.user):
         raise PermissionDenied
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _suspended_message(request: HttpRequest, saved: str, suspended: list) -> None:
@@ -148,7 +141,7 @@ def field_rule_edit(request: HttpRequest, record_type: str, field: str) -> HttpR
                 record_type=record_type, field=field, mode=data["mode"], purposes=data["purposes"]
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_errors_add(form, exc)
         else:
 
             def save() -> HttpResponse:
@@ -184,7 +177,7 @@ def policy_edit(request: HttpRequest, purpose: str) -> HttpResponse:
         try:
             proposed = rule_services.policy_proposed(purpose=purpose, **data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_errors_add(form, exc)
         else:
 
             def save() -> HttpResponse:
@@ -223,7 +216,7 @@ def standing_edit(request: HttpRequest, standing_id: int | None = None) -> HttpR
                 acting_user=request.user, standing=standing, **form.cleaned_data
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             messages.success(
                 request,

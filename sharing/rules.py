@@ -11,7 +11,6 @@ Tenant assumptions: none — the rules live in the public schema.
 from __future__ import annotations
 
 import calendar
-import dataclasses
 import datetime
 from dataclasses import dataclass, field
 from typing import Any
@@ -198,10 +197,6 @@ class Rules:
     def limit(self, record_type: str, name: str) -> FieldLimit | None:
         return self.fields.get((record_type, name))
 
-    def permits(self, purpose: str, record_type: str, name: str) -> bool:
-        limit = self.limit(record_type, name)
-        return limit is None or limit.permits(purpose)
-
     def with_field(self, limit: FieldLimit) -> Rules:
         return Rules(fields={**self.fields, (limit.record_type, limit.field): limit},
                      policies=self.policies)  # fmt: skip
@@ -348,12 +343,12 @@ def recipients_of(agreement: Agreement) -> list[int]:
     return [p.member_id for p in agreement.parties.all() if p.role == "recipient"]
 
 
-def agreements_breaking(rules: Rules, *, statuses: tuple[str, ...] = (Status.ACTIVE,)
-                        ) -> list[tuple[Agreement, dict[str, list[str]]]]:  # fmt: skip
-    """Agreements in these states that ``rules`` (e.g. a proposed change) would break."""
+def agreements_breaking(rules: Rules) -> list[tuple[Agreement, dict[str, list[str]]]]:
+    """Active agreements that ``rules`` (e.g. a proposed change) would break, in provider
+    order."""
     found = []
     candidates = (
-        Agreement.objects.filter(status__in=statuses)
+        Agreement.objects.filter(status=Status.ACTIVE)
         .select_related("provider")
         .prefetch_related("parties")
         .order_by("provider_id", "pk")
@@ -398,10 +393,6 @@ def projection_limits() -> ProjectionLimits:
         else:
             fields[(record_type, name)] = FieldLimit(record_type, name, mode, tuple(purposes))
     return ProjectionLimits(fields=fields, consent_purposes=frozenset(consent))
-
-
-def policy_replace(policy: Policy, **changes: Any) -> Policy:
-    return dataclasses.replace(policy, **changes)
 
 
 def _months(n: int) -> str:
@@ -489,18 +480,6 @@ def rules_summary() -> dict[str, Any]:
         "policies": policies,
         "standing": standing,
     }
-
-
-def field_rule_choices() -> list[tuple[str, str, str, FieldLimit | None]]:
-    """Every field a rule can name: (record type, field, label, its rule or None)."""
-    rules = rules_current()
-    found = []
-    for record_type in RecordType.values:
-        names = list(SHAREABLE_FIELDS[record_type]) + list(NEVER_SHAREABLE_FIELDS[record_type])
-        for name in names:
-            found.append((record_type, name, field_label(record_type, name),
-                          rules.limit(record_type, name)))  # fmt: skip
-    return found
 
 
 def standing_dates(purpose: str, *, start: datetime.date) -> dict[str, datetime.date]:

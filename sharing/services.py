@@ -29,6 +29,7 @@ from .models import (
 from .projection import agreement_backfill, agreement_unproject, lock_provider
 from .rules import (
     agreement_breaches,
+    agreements_breaking,
     approval_needed,
     breaches_text,
     rules_current,
@@ -363,15 +364,7 @@ def agreements_suspend_breaking(*, acting_user: Any, because: str) -> list[Agree
     lock_providers(list(Member.objects.order_by("pk").values_list("pk", flat=True)))
     rules = rules_current()
     suspended = []
-    candidates = (
-        Agreement.objects.filter(status=Status.ACTIVE).prefetch_related("parties")
-        .order_by("provider_id", "pk")
-    )  # fmt: skip
-    for candidate in candidates:
-        recipients = [p.member_id for p in candidate.parties.all() if p.role == PartyRole.RECIPIENT]
-        breaches = agreement_breaches(candidate, recipient_ids=recipients, rules=rules)
-        if not breaches:
-            continue
+    for candidate, breaches in agreements_breaking(rules):
         agreement = Agreement.objects.select_for_update(no_key=True).get(pk=candidate.pk)
         agreement_unproject(agreement)
         agreement.status = Status.SUSPENDED

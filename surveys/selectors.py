@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from .models import Invitation, Response, Survey, Wave
 
 
 def survey_list() -> QuerySet[Survey]:
-    return Survey.objects.annotate(wave_count=Count("waves")).prefetch_related("waves")
+    return Survey.objects.prefetch_related("waves")
 
 
 @dataclass(frozen=True)

@@ -13,18 +13,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.models import Organisation
+from tenants.forms import form_errors_add
 
 from . import selectors, services
 from .forms import InviteForm, QuestionForm, SectionForm, SurveyForm, WaveForm
 from .models import Invitation, QuestionKind, Response, Survey, Wave, WaveStatus
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _wave_or_404(wave_id: int) -> Wave:
@@ -41,7 +34,7 @@ def survey_list(request: HttpRequest) -> HttpResponse:
         try:
             survey = services.survey_create(acting_user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             messages.success(request, f"“{survey.title}” is ready: add its questions.")
             return redirect("surveys:wave_detail", wave_id=survey.waves.get().pk)
@@ -60,7 +53,7 @@ def survey_detail(request: HttpRequest, survey_id: int) -> HttpResponse:
             wave = services.wave_create(survey=survey, acting_user=request.user,
                                         **form.cleaned_data)  # fmt: skip
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             messages.success(request, f"The {wave.year} wave starts with last year's questions.")
             return redirect("surveys:wave_detail", wave_id=wave.pk)
@@ -105,7 +98,7 @@ def wave_questions(request: HttpRequest, wave_id: int) -> HttpResponse:
         try:
             services.question_add(wave=wave, section=section, **data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             messages.success(request, "Question added.")
             return redirect("surveys:wave_detail", wave_id=wave.pk)

@@ -1,9 +1,20 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from .districts import district_choices
 from .models import SLUG_PATTERN, Role
+
+
+def form_errors_add(form: forms.BaseForm, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form: each field's errors beside the field
+    (or at the top when the form has no such field), anything else at the top."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
 
 
 class MemberCreateForm(forms.Form):

@@ -126,6 +126,7 @@ def member_create(
     report(3, "Creating the member's database schema")
     began = time.perf_counter()
     schema_clone(target=member.schema_name)
+    clone_ms = round((time.perf_counter() - began) * 1000, 1)
     from .onboarding import member_created
 
     member_created.send(sender=Member, member=member, acting_user=acting_user)
@@ -135,7 +136,7 @@ def member_create(
         member=member,
         target=member.name,
         slug=slug,
-        clone_ms=round((time.perf_counter() - began) * 1000, 1),
+        clone_ms=clone_ms,
     )
     report(4, "Done")
     return member

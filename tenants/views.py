@@ -21,19 +21,10 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_en
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services
-from .forms import InviteForm, MemberCreateForm, RoleForm
+from .forms import InviteForm, MemberCreateForm, RoleForm, form_errors_add
 from .models import Member, Membership
 from .permissions import can_add_member, can_manage_people, is_consortium_admin
 from .sites import site_url
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
 
 # --- the consortium site -------------------------------------------------------------
 
@@ -67,7 +58,7 @@ def member_add(request: HttpRequest) -> HttpResponse:
         try:
             member = services.member_create(acting_user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             messages.success(request, f"{member.name} is ready at {member.primary_domain_name}.")
             return redirect("member_detail", slug=member.slug)
@@ -97,7 +88,7 @@ def member_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 member=member, acting_user=request.user, **form.cleaned_data
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             _send_invitation(request, membership, created)
             messages.success(request, f"{membership.user.get_full_name()} has been invited.")
@@ -174,7 +165,7 @@ def team(request: HttpRequest) -> HttpResponse:
                     member=member, acting_user=request.user, **form.cleaned_data
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                form_errors_add(form, exc)
             else:
                 _send_invitation(request, membership, created)
                 messages.success(

@@ -73,40 +73,39 @@ def world(django_db_setup, django_db_blocker):
         committed(clean)
 
 
-def test_fifty_sign_ups_for_the_last_three_places(world):
-    def setup():
+def public_event(world, *, title: str, capacity: int, waitlist: bool, early: int = 0) -> Event:
+    """A published public event, committed, with ``early`` places already taken."""
+
+    def setup() -> Event:
         event = services.event_create(
-            user=world["staff_a"],
-            host=world["a"],
-            title=f"Race {world['tag']}",
-            event_type="training",
-            starts_at=at(20, 10),
-            ends_at=at(20, 12),
-            venue_kind="online",
-            online_url="https://meet.example.org/x",
-            capacity=10,
-            waitlist=True,
-            visibility="public",
-        )
+            user=world["staff_a"], host=world["a"], title=f"Race {world['tag']} {title}",
+            event_type="training", starts_at=at(20, 10), ends_at=at(20, 12),
+            venue_kind="online", online_url="https://meet.example.org/x", capacity=capacity,
+            waitlist=waitlist, visibility="public",
+        )  # fmt: skip
         services.event_publish(user=world["staff_a"], event=event)
-        for i in range(7):
-            services.registration_public(
-                event=event, name=f"Early {i}", email=f"early{i}@example.net", consent=True
-            )
+        for i in range(early):
+            services.registration_public(event=event, name=f"Early {i}",
+                                         email=f"early{i}@example.net", consent=True)  # fmt: skip
         return event
 
     event = committed(setup)
     world["made"]["events"].append(event.pk)
-    results = together(
-        [
-            (
-                lambda i=i: services.registration_public(
-                    event=event, name=f"Racer {i}", email=f"racer{i}@example.net", consent=True
-                )
-            )
-            for i in range(50)
-        ]
-    )
+    return event
+
+
+def sign_ups(event: Event, count: int) -> list:
+    """``count`` public sign-ups at once; each result is a registration or an exception."""
+    return together([
+        (lambda i=i: services.registration_public(
+            event=event, name=f"Racer {i}", email=f"racer{i}@example.net", consent=True))
+        for i in range(count)
+    ])  # fmt: skip
+
+
+def test_fifty_sign_ups_for_the_last_three_places(world):
+    event = public_event(world, title="a", capacity=10, waitlist=True, early=7)
+    results = sign_ups(event, 50)
     errors = [r for r in results if isinstance(r, BaseException)]
     assert not errors, errors[:3]
     statuses = [r.status for r in results]
@@ -122,34 +121,8 @@ def test_fifty_sign_ups_for_the_last_three_places(world):
 
 
 def test_without_a_waiting_list_the_rest_are_refused(world):
-    def setup():
-        event = services.event_create(
-            user=world["staff_a"],
-            host=world["a"],
-            title=f"Race {world['tag']} b",
-            event_type="forum",
-            starts_at=at(21, 10),
-            ends_at=at(21, 12),
-            venue_kind="online",
-            online_url="https://meet.example.org/y",
-            capacity=3,
-            waitlist=False,
-            visibility="public",
-        )
-        return services.event_publish(user=world["staff_a"], event=event)
-
-    event = committed(setup)
-    world["made"]["events"].append(event.pk)
-    results = together(
-        [
-            (
-                lambda i=i: services.registration_public(
-                    event=event, name=f"Racer {i}", email=f"r{i}@example.net", consent=True
-                )
-            )
-            for i in range(20)
-        ]
-    )
+    event = public_event(world, title="b", capacity=3, waitlist=False)
+    results = sign_ups(event, 20)
     booked = [r for r in results if not isinstance(r, BaseException)]
     refused = [r for r in results if isinstance(r, services.EventFull)]
     assert len(booked) == 3

@@ -128,15 +128,17 @@ def test_consortium_reports_count_per_member_for_admins_only(crm_a, client_for, 
 
 
 def test_consortium_reports_read_no_personal_columns():
-    """The aggregate SQL names only district, date and counts."""
+    """The aggregate SQL run in every member's schema names only district, date and counts
+    (the consortium reports and the consortium surveys' coverage alike)."""
     import inspect
 
-    from reporting import aggregates
+    from reporting import aggregates, consortium_surveys
 
-    source = inspect.getsource(aggregates)
-    for personal in ("first_name", "last_name", "email", "phone", "mobile", "crm_contact",
-                     "notes", "postcode"):  # fmt: skip
-        assert personal not in source
+    for module in (aggregates, consortium_surveys):
+        source = inspect.getsource(module)
+        for personal in ("first_name", "last_name", "email", "phone", "mobile", "crm_contact",
+                         "notes", "postcode"):  # fmt: skip
+            assert personal not in source, (module.__name__, personal)
 
 
 def test_consortium_surveys_count_per_member_and_locality_and_copy_definitions(
