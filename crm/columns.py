@@ -33,17 +33,19 @@ def _columns(*specs: tuple[str, str, str]) -> dict[str, Column]:
 
 _SHARED = [
     ("email", "E-mail", "email|email address|primary email|email 1|emailaddress|email primary|"
-     "work email|personal email|email address primary"),
+     "work email|personal email|email address primary|charity contact email"),
     ("phone", "Phone", "phone|telephone|phone number|tel|home phone|work phone|landline|"
-     "phone primary|phone 1|main phone"),
+     "phone primary|phone 1|main phone|charity contact phone|phone number"),
     ("address_line1", "Address", "address|street address|address 1|address line 1|street|"
-     "mailing street|mailingstreet|address1|billing street|billingstreet"),
+     "mailing street|mailingstreet|address1|billing street|billingstreet|"
+     "charity contact address1"),
     ("address_line2", "Address line 2", "address 2|address line 2|address2|"
-     "supplemental address 1"),
+     "supplemental address 1|charity contact address2"),
     ("town", "Town", "town|city|town city|mailing city|mailingcity|billing city|billingcity|"
-     "post town"),
+     "post town|charity contact address3"),
     ("postcode", "Postcode", "postcode|post code|postal code|zip|zip code|mailing postal code|"
-     "mailingpostalcode|billing postal code|billingpostalcode|postal code primary"),
+     "mailingpostalcode|billing postal code|billingpostalcode|postal code primary|"
+     "charity contact postcode"),
     ("notes", "Notes", "notes|note|comments|comment|description"),
     ("tags", "Tags", "tags|tag|groups|labels|categories"),
 ]  # fmt: skip
@@ -61,10 +63,19 @@ CONTACT_COLUMNS = _columns(
     ("date_of_birth", "Date of birth", "date of birth|dob|birth date|birthdate|birthday"),
     ("organisation", "Organisation", "organisation|organization|organisation name|"
      "organization name|employer|current employer|account name|company|group name"),
+    # Every opt-out column the systems members leave behind write: CiviCRM (Do Not Email,
+    # No Bulk Emails, Is Opt Out, Do Not Mail/Phone/SMS), Salesforce NPSP (Email Opt Out,
+    # HasOptedOutOfEmail, Do Not Call, Do Not Contact), Mailchimp's unsubscribed export
+    # (UNSUB_TIME), Beacon and spreadsheets (Unsubscribed, Opted out of email).
     ("opt_out", "Opted out of marketing", "opt out|opted out|is opted out|do not email|"
-     "do not mail|no bulk emails|no bulk emails user opt out|unsubscribed|email opt out|"
-     "hasoptedoutofemail|has opted out of email|marketing opt out|unsubscribe|"
-     "do not contact|donotcall|do not call"),
+     "do not mail|do not phone|do not sms|do not trade|no bulk emails|"
+     "no bulk emails user opt out|user opt out|unsubscribed|email opt out|hasoptedoutofemail|"
+     "has opted out of email|marketing opt out|unsubscribe|do not contact|donotcall|"
+     "do not call|npsp do not contact c|unsub time|unsubscribed at|unsubscribe date|"
+     "opted out of email|email unsubscribed|unsubscribed from email|email opted out|"
+     "do not send email|do not email marketing"),
+    ("optin_time", "Opted in at", "optin time|opt in time|opted in at|subscribed at"),
+    ("confirm_time", "Opt-in confirmed at", "confirm time|confirmed at|double opt in time"),
     *_SHARED,
 )  # fmt: skip
 
@@ -73,16 +84,16 @@ ORGANISATION_COLUMNS = _columns(
      "group name|account name|charity name|company name|group"),
     ("other_names", "Other names", "other names|also known as|aka|working name|other name"),
     ("org_type", "Type", "type|organisation type|organization type|legal form|account type|"
-     "legal status"),
+     "legal status|charity type|account record type"),
     ("charity_number", "Charity number", "charity number|registered charity number|charity no|"
      "charity reg no|charity registration number|regno|reg no|oscr number|"
      "scottish charity number"),
     ("company_number", "Company number", "company number|company no|companies house number|"
-     "company registration number|company reg no"),
+     "company registration number|company reg no|charity company registration number"),
     ("identifier", "Identifier", "identifier|org id|orgid|organisation identifier|"
      "organization identifier"),
     ("district", "District", "district|locality|area|local authority"),
-    ("website", "Website", "website|web|url|web site|web address"),
+    ("website", "Website", "website|web|url|web site|web address|charity contact web"),
     ("areas_of_work", "Areas of work", "areas of work|area of work|activities|what they do|"
      "causes|classification|sector"),
     ("beneficiaries", "Beneficiaries", "beneficiaries|who they help|client group|client groups"),
@@ -95,14 +106,23 @@ ORGANISATION_ONLY_FIELDS = {
 }  # fmt: skip
 
 
+# Fields several columns may feed: any opt-out column counts; the first organisation column
+# with a value wins (CiviCRM leaves "Organization Name" empty for people and names their
+# employer in "Current Employer").
+MULTI_COLUMN_FIELDS = {"opt_out", "organisation"}
+
+
 def mapping_guess(headers: list[str], columns: dict[str, Column]) -> dict[int, str]:
-    """Column index -> field, first column winning where two mean the same field."""
+    """Column index -> field, first column winning where two mean the same field (except
+    the fields several columns may feed)."""
     by_alias = {alias: col.field for col in columns.values() for alias in col.aliases}
     mapping: dict[int, str] = {}
     used: set[str] = set()
     for index, header in enumerate(headers):
         field = by_alias.get(header_key(header))
-        if field and field not in used:
+        if field in MULTI_COLUMN_FIELDS:
+            mapping[index] = field
+        elif field and field not in used:
             mapping[index] = field
             used.add(field)
     return mapping
@@ -121,3 +141,11 @@ def record_type_guess(headers: list[str]) -> str | None:
     if "name" in org_fields:
         return "organisation"
     return None
+
+
+def heading_score(cells: list[str]) -> int:
+    """How many cells of a row are headings this importer knows: a table's header row scores
+    high, a title row ("Members 2026") or a row of data scores nothing."""
+    known = {a for cols in (CONTACT_COLUMNS, ORGANISATION_COLUMNS) for c in cols.values()
+             for a in c.aliases}  # fmt: skip
+    return sum(1 for cell in cells if cell and header_key(cell) in known)

@@ -133,6 +133,19 @@ class ImportUploadForm(forms.Form):
         help_text="Optional, e.g. “Directory 2026”.",
     )  # fmt: skip
 
+    def clean_file(self):
+        """A file over the limit is refused before it is kept anywhere."""
+        from django.conf import settings
+
+        from .tabular import TOO_BIG
+
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                TOO_BIG.format(size=upload.size / 1e6, limit=settings.IMPORT_MAX_BYTES / 1e6)
+            )
+        return upload
+
 
 class RoleForm(forms.Form):
     organisation = forms.CharField(

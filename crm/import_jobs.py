@@ -8,6 +8,7 @@ Tenant assumptions: the connection is on the member's schema.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +23,12 @@ from .models import ImportJob, ImportStatus
 
 ALREADY_STARTED = "This import has already been started, or needs checking again first."
 CRASHED = "The import stopped part-way ({error}). Nothing was written; try again."
+ABANDONED = (
+    "This import was left unfinished for more than {hours} hours, so its file was removed. "
+    "Nothing was imported from it: upload the file again to import it."
+)
+FILE_GONE = "This import's file has been removed. Upload the file again to import it."
+FINISHED = {ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.CRASHED}
 
 
 def _progress_writer(job_id: int):
@@ -37,7 +44,50 @@ def _progress_writer(job_id: int):
     return write
 
 
+def _file_remove(job: ImportJob) -> None:
+    """Remove the uploaded file: kept only while someone may still check or confirm it."""
+    if job.file.name:
+        job.file.storage.delete(job.file.name)
+    job.file = ""
+
+
+def import_jobs_clean(*, older_than: timedelta | None = None) -> int:
+    """Remove the files of abandoned imports (left unfinished, or failed and not re-checked,
+    for longer than ``older_than``) and any upload no import refers to; returns how many
+    files were removed. Unfinished jobs are marked as failed, saying why.
+
+    Tenant assumptions: the connection is on the member's schema; only its folder is read.
+    """
+    from django.core.files.storage import default_storage
+
+    age = older_than or timedelta(hours=settings.IMPORT_ABANDONED_HOURS)
+    cutoff = timezone.now() - age
+    removed = 0
+    for job in ImportJob.objects.filter(created_at__lt=cutoff).exclude(file=""):
+        _file_remove(job)
+        if job.status not in FINISHED:
+            job.status = ImportStatus.FAILED
+            hours = int(age.total_seconds() // 3600)
+            job.summary = {**(job.summary or {}), "message": ABANDONED.format(hours=hours)}
+        job.save(update_fields=["file", "status", "summary"])
+        removed += 1
+    folder = f"imports/{connection.schema_name}"
+    try:
+        _, names = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return removed
+    known = set(ImportJob.objects.exclude(file="").values_list("file", flat=True))
+    for name in names:
+        path = f"{folder}/{name}"
+        if path not in known and default_storage.get_modified_time(path) < cutoff:
+            default_storage.delete(path)
+            removed += 1
+    return removed
+
+
 def import_job_create(*, upload: UploadedFile, acting_user: Any, tag_name: str = "") -> ImportJob:
+    """Keep an upload for checking; abandoned imports' files are cleaned up first."""
+    import_jobs_clean()
     job = ImportJob(
         original_name=upload.name[:255], created_by=acting_user, tag_name=tag_name.strip()
     )
@@ -74,6 +124,11 @@ def _run(job: ImportJob, *, dry_run: bool) -> None:
             )  # fmt: skip
     except ImportRejected as exc:
         job.refresh_from_db(fields=["percent", "phase"])
+        if exc.result is None:
+            # The file itself was refused (size, not a table, encoding): no mapping can
+            # rescue it, so it is not kept. Row problems keep it for "check again" until
+            # the import is abandoned.
+            _file_remove(job)
         _store(job, exc.result, ImportStatus.FAILED, exc.message)
         return
     except Exception as exc:  # a crash: the import's transaction has rolled back
@@ -86,6 +141,7 @@ def _run(job: ImportJob, *, dry_run: bool) -> None:
         _store(job, result, ImportStatus.CHECKED)
     else:
         job.finished_at = timezone.now()
+        _file_remove(job)
         _store(job, result, ImportStatus.DONE)
 
 
@@ -115,6 +171,8 @@ def _start(job: ImportJob, *, dry_run: bool, status: str) -> None:
 def import_job_check(*, job: ImportJob, record_type: str | None = None,
                      mapping: dict[int, str] | None = None) -> ImportJob:  # fmt: skip
     """Check the file (a dry run that rolls back): preview, exact counts, every problem."""
+    if not job.file:
+        raise ValueError(FILE_GONE)
     if record_type:
         job.record_type = record_type
     if mapping is not None:

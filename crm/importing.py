@@ -13,11 +13,12 @@ Tenant assumptions: the connection is on the member's schema.
 
 from __future__ import annotations
 
+import csv
 import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import IO, Any
 
 from django.conf import settings
@@ -35,7 +36,7 @@ from .columns import (
 )
 from .models import Contact, Organisation, OrganisationType
 from .selectors import contacts_visible_to
-from .tabular import Table, TableError, table_open
+from .tabular import Table, TableError, heading_shown, table_open
 from .validators import is_uk_postcode, normalise_postcode
 
 MAX_PROBLEMS_KEPT = 500
@@ -43,10 +44,29 @@ PREVIEW_ROWS = 20
 
 NOTHING_TO_IMPORT = "The file has a header row but no rows to import."
 UNKNOWN_RECORD_TYPE = (
-    "The file has no column for a last name (for contacts) or a name (for organisations). "
-    "Columns found: {found}."
+    "The file has no column for a last name (for contacts) or a name (for organisations). {found}"
 )
-MISSING_COLUMN = "The file has no {label} column, which {kind} need. Columns found: {found}."
+MISSING_COLUMN = "The file has no {label} column, which {kind} need. {found}"
+COLUMNS_FOUND = "Columns found: {names}."
+NOT_HEADINGS = (
+    "Its first row does not look like column headings: check that this is the spreadsheet "
+    "you meant, with the column names in the first row."
+)
+CELL_LIMIT = 32_767  # the most an Excel cell holds
+CELL_TOO_LONG = (
+    "This value is {n:,} characters long, which is too long: a cell may hold at most "
+    "{limit:,} characters."
+)
+CONTROL_CHARACTER = (
+    "This value holds a control character (code {code}) that is not text, so the file may be "
+    "damaged."
+)
+REPLACEMENT_CHARACTER = (
+    "This value holds “\ufffd”, which an earlier conversion left where it could not read a "
+    "character: correct the text in your spreadsheet."
+)
+BAD_TIME = "“{value}” is not a date and time (use 2024-03-31 14:05:00)."
+HOUSEHOLD = "a household account, not an organisation"
 TOO_MANY_VALUES = (
     "This row has {n} values but the header has {m} columns: check for a comma that should "
     "be inside quotes."
@@ -62,8 +82,8 @@ TOO_LONG_ID = "The identifier is longer than 40 characters."
 ITEM_LIMITS = {"areas_of_work": 60, "beneficiaries": 60, "other_names": 200, "tags": 80}
 IDENTIFIER_FIELDS = {"charity_number", "company_number", "identifier"}
 REQUIRED = "{label} is missing."
-NEEDS_ACCESS = "needs a colleague with access"
 SAME_AS_ROW = "same {what} as row {row}, which was used"
+HOUSEHOLD_NAME = re.compile(r"\bhousehold\s*$", re.IGNORECASE)
 
 TRUE_WORDS = {"yes", "y", "true", "t", "1", "x", "opted out", "opt out", "unsubscribed", "on"}
 FALSE_WORDS = {"", "no", "n", "false", "f", "0", "off", "subscribed", "opted in"}
@@ -95,6 +115,7 @@ class ImportResult:
     total_rows: int = 0
     new: int = 0
     updated: int = 0
+    unchanged: int = 0
     skipped: int = 0
     problems: list[RowProblem] = field(default_factory=list)
     problem_count: int = 0
@@ -115,6 +136,7 @@ class ImportResult:
             "total_rows": self.total_rows,
             "new": self.new,
             "updated": self.updated,
+            "unchanged": self.unchanged,
             "skipped": self.skipped,
             "new_organisations": self.new_organisations,
             "objections": self.objections,
@@ -156,6 +178,81 @@ def _flag(value: str) -> bool:
     raise ValueError(BAD_FLAG.format(value=value))
 
 
+TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M:%S",
+                "%d/%m/%Y %H:%M", "%Y-%m-%d", "%d/%m/%Y")  # fmt: skip
+LOOKS_LIKE_DATE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b")
+
+
+def _timestamp(value: str) -> str:
+    """Mailchimp's OPTIN_TIME and CONFIRM_TIME (UTC) as an ISO timestamp."""
+    text = value.strip().removesuffix("Z").removesuffix(" UTC")
+    for fmt in TIME_FORMATS:
+        try:
+            parsed = datetime.strptime(text, fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+        if parsed > datetime.now(tz=UTC):
+            raise ValueError(FUTURE_DATE.format(value=value))
+        return parsed.isoformat()
+    raise ValueError(BAD_TIME.format(value=value))
+
+
+def _opted_out(value: str) -> bool:
+    """An opt-out cell: yes/no words, or a date (Mailchimp's UNSUB_TIME) meaning yes."""
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    if LOOKS_LIKE_DATE.match(word):
+        return True
+    raise ValueError(BAD_FLAG.format(value=value))
+
+
+TAG_QUOTES = "\"'“”‘’"
+
+
+def _tags(value: str) -> str:
+    """``"Volunteers","Newsletter 2026"`` (Mailchimp) or ``a; b, c``: names without quotes,
+    separated by semicolons."""
+    if any(q in value for q in '"“”'):
+        text = value.replace("“", '"').replace("”", '"')
+        items = next(csv.reader([text], skipinitialspace=True), [])
+        items = [i for item in items for i in re.split(r"[;]", item)]
+    else:
+        items = re.split(r"[;,]", value)
+    names = [item.strip().strip(TAG_QUOTES).strip() for item in items]
+    return ";".join(n for n in names if n)
+
+
+COUNTRY_WORDS = {"gb", "uk", "united kingdom", "england", "scotland", "wales", "great britain"}
+
+
+def _address_split(value: str) -> dict[str, str]:
+    """A one-line address (Mailchimp's ``Address``: parts two spaces apart, or a line with
+    commas) as structured fields: the postcode and country recognised from the end."""
+    mailchimp = bool(re.search(r"\S {2,}\S", value))
+    parts = [p.strip() for p in re.split(r" {2,}|\s*,\s*|\n", value) if p.strip()]
+    if parts and parts[-1].lower().rstrip(".") in COUNTRY_WORDS:
+        parts.pop()
+    out = {"address_line1": "", "address_line2": "", "town": "", "county": "", "postcode": ""}
+    if parts and is_uk_postcode(parts[-1]):
+        out["postcode"] = parts.pop()
+    elif parts:
+        found = re.search(r"\s([A-Za-z]{1,2}\d[A-Za-z\d]?\s*\d[A-Za-z]{2})$", parts[-1])
+        if found and is_uk_postcode(found.group(1)):
+            out["postcode"] = found.group(1)
+            parts[-1] = parts[-1][: found.start()].strip()
+    if mailchimp and len(parts) >= 3:
+        out["county"] = parts.pop()
+    if parts:
+        out["address_line1"] = parts.pop(0)
+    if len(parts) >= 1:
+        out["town"] = parts.pop()
+    out["address_line2"] = ", ".join(parts)
+    return out
+
+
 def _email(value: str) -> str:
     try:
         validate_email(value)
@@ -175,6 +272,13 @@ def _identifier_from(kind: str, value: str) -> str:
     if kind == "charity_number":
         return f"GB-SC|{value}" if value.startswith("SC") else f"GB-CHC|{value}"
     if kind == "company_number":
+        # Companies House numbers are 8 characters: registers and spreadsheets drop the
+        # leading zeros (1422334 is 01422334; SC12345 is SC012345).
+        prefix = re.fullmatch(r"([A-Z]{2})(\d+)", value)
+        if value.isdigit() and len(value) < 8:
+            value = value.zfill(8)
+        elif prefix and len(value) < 8:
+            value = prefix.group(1) + prefix.group(2).zfill(6)
         return f"GB-COH|{value}"
     parts = value.split("-")
     if len(parts) >= 3:
@@ -184,6 +288,7 @@ def _identifier_from(kind: str, value: str) -> str:
 
 ORG_TYPE_WORDS = [
     ("cio", OrganisationType.CIO), ("charitable incorporated", OrganisationType.CIO),
+    ("charitable company", OrganisationType.REGISTERED_CHARITY),
     ("cic", OrganisationType.CIC), ("community interest", OrganisationType.CIC),
     ("social enterprise", OrganisationType.SOCIAL_ENTERPRISE),
     ("charity", OrganisationType.REGISTERED_CHARITY),
@@ -217,12 +322,12 @@ def _max_lengths(model) -> dict[str, int]:
 CONTACT_COPY = [
     "rownum", "title", "first_name", "last_name", "preferred_name", "email", "phone", "mobile",
     "address_line1", "address_line2", "town", "county", "postcode", "date_of_birth", "notes",
-    "organisation", "tags", "opt_out",
+    "organisation", "tags", "opt_out", "optin_time", "confirm_time", "address_one_line",
 ]  # fmt: skip
 ORG_COPY = [
     "rownum", "name", "other_names", "org_type", "email", "phone", "address_line1",
     "address_line2", "town", "postcode", "district", "website", "areas_of_work",
-    "beneficiaries", "notes", "tags", "identifiers",
+    "beneficiaries", "notes", "tags", "identifiers", "skip_reason",
 ]  # fmt: skip
 
 
@@ -233,6 +338,31 @@ def _copy_value(value: Any) -> str:
         return "t" if value else "f"
     text = str(value)
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _cell_problem(value: str) -> str | None:
+    """Text no spreadsheet cell holds: too long, control codes, a replacement character."""
+    if len(value) > CELL_LIMIT:
+        return CELL_TOO_LONG.format(n=len(value), limit=CELL_LIMIT)
+    for ch in value:
+        if (ord(ch) < 32 and ch not in "\t\r\n") or 0x7F <= ord(ch) < 0xA0:
+            return CONTROL_CHARACTER.format(code=ord(ch))
+        if ch == "\ufffd":
+            return REPLACEMENT_CHARACTER
+    return None
+
+
+def _found(headers: list[str]) -> str:
+    """The headings an error may quote, or a plain word that they are not headings: an
+    error never echoes raw file content."""
+    names = [h for h in headers if h]
+    if not names or any(
+        len(h) > 60 or heading_shown(h) != h or "<" in h or ">" in h for h in names
+    ):
+        return NOT_HEADINGS
+    shown = names[:12]
+    more = f" and {len(names) - 12} more" if len(names) > 12 else ""
+    return COLUMNS_FOUND.format(names=", ".join(shown) + more)
 
 
 class _Checker:
@@ -247,16 +377,18 @@ class _Checker:
         self.lengths.update(organisation=200)
         self.header_of = {f: result.headers[i] for i, f in result.mapping.items()}
 
-    def problem(self, row: int, field_name: str, message: str) -> None:
+    def problem(self, row: int, field_name: str, message: str, column: str = "") -> None:
         self.result.problem_count += 1
         if len(self.result.problems) < MAX_PROBLEMS_KEPT:
-            column = self.header_of.get(
+            column = column or self.header_of.get(
                 field_name,
                 self.columns[field_name].label if field_name in self.columns else field_name,
             )
             self.result.problems.append(RowProblem(row, column, message))
 
     def values(self, number: int, cells: list[str]) -> dict[str, str] | None:
+        """The row's values by field, or None when the row has a problem. Several opt-out
+        columns count together: any one saying yes is an opt-out."""
         headers = self.result.headers
         if len(cells) > len(headers) and any(cells[len(headers) :]):
             self.result.problem_count += 1
@@ -266,7 +398,30 @@ class _Checker:
                                TOO_MANY_VALUES.format(n=len(cells), m=len(headers)))
                 )  # fmt: skip
             return None
-        return {f: (cells[i] if i < len(cells) else "") for i, f in self.result.mapping.items()}
+        out: dict[str, str] = {}
+        opted_out: bool | None = None
+        ok = True
+        for index, name in self.result.mapping.items():
+            value = cells[index] if index < len(cells) else ""
+            column = headers[index] or name
+            message = _cell_problem(value)
+            if message:
+                self.problem(number, name, message, column=column)
+                ok = False
+                continue
+            if name == "opt_out":
+                try:
+                    opted_out = bool(opted_out) | _opted_out(value)
+                except ValueError as exc:
+                    self.problem(number, name, str(exc), column=column)
+                    ok = False
+            elif name in out:
+                out[name] = out[name] or value
+            else:
+                out[name] = value
+        if opted_out is not None:
+            out["opt_out"] = "yes" if opted_out else "no"
+        return out if ok else None
 
     def clean(self, number: int, raw: dict[str, str], cleaners: dict[str, Callable]) -> dict:
         out: dict[str, Any] = {}
@@ -313,9 +468,10 @@ class _Checker:
         if len(self.result.preview) < PREVIEW_ROWS:
             shown = {"row": number}
             for key, value in record.items():
-                if key == "rownum" or value in ("", None, False):
+                if key in ("rownum", "address_one_line") or value in ("", None, False):
                     continue
                 label = self.columns[key].label if key in self.columns else key.capitalize()
+                label = "Skipped" if key == "skip_reason" else label
                 shown[label] = "Yes" if value is True else str(value).replace("|", "-")
             self.result.preview.append(shown)
 
@@ -325,10 +481,20 @@ def _check_contacts(table: Table, result: ImportResult, spool: IO[str], report) 
     fields = set(result.mapping.values())
     if not fields & {"last_name", "full_name"}:
         raise ImportRejected(
-            MISSING_COLUMN.format(label="Last name", kind="contacts",
-                                  found=", ".join(h for h in result.headers if h) or "none")
-        )  # fmt: skip
-    cleaners = {"email": _email, "postcode": _postcode, "date_of_birth": _date, "opt_out": _flag}
+            MISSING_COLUMN.format(label="Last name", kind="contacts", found=_found(result.headers))
+        )
+    cleaners = {
+        "email": _email, "postcode": _postcode, "date_of_birth": _date, "opt_out": _flag,
+        "optin_time": _timestamp, "confirm_time": _timestamp, "tags": _tags,
+    }  # fmt: skip
+    # A file with one address column and no town or postcode has one-line addresses
+    # (Mailchimp's ``Address``): split them, and never let them replace a structured one.
+    one_line = "address_line1" in fields and not fields & {
+        "address_line2",
+        "town",
+        "postcode",
+        "county",
+    }
     for row in table.rows:
         if not any(row.values):
             continue
@@ -345,6 +511,11 @@ def _check_contacts(table: Table, result: ImportResult, spool: IO[str], report) 
             raw.setdefault("first_name", "")
             if not raw["first_name"].strip():
                 raw["first_name"] = first
+        if one_line and raw.get("address_line1", "").strip():
+            raw.update(_address_split(raw["address_line1"]))
+            raw["address_one_line"] = "yes"
+        if HOUSEHOLD_NAME.search(raw.get("organisation", "")):
+            raw["organisation"] = ""  # Salesforce NPSP's household accounts are families
         record = checker.clean(row.number, raw, cleaners)
         if not record:
             continue
@@ -352,7 +523,10 @@ def _check_contacts(table: Table, result: ImportResult, spool: IO[str], report) 
             checker.problem(row.number, "last_name", REQUIRED.format(label="Last name"))
             continue
         record["opt_out"] = bool(record.get("opt_out"))
+        record["address_one_line"] = bool(record.pop("address_one_line", False))
         record["date_of_birth"] = record.get("date_of_birth") or None
+        record["optin_time"] = record.get("optin_time") or None
+        record["confirm_time"] = record.get("confirm_time") or None
         checker.spool_row(row.number, record, CONTACT_COPY)
 
 
@@ -360,14 +534,13 @@ def _check_organisations(table: Table, result: ImportResult, spool: IO[str], rep
     checker = _Checker(result, ORGANISATION_COLUMNS, spool)
     if "name" not in set(result.mapping.values()):
         raise ImportRejected(
-            MISSING_COLUMN.format(label="Name", kind="organisations",
-                                  found=", ".join(h for h in result.headers if h) or "none")
-        )  # fmt: skip
+            MISSING_COLUMN.format(label="Name", kind="organisations", found=_found(result.headers))
+        )
     cleaners = {
         "email": _email, "postcode": _postcode, "org_type": _org_type,
         "charity_number": lambda v: _identifier_from("charity_number", v),
         "company_number": lambda v: _identifier_from("company_number", v),
-        "identifier": lambda v: _identifier_from("identifier", v),
+        "identifier": lambda v: _identifier_from("identifier", v), "tags": _tags,
     }  # fmt: skip
     for row in table.rows:
         if not any(row.values):
@@ -387,7 +560,11 @@ def _check_organisations(table: Table, result: ImportResult, spool: IO[str], rep
         identifiers = [record.pop(k) for k in ("charity_number", "company_number", "identifier")
                        if record.get(k)]  # fmt: skip
         record["identifiers"] = ";".join(identifiers)
-        if not record.get("org_type"):
+        household = (
+            HOUSEHOLD_NAME.search(record["name"]) or "household" in raw.get("org_type", "").lower()
+        )
+        record["skip_reason"] = HOUSEHOLD if household else None
+        if record.get("org_type") in (None, "", OrganisationType.OTHER):
             if raw.get("charity_number"):
                 record["org_type"] = OrganisationType.REGISTERED_CHARITY
             elif raw.get("company_number"):
@@ -420,6 +597,61 @@ def _announce_written(record_type: str, sql: str | None, acting_user: Any) -> No
                      acting_user=acting_user)  # fmt: skip
 
 
+def _hidden_contacts(acting_user: Any) -> list[int]:
+    """Restricted contacts the importer may not see. An import treats them as if they did
+    not exist: a row with one of their e-mails is a new person, exactly as an unknown
+    address is, so a dry run reveals nothing and no restricted record is changed. Who may
+    see what is the selector's decision."""
+    visible = contacts_visible_to(user=acting_user).filter(is_restricted=True).values("pk")
+    return list(
+        Contact.objects.filter(is_restricted=True)
+        .exclude(pk__in=visible)
+        .values_list("pk", flat=True)
+    )
+
+
+# Contact fields an import fills where the file has a value; address fields from a one-line
+# address only fill a contact that has no address yet.
+CONTACT_TEXT_FIELDS = ["title", "first_name", "last_name", "preferred_name", "phone", "mobile"]
+ADDRESS_FIELDS = ["address_line1", "address_line2", "town", "county", "postcode"]
+NO_ADDRESS = "(c.address_line1 = '' AND c.address_line2 = '' AND c.town = '' AND c.postcode = '')"
+PHONE_KEY = "right(regexp_replace({col}, '[^0-9]', '', 'g'), 10)"
+
+
+def _contact_sets() -> tuple[list[str], list[str]]:
+    """SET clauses for crm_contact c from import_contact t, and the conditions under which
+    each would change something."""
+    sets, changes = [], []
+    for f in CONTACT_TEXT_FIELDS:
+        sets.append(f"{f} = CASE WHEN t.{f} <> '' THEN t.{f} ELSE c.{f} END")
+        changes.append(f"(t.{f} <> '' AND t.{f} <> c.{f})")
+    for f in ADDRESS_FIELDS:
+        applies = f"t.{f} <> '' AND (NOT t.address_one_line OR {NO_ADDRESS})"
+        sets.append(f"{f} = CASE WHEN {applies} THEN t.{f} ELSE c.{f} END")
+        changes.append(f"({applies} AND t.{f} <> c.{f})")
+    sets.append("date_of_birth = COALESCE(t.date_of_birth, c.date_of_birth)")
+    changes.append("(t.date_of_birth IS NOT NULL AND t.date_of_birth IS DISTINCT FROM "
+                   "c.date_of_birth)")  # fmt: skip
+    # Notes are added to, once: re-importing the same file does not repeat them.
+    sets.append("notes = CASE WHEN t.notes = '' OR strpos(c.notes, t.notes) > 0 THEN c.notes "
+                "WHEN c.notes = '' THEN t.notes "
+                "ELSE c.notes || E'\\n\\n' || t.notes END")  # fmt: skip
+    changes.append("(t.notes <> '' AND strpos(c.notes, t.notes) = 0)")
+    return sets, changes
+
+
+def _mark_changed(cursor, temp: str, id_column: str, insert: str, returning: str,
+                  params: Any = None) -> int:  # fmt: skip
+    """Run ``insert`` (INSERT ... RETURNING ``returning``) and mark the existing records it
+    added something to as changed; returns how many rows it inserted."""
+    _sql(cursor, f"""
+        WITH added AS ({insert} RETURNING {returning} AS record_id),
+             marked AS (UPDATE {temp} SET changed = true
+                         WHERE {id_column} IN (SELECT record_id FROM added) AND NOT is_new)
+        SELECT count(*) FROM added""", params)  # fmt: skip
+    return cursor.fetchone()[0]
+
+
 def _write_contacts(cursor, spool: IO[str], result: ImportResult, *, user_id, acting_user,
                     method: str, tag_name: str, crash_after: str | None) -> Written:  # fmt: skip
     _sql(
@@ -431,13 +663,19 @@ def _write_contacts(cursor, spool: IO[str], result: ImportResult, *, user_id, ac
             rownum int, title text, first_name text, last_name text, preferred_name text,
             email text, phone text, mobile text, address_line1 text, address_line2 text,
             town text, county text, postcode text, date_of_birth date, notes text,
-            organisation text, tags text, opt_out boolean,
-            email_key text, contact_id bigint, is_new boolean NOT NULL DEFAULT false,
-            skip_reason text
+            organisation text, tags text, opt_out boolean, optin_time timestamptz,
+            confirm_time timestamptz, address_one_line boolean,
+            email_key text, name_key text, phone_key text, contact_id bigint,
+            is_new boolean NOT NULL DEFAULT false, changed boolean NOT NULL DEFAULT false,
+            match_how text, skip_reason text
         ) ON COMMIT DROP""")  # fmt: skip
     spool.seek(0)
     cursor.copy_expert(f"COPY import_contact ({', '.join(CONTACT_COPY)}) FROM STDIN", spool)
-    _sql(cursor, "UPDATE import_contact SET email_key = lower(email) WHERE email <> ''")
+    phone = PHONE_KEY.format(col="COALESCE(NULLIF(phone, ''), mobile)")
+    _sql(cursor, f"""
+        UPDATE import_contact SET email_key = NULLIF(lower(email), ''),
+               name_key = public.commons_fold(first_name || ' ' || last_name),
+               phone_key = CASE WHEN length({phone}) = 10 THEN {phone} END""")  # fmt: skip
     _sql(cursor, "CREATE INDEX ON import_contact (email_key)")
     _sql(
         cursor,
@@ -447,53 +685,70 @@ def _write_contacts(cursor, spool: IO[str], result: ImportResult, *, user_id, ac
                  WHERE email_key IS NOT NULL GROUP BY email_key HAVING count(*) > 1) d
          WHERE t.email_key = d.email_key AND t.rownum <> d.first_row""",
     )
+    hidden = _hidden_contacts(acting_user)
+    _sql(cursor, """
+        UPDATE import_contact t SET contact_id = m.id, match_how = 'e-mail'
+          FROM (SELECT lower(c.email) AS k, min(c.id) AS id FROM crm_contact c
+                 WHERE lower(c.email) IN (SELECT email_key FROM import_contact)
+                   AND c.id <> ALL(%(hidden)s)
+                 GROUP BY lower(c.email)) m
+         WHERE t.email_key = m.k AND t.skip_reason IS NULL""", {"hidden": hidden})  # fmt: skip
+    # People without an e-mail: the same name at the same postcode, or with the same phone.
+    _sql(cursor, """
+        UPDATE import_contact t SET contact_id = m.id, match_how = 'name and postcode'
+          FROM (SELECT public.commons_fold(c.first_name || ' ' || c.last_name) AS k,
+                       c.postcode, min(c.id) AS id FROM crm_contact c
+                 WHERE c.postcode IN (SELECT postcode FROM import_contact
+                                       WHERE email_key IS NULL AND postcode <> '')
+                   AND c.id <> ALL(%(hidden)s)
+                 GROUP BY 1, 2) m
+         WHERE t.email_key IS NULL AND t.skip_reason IS NULL AND t.postcode <> ''
+           AND m.k = t.name_key AND m.postcode = t.postcode""", {"hidden": hidden})  # fmt: skip
+    c_phone = PHONE_KEY.format(col="p.number")
+    _sql(cursor, f"""
+        UPDATE import_contact t SET contact_id = m.id, match_how = 'name and phone'
+          FROM (SELECT public.commons_fold(c.first_name || ' ' || c.last_name) AS k,
+                       {c_phone} AS p, min(c.id) AS id
+                  FROM crm_contact c, LATERAL (VALUES (c.phone), (c.mobile)) AS p(number)
+                 WHERE p.number <> '' AND c.id <> ALL(%(hidden)s)
+                   AND {c_phone} IN (SELECT phone_key FROM import_contact
+                                      WHERE email_key IS NULL AND contact_id IS NULL)
+                 GROUP BY 1, 2) m
+         WHERE t.email_key IS NULL AND t.contact_id IS NULL AND t.skip_reason IS NULL
+           AND m.k = t.name_key AND m.p = t.phone_key""", {"hidden": hidden})  # fmt: skip
+    # Two rows for one person (by e-mail in one, by name in another, or twice by name).
     _sql(
         cursor,
         """
-        UPDATE import_contact t SET contact_id = m.id
-          FROM (SELECT lower(c.email) AS k, min(c.id) AS id FROM crm_contact c
-                 WHERE lower(c.email) IN (SELECT email_key FROM import_contact)
-                 GROUP BY lower(c.email)) m
-         WHERE t.email_key = m.k AND t.skip_reason IS NULL""",
+        UPDATE import_contact t SET skip_reason = 'same person as row ' || d.first_row
+          FROM (SELECT contact_id, min(rownum) AS first_row FROM import_contact
+                 WHERE contact_id IS NOT NULL AND skip_reason IS NULL
+                 GROUP BY contact_id HAVING count(*) > 1) d
+         WHERE t.contact_id = d.contact_id AND t.rownum <> d.first_row""",
     )
-    # Rows matching a contact the importer may not see are skipped; who may see what is
-    # the selector's decision (restricted rows are the only candidates, so ask about them).
-    cursor.execute(
-        "SELECT DISTINCT c.id FROM import_contact t JOIN crm_contact c ON c.id = t.contact_id "
-        "WHERE c.is_restricted"
+    _sql(
+        cursor,
+        """
+        UPDATE import_contact t SET skip_reason = 'same person as row ' || d.first_row
+          FROM (SELECT name_key, postcode, phone_key, rownum, min(rownum) OVER (
+                       PARTITION BY name_key, COALESCE(NULLIF(postcode, ''), phone_key)
+                       ) AS first_row
+                  FROM import_contact
+                 WHERE email_key IS NULL AND contact_id IS NULL AND skip_reason IS NULL
+                   AND (postcode <> '' OR phone_key IS NOT NULL)) d
+         WHERE t.rownum = d.rownum AND d.first_row <> d.rownum""",
     )
-    restricted = [row[0] for row in cursor.fetchall()]
-    if restricted:
-        visible = set(
-            contacts_visible_to(user=acting_user)
-            .filter(pk__in=restricted)
-            .values_list("pk", flat=True)
-        )
-        hidden = [pk for pk in restricted if pk not in visible]
-        _sql(cursor, "UPDATE import_contact SET skip_reason = %s WHERE contact_id = ANY(%s)",
-             [NEEDS_ACCESS, hidden])  # fmt: skip
-    _sql(cursor, """
-        UPDATE crm_contact c SET
-            title = CASE WHEN t.title <> '' THEN t.title ELSE c.title END,
-            first_name = CASE WHEN t.first_name <> '' THEN t.first_name ELSE c.first_name END,
-            last_name = CASE WHEN t.last_name <> '' THEN t.last_name ELSE c.last_name END,
-            preferred_name = CASE WHEN t.preferred_name <> '' THEN t.preferred_name
-                                  ELSE c.preferred_name END,
-            phone = CASE WHEN t.phone <> '' THEN t.phone ELSE c.phone END,
-            mobile = CASE WHEN t.mobile <> '' THEN t.mobile ELSE c.mobile END,
-            address_line1 = CASE WHEN t.address_line1 <> '' THEN t.address_line1
-                                 ELSE c.address_line1 END,
-            address_line2 = CASE WHEN t.address_line2 <> '' THEN t.address_line2
-                                 ELSE c.address_line2 END,
-            town = CASE WHEN t.town <> '' THEN t.town ELSE c.town END,
-            county = CASE WHEN t.county <> '' THEN t.county ELSE c.county END,
-            postcode = CASE WHEN t.postcode <> '' THEN t.postcode ELSE c.postcode END,
-            date_of_birth = COALESCE(t.date_of_birth, c.date_of_birth),
-            notes = CASE WHEN t.notes = '' THEN c.notes WHEN c.notes = '' THEN t.notes
-                         ELSE c.notes || E'\\n\\n' || t.notes END,
-            updated_at = now(), updated_by_id = %(user)s
+    _preview_matches(cursor, result)
+    sets, changes = _contact_sets()
+    changed = " OR ".join(changes)
+    _sql(cursor, f"""
+        UPDATE import_contact t SET changed = true FROM crm_contact c
+         WHERE t.contact_id = c.id AND t.skip_reason IS NULL AND ({changed})""")  # fmt: skip
+    assignments = ", ".join(sets)
+    _sql(cursor, f"""
+        UPDATE crm_contact c SET {assignments}, updated_at = now(), updated_by_id = %(user)s
           FROM import_contact t
-         WHERE t.contact_id = c.id AND NOT t.is_new AND t.skip_reason IS NULL""",
+         WHERE t.contact_id = c.id AND NOT t.is_new AND t.skip_reason IS NULL AND t.changed""",
          {"user": user_id})  # fmt: skip
     _sql(
         cursor,
@@ -548,19 +803,16 @@ def _write_contacts(cursor, spool: IO[str], result: ImportResult, *, user_id, ac
         SELECT org_id, now(), now(), %(user)s, %(user)s, name, '{}', 'other', '', '', '', '',
                '', '', '', '', '{}', '{}', '', 'none', ''
           FROM import_org_name WHERE is_new""", {"user": user_id})  # fmt: skip
-    _sql(
-        cursor,
-        """
+    _mark_changed(cursor, "import_contact", "contact_id", """
         INSERT INTO crm_contactrole (contact_id, organisation_id, role)
         SELECT t.contact_id, n.org_id, 'contact'
           FROM import_contact t JOIN import_org_name n ON n.k = public.commons_fold(t.organisation)
          WHERE t.skip_reason IS NULL
-        ON CONFLICT DO NOTHING""",
-    )
+        ON CONFLICT DO NOTHING""", "contact_id")  # fmt: skip
     _tags_apply(cursor, "import_contact", "contact_id", "crm_contact_tags", "contact_id", tag_name)
 
     # An opt-out becomes a marketing objection, unless one is already the latest word.
-    _sql(cursor, """
+    result.objections = _mark_changed(cursor, "import_contact", "contact_id", """
         INSERT INTO crm_consent (contact_id, purpose, channel, status, lawful_basis,
             recorded_at, method, wording, recorded_by_id)
         SELECT t.contact_id, 'marketing', 'any', 'objected', 'legitimate_interests', now(),
@@ -570,14 +822,36 @@ def _write_contacts(cursor, spool: IO[str], result: ImportResult, *, user_id, ac
            AND COALESCE((SELECT c.status FROM crm_consent c
                           WHERE c.contact_id = t.contact_id AND c.purpose = 'marketing'
                           ORDER BY c.recorded_at DESC, c.id DESC LIMIT 1), '') <> 'objected'""",
-         {"method": method[:100], "user": user_id})  # fmt: skip
-    result.objections = cursor.rowcount
+        "contact_id", {"method": method[:100], "user": user_id})  # fmt: skip
+    # A mailing tool's opt-in times (Mailchimp's OPTIN_TIME, CONFIRM_TIME) are the evidence
+    # of consent: kept as a consent given at that time, once.
+    _mark_changed(cursor, "import_contact", "contact_id", """
+        INSERT INTO crm_consent (contact_id, purpose, channel, status, lawful_basis,
+            recorded_at, method, wording, recorded_by_id)
+        SELECT t.contact_id, 'marketing', 'email', 'granted', 'consent',
+               COALESCE(t.confirm_time, t.optin_time), %(method)s,
+               concat_ws('; ',
+                   'Opted in to the mailing list at ' || to_char(t.optin_time AT TIME ZONE 'UTC',
+                                                            'YYYY-MM-DD HH24:MI:SS "UTC"'),
+                   'confirmed at ' || to_char(t.confirm_time AT TIME ZONE 'UTC',
+                                              'YYYY-MM-DD HH24:MI:SS "UTC"')),
+               %(user)s
+          FROM import_contact t
+         WHERE NOT t.opt_out AND t.skip_reason IS NULL
+           AND COALESCE(t.confirm_time, t.optin_time) IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM crm_consent c
+                            WHERE c.contact_id = t.contact_id AND c.purpose = 'marketing'
+                              AND c.status = 'granted'
+                              AND c.recorded_at = COALESCE(t.confirm_time, t.optin_time))""",
+        "contact_id", {"method": method[:100], "user": user_id})  # fmt: skip
 
     cursor.execute("""
-        SELECT count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE NOT is_new
-               AND skip_reason IS NULL), count(*) FILTER (WHERE skip_reason IS NOT NULL)
+        SELECT count(*) FILTER (WHERE is_new),
+               count(*) FILTER (WHERE NOT is_new AND skip_reason IS NULL AND changed),
+               count(*) FILTER (WHERE NOT is_new AND skip_reason IS NULL AND NOT changed),
+               count(*) FILTER (WHERE skip_reason IS NOT NULL)
           FROM import_contact""")
-    result.new, result.updated, result.skipped = cursor.fetchone()
+    result.new, result.updated, result.unchanged, result.skipped = cursor.fetchone()
     cursor.execute(
         "SELECT rownum, skip_reason FROM import_contact WHERE skip_reason IS NOT NULL "
         "ORDER BY rownum LIMIT %s", [MAX_PROBLEMS_KEPT])  # fmt: skip
@@ -585,16 +859,43 @@ def _write_contacts(cursor, spool: IO[str], result: ImportResult, *, user_id, ac
     cursor.execute("SELECT count(*) FROM import_org_name WHERE is_new")
     result.new_organisations = cursor.fetchone()[0]
     return (
-        "SELECT contact_id FROM import_contact WHERE skip_reason IS NULL",
+        "SELECT contact_id FROM import_contact WHERE skip_reason IS NULL AND (is_new OR changed)",
         "SELECT org_id FROM import_org_name WHERE is_new",
     )
+
+
+MATCH_LABEL = "Matches"
+
+
+def _preview_matches(cursor, result: ImportResult) -> None:
+    """Show in the preview which existing contact each row will update, and how it was
+    matched. Only contacts the importer may see are ever matched."""
+    rows = [p["row"] for p in result.preview]
+    if not rows:
+        return
+    cursor.execute(
+        """
+        SELECT t.rownum, t.match_how, c.first_name, c.last_name, c.email
+          FROM import_contact t JOIN crm_contact c ON c.id = t.contact_id
+         WHERE t.rownum = ANY(%s) AND t.skip_reason IS NULL""",
+        [rows],
+    )
+    found = {
+        rownum: f"{' '.join(x for x in (first, last) if x)}"
+        + (f" ({email})" if email else "")
+        + f", by {how}"
+        for rownum, how, first, last, email in cursor.fetchall()
+    }
+    for shown in result.preview:
+        if shown["row"] in found:
+            shown[MATCH_LABEL] = found[shown["row"]]
 
 
 def _tags_apply(cursor, temp: str, id_column: str, through: str, fk: str, tag_name: str) -> None:
     _sql(cursor, f"""
         CREATE TEMP TABLE import_tag ON COMMIT DROP AS
         SELECT DISTINCT t.{id_column} AS record_id, btrim(x) AS name
-          FROM {temp} t, unnest(string_to_array(replace(t.tags, ',', ';'), ';')) AS x
+          FROM {temp} t, unnest(string_to_array(t.tags, ';')) AS x
          WHERE t.skip_reason IS NULL AND btrim(x) <> ''
         UNION
         SELECT t.{id_column}, %(tag)s FROM {temp} t
@@ -607,11 +908,11 @@ def _tags_apply(cursor, temp: str, id_column: str, through: str, fk: str, tag_na
          WHERE NOT EXISTS (SELECT 1 FROM crm_tag g WHERE lower(g.name) = lower(n.name))
         ON CONFLICT (name) DO NOTHING""",
     )
-    _sql(cursor, f"""
+    _mark_changed(cursor, temp, id_column, f"""
         INSERT INTO {through} ({fk}, tag_id)
         SELECT DISTINCT n.record_id, g.id FROM import_tag n
           JOIN crm_tag g ON lower(g.name) = lower(n.name)
-        ON CONFLICT DO NOTHING""")  # fmt: skip
+        ON CONFLICT DO NOTHING""", fk)  # fmt: skip
     _sql(cursor, "DROP TABLE import_tag")
 
 
@@ -628,8 +929,8 @@ def _write_organisations(cursor, spool: IO[str], result: ImportResult, *, user_i
             rownum int, name text, other_names text, org_type text, email text, phone text,
             address_line1 text, address_line2 text, town text, postcode text, district text,
             website text, areas_of_work text, beneficiaries text, notes text, tags text,
-            identifiers text, org_id bigint, is_new boolean NOT NULL DEFAULT false,
-            skip_reason text
+            identifiers text, skip_reason text, org_id bigint,
+            is_new boolean NOT NULL DEFAULT false, changed boolean NOT NULL DEFAULT false
         ) ON COMMIT DROP""",
     )
     spool.seek(0)
@@ -640,7 +941,7 @@ def _write_organisations(cursor, spool: IO[str], result: ImportResult, *, user_i
         CREATE TEMP TABLE import_identifier ON COMMIT DROP AS
         SELECT t.rownum, split_part(x, '|', 1) AS scheme, split_part(x, '|', 2) AS value
           FROM import_organisation t, unnest(string_to_array(t.identifiers, ';')) AS x
-         WHERE x <> ''""",
+         WHERE x <> '' AND t.skip_reason IS NULL""",
     )
     _sql(
         cursor,
@@ -679,11 +980,27 @@ def _write_organisations(cursor, spool: IO[str], result: ImportResult, *, user_i
                  GROUP BY org_id HAVING count(*) > 1) d
          WHERE t.org_id = d.org_id AND t.rownum <> d.first_row""",
     )
-    text_fields = ["name", "org_type", "email", "phone", "address_line1", "address_line2",
+    text_fields = ["org_type", "email", "phone", "address_line1", "address_line2",
                    "town", "postcode", "district", "website"]  # fmt: skip
     sets = ",\n".join(f"{f} = CASE WHEN t.{f} <> '' THEN t.{f} ELSE o.{f} END" for f in text_fields)
+    changes = [f"(t.{f} <> '' AND t.{f} <> o.{f})" for f in text_fields]
+    # A register's "SKIPTON LUNCH CLUB" does not replace the member's "Skipton Lunch Club".
+    renamed = "(t.name <> '' AND public.commons_fold(t.name) <> public.commons_fold(o.name))"
+    changes += [
+        renamed,
+        *(
+            f"(t.{f} <> '' AND string_to_array(t.{f}, ';') <> o.{f}::text[])"
+            for f in ("other_names", "areas_of_work", "beneficiaries")
+        ),
+        "(t.notes <> '' AND strpos(o.notes, t.notes) = 0)",
+    ]
+    changed = " OR ".join(changes)
+    _sql(cursor, f"""
+        UPDATE import_organisation t SET changed = true FROM crm_organisation o
+         WHERE t.org_id = o.id AND t.skip_reason IS NULL AND ({changed})""")  # fmt: skip
     _sql(cursor, f"""
         UPDATE crm_organisation o SET {sets},
+            name = CASE WHEN {renamed} THEN t.name ELSE o.name END,
             other_names = CASE WHEN t.other_names <> ''
                                THEN string_to_array(t.other_names, ';') ELSE o.other_names END,
             areas_of_work = CASE WHEN t.areas_of_work <> ''
@@ -692,11 +1009,13 @@ def _write_organisations(cursor, spool: IO[str], result: ImportResult, *, user_i
             beneficiaries = CASE WHEN t.beneficiaries <> ''
                                  THEN string_to_array(t.beneficiaries, ';')
                                  ELSE o.beneficiaries END,
-            notes = CASE WHEN t.notes = '' THEN o.notes WHEN o.notes = '' THEN t.notes
+            notes = CASE WHEN t.notes = '' OR strpos(o.notes, t.notes) > 0 THEN o.notes
+                         WHEN o.notes = '' THEN t.notes
                          ELSE o.notes || E'\\n\\n' || t.notes END,
             updated_at = now(), updated_by_id = %(user)s
           FROM import_organisation t
-         WHERE t.org_id = o.id AND t.skip_reason IS NULL""", {"user": user_id})  # fmt: skip
+         WHERE t.org_id = o.id AND t.skip_reason IS NULL AND t.changed""",
+         {"user": user_id})  # fmt: skip
     _sql(
         cursor,
         """
@@ -718,15 +1037,12 @@ def _write_organisations(cursor, spool: IO[str], result: ImportResult, *, user_i
           FROM import_organisation WHERE is_new ORDER BY rownum""", {"user": user_id})  # fmt: skip
     if crash_after == "organisations":
         raise RuntimeError("injected crash after writing organisations")
-    _sql(
-        cursor,
-        """
+    _mark_changed(cursor, "import_organisation", "org_id", """
         INSERT INTO crm_organisationidentifier (organisation_id, scheme, value, is_preferred)
         SELECT DISTINCT ON (i.scheme, i.value) t.org_id, i.scheme, i.value, false
           FROM import_identifier i JOIN import_organisation t ON t.rownum = i.rownum
          WHERE t.skip_reason IS NULL ORDER BY i.scheme, i.value, i.rownum
-        ON CONFLICT (scheme, value) DO NOTHING""",
-    )
+        ON CONFLICT (scheme, value) DO NOTHING""", "organisation_id")  # fmt: skip
     _sql(
         cursor,
         """
@@ -741,15 +1057,19 @@ def _write_organisations(cursor, spool: IO[str], result: ImportResult, *, user_i
     _tags_apply(cursor, "import_organisation", "org_id", "crm_organisation_tags",
                 "organisation_id", tag_name)  # fmt: skip
     cursor.execute("""
-        SELECT count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE NOT is_new
-               AND skip_reason IS NULL), count(*) FILTER (WHERE skip_reason IS NOT NULL)
+        SELECT count(*) FILTER (WHERE is_new),
+               count(*) FILTER (WHERE NOT is_new AND skip_reason IS NULL AND changed),
+               count(*) FILTER (WHERE NOT is_new AND skip_reason IS NULL AND NOT changed),
+               count(*) FILTER (WHERE skip_reason IS NOT NULL)
           FROM import_organisation""")
-    result.new, result.updated, result.skipped = cursor.fetchone()
+    result.new, result.updated, result.unchanged, result.skipped = cursor.fetchone()
     cursor.execute(
         "SELECT rownum, skip_reason FROM import_organisation WHERE skip_reason IS NOT NULL "
         "ORDER BY rownum LIMIT %s", [MAX_PROBLEMS_KEPT])  # fmt: skip
     result.skipped_rows = [tuple(r) for r in cursor.fetchall()]
-    return None, "SELECT org_id FROM import_organisation WHERE skip_reason IS NULL"
+    return None, (
+        "SELECT org_id FROM import_organisation WHERE skip_reason IS NULL AND (is_new OR changed)"
+    )
 
 
 class _DryRun(Exception):
@@ -785,9 +1105,7 @@ def records_import(
         raise ImportRejected(str(exc)) from exc
     kind = record_type or record_type_guess(table.headers)
     if kind is None:
-        raise ImportRejected(
-            UNKNOWN_RECORD_TYPE.format(found=", ".join(h for h in table.headers if h) or "none")
-        )
+        raise ImportRejected(UNKNOWN_RECORD_TYPE.format(found=_found(table.headers)))
     columns = CONTACT_COLUMNS if kind == "contact" else ORGANISATION_COLUMNS
     chosen = mapping if mapping is not None else mapping_guess(table.headers, columns)
     chosen = {int(i): f for i, f in chosen.items() if f in columns and int(i) < len(table.headers)}

@@ -500,7 +500,10 @@ def import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
                 index = _int(key.removeprefix("column_")) if key.startswith("column_") else None
                 if index is not None and value in columns:
                     mapping[index] = value
-            import_jobs.import_job_check(job=job, record_type=record_type, mapping=mapping)
+            try:
+                import_jobs.import_job_check(job=job, record_type=record_type, mapping=mapping)
+            except ValueError as exc:
+                messages.error(request, str(exc))
         return redirect("crm:import_detail", job_id=job.pk)
     columns = CONTACT_COLUMNS if job.record_type == "contact" else ORGANISATION_COLUMNS
     template = "crm/_import_status.html" if request.htmx else "crm/import_detail.html"

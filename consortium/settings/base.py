@@ -160,6 +160,8 @@ MEDIA_URL = "/media/"
 IMPORT_MAX_BYTES = int(env("COMMONS_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
 # Imports with more rows than this run in the background (Celery if REDIS_URL, else a thread).
 IMPORT_INLINE_BYTES = int(env("COMMONS_IMPORT_INLINE_BYTES", str(256 * 1024)))
+# An import left unchecked or unconfirmed this long is abandoned: its file is removed.
+IMPORT_ABANDONED_HOURS = int(env("COMMONS_IMPORT_ABANDONED_HOURS", "24"))
 # Import progress is written on its own connection, so it shows while the import's
 # transaction is still open.
 IMPORT_PROGRESS_DATABASE = "progress"

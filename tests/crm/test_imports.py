@@ -116,13 +116,25 @@ def test_leading_zeros_are_kept_in_identifiers(at_a):
     assert org.identifiers.filter(is_preferred=True).count() == 1
 
 
-def test_reimport_updates_by_email_instead_of_duplicating(at_a):
-    """Importing the same people twice updates them; contacts are matched by e-mail."""
+def test_reimport_matches_by_email_and_reports_unchanged_rows(at_a):
+    """Importing the same people twice matches them by e-mail instead of duplicating them,
+    and an import that changes nothing reports its rows as unchanged, not updated."""
     first = run_import((DATA / "ok_utf8.csv").read_bytes())
     second = run_import((DATA / "ok_crlf.csv").read_bytes())
-    assert (first.new, second.new, second.updated) == (5, 0, 5)
+    assert (first.new, second.new, second.updated, second.unchanged) == (5, 0, 0, 5)
     assert Contact.objects.count() == 5
     assert ContactRole.objects.count() == 5
+
+
+def test_reimport_with_a_new_value_counts_that_row_as_updated(at_a):
+    """Only rows that change something count as updated; the rest are unchanged."""
+    run_import(b"First name,Last name,Email,Phone\nAda,L,ada@example.org,\nBo,M,bo@example.org,\n")
+    again = run_import(
+        b"First name,Last name,Email,Phone\nAda,L,ada@example.org,01904 000000\n"
+        b"Bo,M,bo@example.org,\n"
+    )
+    assert (again.new, again.updated, again.unchanged) == (0, 1, 1)
+    assert Contact.objects.get(email="ada@example.org").phone == "01904 000000"
 
 
 def test_update_by_identifier(at_a):
@@ -146,22 +158,41 @@ def test_opt_out_becomes_an_objection_that_a_reimport_keeps(at_a):
     assert contact.consents.get().status == "objected"
 
 
-def test_restricted_contact_match_is_skipped_without_revealing_it(at_a, user):
-    """A row matching a restricted contact the importer cannot see is not applied, and the
-    report says only that it needs a colleague with access."""
+def test_dry_run_treats_a_hidden_restricted_email_exactly_like_an_unknown_one(at_a, user):
+    """A row whose e-mail belongs to a restricted contact the importer cannot see gets the
+    same preview as a row with an unknown e-mail (new, no match shown, nothing skipped), and
+    the restricted record is never changed."""
     secret = services.contact_create(
         acting_user=user("manager-a"), first_name="Hidden", last_name="Person",
         email="hidden@example.org", is_restricted=True,
     )  # fmt: skip
-    result = run_import(
-        b"First name,Last name,Email\n"
-        b"Changed,Name,hidden@example.org\nNew,Person,new@example.org\n",
-        user("staff-a"),
-    )
-    assert (result.new, result.updated, result.skipped) == (1, 0, 1)
-    assert result.skipped_rows == [(2, importing.NEEDS_ACCESS)]
+
+    def check(email: bytes):
+        data = b"First name,Last name,Email\nChanged,Name," + email + b"\n"
+        return run_import(data, user("staff-a"), dry_run=True).as_summary()
+
+    restricted, unknown = check(b"hidden@example.org"), check(b"nobody@example.org")
+    for summary in (restricted, unknown):
+        del summary["preview"][0]["E-mail"]
+    assert restricted == unknown
+    assert (restricted["new"], restricted["updated"], restricted["skipped"]) == (1, 0, 0)
+    result = run_import(b"First name,Last name,Email\nChanged,Name,hidden@example.org\n",
+                        user("staff-a"))  # fmt: skip
     secret.refresh_from_db()
-    assert secret.first_name == "Hidden"
+    assert (secret.first_name, secret.last_name) == ("Hidden", "Person")
+    assert result.new == 1
+
+
+def test_importer_with_access_updates_the_restricted_contact(at_a, user):
+    """A colleague granted the restricted contact matches and updates it as usual."""
+    secret = services.contact_create(
+        acting_user=user("manager-a"), first_name="Hidden", last_name="Person",
+        email="hidden@example.org", is_restricted=True,
+    )  # fmt: skip
+    result = run_import(b"First name,Last name,Email\nChanged,Person,hidden@example.org\n",
+                        user("manager-a"))  # fmt: skip
+    secret.refresh_from_db()
+    assert (result.new, result.updated, secret.first_name) == (0, 1, "Changed")
 
 
 def test_crash_half_way_leaves_nothing(at_a):
@@ -177,8 +208,8 @@ def test_dry_run_counts_exactly_and_writes_nothing(at_a):
     run_import((DATA / "ok_utf8.csv").read_bytes())
     before = counts()
     preview = run_import(
-        b"First name,Last name,Email\n"
-        b"Aoife,O'Brien,aoife.obrien@example.org\nNew,One,n1@example.org\n",
+        b"First name,Last name,Email,Phone\n"
+        b"Aoife,O'Brien,aoife.obrien@example.org,01904 999999\nNew,One,n1@example.org,\n",
         dry_run=True,
     )
     assert (preview.new, preview.updated, preview.written) == (1, 1, False)

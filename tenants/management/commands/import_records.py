@@ -64,7 +64,7 @@ class Command(BaseCommand):
         verb = "Would import" if options["dry_run"] else "Imported"
         self.stdout.write(self.style.SUCCESS(
             f"{verb} {result.total_rows} rows into {member.name}: {result.new} new, "
-            f"{result.updated} updated, {result.skipped} skipped "
+            f"{result.updated} updated, {result.unchanged} unchanged, {result.skipped} skipped "
             f"({time.perf_counter() - began:.1f} s)."
         ))  # fmt: skip
         for row, reason in result.skipped_rows[:50]:
