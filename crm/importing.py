@@ -489,12 +489,7 @@ def _check_contacts(table: Table, result: ImportResult, spool: IO[str], report) 
     }  # fmt: skip
     # A file with one address column and no town or postcode has one-line addresses
     # (Mailchimp's ``Address``): split them, and never let them replace a structured one.
-    one_line = "address_line1" in fields and not fields & {
-        "address_line2",
-        "town",
-        "postcode",
-        "county",
-    }
+    one_line = "address_line1" in fields and not fields & {"address_line2", "town", "postcode"}
     for row in table.rows:
         if not any(row.values):
             continue
@@ -512,7 +507,9 @@ def _check_contacts(table: Table, result: ImportResult, spool: IO[str], report) 
             if not raw["first_name"].strip():
                 raw["first_name"] = first
         if one_line and raw.get("address_line1", "").strip():
-            raw.update(_address_split(raw["address_line1"]))
+            parts = _address_split(raw["address_line1"])
+            raw["address_line1"] = parts.pop("address_line1")
+            raw.update({k: v for k, v in parts.items() if v and not raw.get(k, "").strip()})
             raw["address_one_line"] = "yes"
         if HOUSEHOLD_NAME.search(raw.get("organisation", "")):
             raw["organisation"] = ""  # Salesforce NPSP's household accounts are families
