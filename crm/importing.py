@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import re
 import tempfile
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -65,6 +66,12 @@ REPLACEMENT_CHARACTER = (
     "This value holds “\ufffd”, which an earlier conversion left where it could not read a "
     "character: correct the text in your spreadsheet."
 )
+NOT_TEXT_CHARACTER = (
+    "This value holds a character that is not text (U+{code}: unassigned or private), so the "
+    "file may be damaged or in another encoding."
+)
+# Unicode categories no one types: unassigned, private use, unpaired surrogates.
+NOT_TEXT = {"Cn", "Co", "Cs"}
 BAD_TIME = "“{value}” is not a date and time (use 2024-03-31 14:05:00)."
 HOUSEHOLD = "a household account, not an organisation"
 TOO_MANY_VALUES = (
@@ -344,11 +351,20 @@ def _cell_problem(value: str) -> str | None:
     """Text no spreadsheet cell holds: too long, control codes, a replacement character."""
     if len(value) > CELL_LIMIT:
         return CELL_TOO_LONG.format(n=len(value), limit=CELL_LIMIT)
+    if value.isascii():
+        return next(
+            (CONTROL_CHARACTER.format(code=ord(ch)) for ch in value
+             if (ord(ch) < 32 and ch not in "\t\r\n") or ord(ch) == 0x7F),
+            None,
+        )  # fmt: skip
     for ch in value:
-        if (ord(ch) < 32 and ch not in "\t\r\n") or 0x7F <= ord(ch) < 0xA0:
+        kind = unicodedata.category(ch)
+        if kind == "Cc" and ch not in "\t\r\n":
             return CONTROL_CHARACTER.format(code=ord(ch))
         if ch == "\ufffd":
             return REPLACEMENT_CHARACTER
+        if kind in NOT_TEXT:
+            return NOT_TEXT_CHARACTER.format(code=f"{ord(ch):04X}")
     return None
 
 

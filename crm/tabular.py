@@ -115,12 +115,13 @@ def _csv_error(row: int, exc: csv.Error) -> TableError:
 
 def _sniff_delimiter(sample: str) -> str:
     """The delimiter that splits the first rows into the same number of columns (more than
-    one), quotes respected; the one giving the most columns wins a tie."""
+    one), quotes respected. A wrong delimiter leaves quote marks inside values
+    (`Name;"Address, line 1"` split on commas), so fewer of those wins, then more columns."""
     lines = sample.splitlines(keepends=True)
     if len(lines) > 1 and not sample.endswith(("\n", "\r")):
         lines = lines[:-1]  # the sample may end half-way through a row
     text = "".join(lines[:50])
-    best, best_score = ",", (False, 0)
+    best, best_score = ",", (False, -1, 0)
     for delimiter in DELIMITERS:
         try:
             rows = [r for r in csv.reader(io.StringIO(text), delimiter=delimiter) if any(r)]
@@ -129,7 +130,8 @@ def _sniff_delimiter(sample: str) -> str:
         if not rows or len(rows[0]) < 2:
             continue
         widths = {len(r) for r in rows[:20]}
-        score = (len(widths) == 1, len(rows[0]))
+        stray = sum(1 for r in rows for value in r if '"' in value)
+        score = (len(widths) == 1, -stray, len(rows[0]))
         if score > best_score:
             best, best_score = delimiter, score
     return best
