@@ -42,7 +42,8 @@ def ours_child(path: str, schema: str) -> None:
         result = records_import(handle=handle, size=os.path.getsize(path), acting_user=None)
     seconds = time.perf_counter() - began
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"rows": result.new + result.updated, "seconds": seconds, "peak_mb": peak_mb}))
+    rows = result.new + result.updated + result.unchanged
+    print(json.dumps({"rows": rows, "seconds": seconds, "peak_mb": peak_mb}))
 
 
 def run_ours(path: str, schema: str) -> dict:

@@ -665,6 +665,33 @@ def _mark_changed(cursor, temp: str, id_column: str, insert: str, returning: str
     return cursor.fetchone()[0]
 
 
+def _match_without_email(cursor, hidden: list[int]) -> None:
+    """Rows without an e-mail match a visible contact by name and postcode, else by name
+    and phone (the last ten digits, so +44 1904 and 01904 agree)."""
+    _sql(cursor, """
+        UPDATE import_contact t SET contact_id = m.id, match_how = 'name and postcode'
+          FROM (SELECT public.commons_fold(c.first_name || ' ' || c.last_name) AS k,
+                       c.postcode, min(c.id) AS id FROM crm_contact c
+                 WHERE c.postcode IN (SELECT postcode FROM import_contact
+                                       WHERE email_key IS NULL AND postcode <> '')
+                   AND c.id <> ALL(%(hidden)s)
+                 GROUP BY 1, 2) m
+         WHERE t.email_key IS NULL AND t.skip_reason IS NULL AND t.postcode <> ''
+           AND m.k = t.name_key AND m.postcode = t.postcode""", {"hidden": hidden})  # fmt: skip
+    c_phone = PHONE_KEY.format(col="p.number")
+    _sql(cursor, f"""
+        UPDATE import_contact t SET contact_id = m.id, match_how = 'name and phone'
+          FROM (SELECT public.commons_fold(c.first_name || ' ' || c.last_name) AS k,
+                       {c_phone} AS p, min(c.id) AS id
+                  FROM crm_contact c, LATERAL (VALUES (c.phone), (c.mobile)) AS p(number)
+                 WHERE p.number <> '' AND c.id <> ALL(%(hidden)s)
+                   AND {c_phone} IN (SELECT phone_key FROM import_contact
+                                      WHERE email_key IS NULL AND contact_id IS NULL)
+                 GROUP BY 1, 2) m
+         WHERE t.email_key IS NULL AND t.contact_id IS NULL AND t.skip_reason IS NULL
+           AND m.k = t.name_key AND m.p = t.phone_key""", {"hidden": hidden})  # fmt: skip
+
+
 def _write_contacts(cursor, spool: IO[str], result: ImportResult, *, user_id, acting_user,
                     method: str, tag_name: str, crash_after: str | None) -> Written:  # fmt: skip
     _sql(
@@ -706,29 +733,11 @@ def _write_contacts(cursor, spool: IO[str], result: ImportResult, *, user_id, ac
                    AND c.id <> ALL(%(hidden)s)
                  GROUP BY lower(c.email)) m
          WHERE t.email_key = m.k AND t.skip_reason IS NULL""", {"hidden": hidden})  # fmt: skip
-    # People without an e-mail: the same name at the same postcode, or with the same phone.
-    _sql(cursor, """
-        UPDATE import_contact t SET contact_id = m.id, match_how = 'name and postcode'
-          FROM (SELECT public.commons_fold(c.first_name || ' ' || c.last_name) AS k,
-                       c.postcode, min(c.id) AS id FROM crm_contact c
-                 WHERE c.postcode IN (SELECT postcode FROM import_contact
-                                       WHERE email_key IS NULL AND postcode <> '')
-                   AND c.id <> ALL(%(hidden)s)
-                 GROUP BY 1, 2) m
-         WHERE t.email_key IS NULL AND t.skip_reason IS NULL AND t.postcode <> ''
-           AND m.k = t.name_key AND m.postcode = t.postcode""", {"hidden": hidden})  # fmt: skip
-    c_phone = PHONE_KEY.format(col="p.number")
-    _sql(cursor, f"""
-        UPDATE import_contact t SET contact_id = m.id, match_how = 'name and phone'
-          FROM (SELECT public.commons_fold(c.first_name || ' ' || c.last_name) AS k,
-                       {c_phone} AS p, min(c.id) AS id
-                  FROM crm_contact c, LATERAL (VALUES (c.phone), (c.mobile)) AS p(number)
-                 WHERE p.number <> '' AND c.id <> ALL(%(hidden)s)
-                   AND {c_phone} IN (SELECT phone_key FROM import_contact
-                                      WHERE email_key IS NULL AND contact_id IS NULL)
-                 GROUP BY 1, 2) m
-         WHERE t.email_key IS NULL AND t.contact_id IS NULL AND t.skip_reason IS NULL
-           AND m.k = t.name_key AND m.p = t.phone_key""", {"hidden": hidden})  # fmt: skip
+    # People without an e-mail: the same name at the same postcode, or with the same phone
+    # (asked only when the file has such rows: it reads every contact's phone numbers).
+    cursor.execute("SELECT EXISTS (SELECT 1 FROM import_contact WHERE email_key IS NULL)")
+    if cursor.fetchone()[0]:
+        _match_without_email(cursor, hidden)
     # Two rows for one person (by e-mail in one, by name in another, or twice by name).
     _sql(
         cursor,
