@@ -623,3 +623,23 @@ def test_abandoned_imports_lose_their_file_by_command_and_on_the_next_import(at_
     recent.refresh_from_db()
     assert recent.file.name == ""
     assert [p.name for p in _kept_files(media)] == [os.path.basename(newest.file.name)]
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        # Found by the "Imports never lie" sweep: UTF-16 bytes 00 E0 are U+E000.
+        ("\ufeffLast name\n\ue000\n".encode("utf-16-le"), "not text (U+E000"),
+        (b"First name,Last name\nA,B\x07ell\n", "control character (code 7)"),
+        ("Last name\nBront\ufffd\n".encode(), "an earlier conversion left"),
+    ],
+)
+def test_characters_no_one_types_are_refused_as_damaged_text(data, words, at_a):
+    """Private-use, unassigned and control characters, and the replacement character an
+    earlier bad conversion leaves, are row problems naming row and column: never a name."""
+    with pytest.raises(importing.ImportRejected) as caught:
+        run_import(data)
+    [problem] = caught.value.result.problems
+    assert (problem.row, problem.column) == (2, "Last name")
+    assert words in problem.message
+    assert Contact.objects.count() == 0
