@@ -37,7 +37,7 @@ from .columns import (
 )
 from .models import Contact, Organisation, OrganisationType
 from .selectors import contacts_visible_to
-from .tabular import Table, TableError, heading_shown, table_open
+from .tabular import Table, TableError, table_open
 from .validators import is_uk_postcode, normalise_postcode
 
 MAX_PROBLEMS_KEPT = 500
@@ -372,9 +372,7 @@ def _found(headers: list[str]) -> str:
     """The headings an error may quote, or a plain word that they are not headings: an
     error never echoes raw file content."""
     names = [h for h in headers if h]
-    if not names or any(
-        len(h) > 60 or heading_shown(h) != h or "<" in h or ">" in h for h in names
-    ):
+    if not names or any(len(h) > 60 or not h.isprintable() or "<" in h or ">" in h for h in names):
         return NOT_HEADINGS
     shown = names[:12]
     more = f" and {len(names) - 12} more" if len(names) > 12 else ""
