@@ -643,3 +643,13 @@ def test_characters_no_one_types_are_refused_as_damaged_text(data, words, at_a):
     assert (problem.row, problem.column) == (2, "Last name")
     assert words in problem.message
     assert Contact.objects.count() == 0
+
+
+def test_reimporting_notes_adds_them_once(at_a):
+    """Notes are added to a contact once: importing the same file again neither repeats
+    them nor counts the row as updated (found while building the unchanged count)."""
+    data = b"First name,Last name,Email,Notes\nAda,L,ada@example.org,Met at the fair\n"
+    run_import(data)
+    again = run_import(data)
+    assert Contact.objects.get(email="ada@example.org").notes == "Met at the fair"
+    assert (again.updated, again.unchanged) == (0, 1)
