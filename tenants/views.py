@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_not_required, login_required
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
@@ -120,6 +120,7 @@ def go_to_member(request: HttpRequest, slug: str) -> HttpResponse:
     return _handoff_redirect(request, membership.member, "/")
 
 
+@login_not_required
 def handoff_accept(request: HttpRequest) -> HttpResponse:
     """Redeem a single-use sign-in ticket minted by another of our sites."""
     tenant = getattr(request, "tenant", None)
@@ -249,6 +250,7 @@ def team_set_role(request: HttpRequest, membership_id: int) -> HttpResponse:
     return redirect("team")
 
 
+@login_not_required
 def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 

@@ -12,3 +12,8 @@ STORAGES = {
 ALLOWED_HOSTS = [".localhost", "localhost"]
 # Tests run in one transaction per test: progress goes on that same connection.
 IMPORT_PROGRESS_DATABASE = "default"
+
+# A template reading a variable that does not exist prints this marker instead of nothing;
+# the URL sweep (tests/test_sweep_urls.py) fails on any page that shows it.
+MISSING_VARIABLE_MARKER = "MISSING-TEMPLATE-VARIABLE"
+TEMPLATES[0]["OPTIONS"]["string_if_invalid"] = f"{MISSING_VARIABLE_MARKER}[%s]"  # noqa: F405
