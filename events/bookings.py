@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import MAXYEAR, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -108,7 +108,7 @@ def occurrences(
             else:
                 month = first.month - 1 + step
                 year = first.year + month // 12
-                if year > datetime.max.year:
+                if year > MAXYEAR:
                     raise OverflowError(year)
                 try:
                     wall = first.replace(year=year, month=month % 12 + 1)

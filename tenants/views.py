@@ -214,9 +214,9 @@ def _membership_or_404(request: HttpRequest, membership_id: int) -> Membership:
 
 @require_POST
 def team_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
+    membership = _membership_or_404(request, membership_id)  # not found before not allowed
     if not can_manage_people(request.user, request.tenant):
         raise PermissionDenied
-    membership = _membership_or_404(request, membership_id)
     try:
         services.membership_remove(membership=membership, acting_user=request.user)
     except ValidationError as exc:
@@ -234,9 +234,9 @@ def team_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
 
 @require_POST
 def team_set_role(request: HttpRequest, membership_id: int) -> HttpResponse:
+    membership = _membership_or_404(request, membership_id)  # not found before not allowed
     if not can_manage_people(request.user, request.tenant):
         raise PermissionDenied
-    membership = _membership_or_404(request, membership_id)
     form = RoleForm(request.POST)
     if form.is_valid():
         try:

@@ -15,5 +15,14 @@ IMPORT_PROGRESS_DATABASE = "default"
 
 # A template reading a variable that does not exist prints this marker instead of nothing;
 # the URL sweep (tests/test_sweep_urls.py) fails on any page that shows it.
+# The marker is falsy, so `{% if %}` and `|default` behave as with the empty default
+# (Django hands the marker itself to both when a lookup fails silently).
+
+
+class _MissingVariable(str):
+    def __bool__(self) -> bool:
+        return False
+
+
 MISSING_VARIABLE_MARKER = "MISSING-TEMPLATE-VARIABLE"
-TEMPLATES[0]["OPTIONS"]["string_if_invalid"] = f"{MISSING_VARIABLE_MARKER}[%s]"  # noqa: F405
+TEMPLATES[0]["OPTIONS"]["string_if_invalid"] = _MissingVariable(MISSING_VARIABLE_MARKER)  # noqa: F405
