@@ -230,8 +230,8 @@ APPS = ("tenants", "crm", "sharing", "events", "surveys", "reporting")
 @dataclass
 class World:
     ids: dict[str, Any] = field(default_factory=dict)
-    # model label -> (member A's pk, member B's pk or None)
-    by_model: dict[str, tuple[int, int | None]] = field(default_factory=dict)
+    # model label -> (member A's pks, member B's pk or None)
+    by_model: dict[str, tuple[list[int], int | None]] = field(default_factory=dict)
     purposes: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
 
@@ -327,7 +327,12 @@ def _build_world() -> World:
         world.files.append(made["job"].file.path)
 
     def pair(model, mine, theirs):
-        world.by_model[model._meta.label_lower] = (mine.pk, theirs.pk if theirs else None)
+        label = model._meta.label_lower
+        known, known_theirs = world.by_model.get(label, ([], None))
+        world.by_model[label] = (
+            [*known, mine.pk],
+            theirs.pk if theirs else known_theirs,
+        )
 
     for key in ("org", "role", "interaction", "survey", "wave", "response", "invitation",
                 "job", "tag"):  # fmt: skip
@@ -472,6 +477,11 @@ def _build_world() -> World:
         expected_benefit="A directory.", retention="Until it ends.",
     )  # fmt: skip
     pair(type(standing), standing, None)
+    # A joins it: a standing agreement is signed by no one in particular (issue 11, A8).
+    rule_services.standing_agreements_join_all(member=alpha, acting_user=users["admin-c"])
+    from sharing.models import Agreement
+
+    pair(Agreement, Agreement.objects.get(provider=alpha, standing=standing), None)
     relationships = []
     for member, made in ((alpha, a), (beta, b)):
         connection.set_tenant(member)
@@ -557,7 +567,7 @@ def targets(route: Route, world: World) -> list[Target]:
                     "_build_world() (tests/test_sweep_urls.py) and pair() it."
                 )
             mine, theirs = world.by_model[label]
-            own[kwarg] = [mine]
+            own[kwarg] = list(mine)
         elif literals := _literals_compared(route, kwarg):
             own[kwarg], theirs = literals, None
         else:

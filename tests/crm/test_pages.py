@@ -453,7 +453,7 @@ def test_import_jobs_belong_to_their_uploader_and_run_once(client_for, user, mem
 
 
 def test_bad_ids_in_query_strings_are_not_errors(client_for, user, member_a):
-    """Non-numeric ids and NUL characters give a normal page or 404, never a 500."""
+    """Non-numeric ids give a normal page or 404, NUL characters a 400, never a 500."""
     client = client_for(user("staff-a"), member_a)
     assert client.get("/interactions/new/?contact=abc").status_code == 200
-    assert client.get("/contacts/", {"q": "a\x00b"}).status_code == 200
+    assert client.get("/contacts/", {"q": "a\x00b"}).status_code == 400
