@@ -263,9 +263,9 @@ def contact_role_add(request: HttpRequest, contact_id: int) -> HttpResponse:
 @require_POST
 def contact_access(request: HttpRequest, contact_id: int) -> HttpResponse:
     """Managers decide which colleagues may see a restricted contact."""
+    contact = _contact_or_404(request, contact_id)  # not found before not allowed
     if not _is_manager(request):
         raise PermissionDenied
-    contact = _contact_or_404(request, contact_id)
     colleague = selectors.colleague_get(
         member=request.tenant, user_id=_int(request.POST.get("user")) or 0
     )

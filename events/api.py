@@ -181,7 +181,7 @@ class RegistrationViewSet(
         return Response(data, status=status.HTTP_201_CREATED)
 
     @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
+    def cancel(self, request, pk=None, format=None):
         registration = self.get_object()
         try:
             registration = services.registration_cancel(
@@ -326,7 +326,7 @@ class BookingViewSet(
         return Response(out, status=status.HTTP_201_CREATED)
 
     @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
+    def cancel(self, request, pk=None, format=None):
         booking = self.get_object()
         try:
             bookings.booking_cancel(user=request.user, booking=booking)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import MAXYEAR, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,6 +30,9 @@ EXCLUSION_VIOLATION = "23P01"
 # First key of the two-int advisory locks that serialise writes to one resource's bookings.
 LOCK_NAMESPACE = 3_684_765
 MAX_OCCURRENCES = 104
+REPEATS_PAST_CALENDAR = (
+    "These repeats would run past the end of the calendar (the year 9999): book fewer."
+)
 # Suggested slots fall inside the working day, local time.
 DAY_STARTS, DAY_ENDS = time(8, 0), time(20, 0)
 SUGGESTION_DAYS = 14
@@ -99,17 +102,24 @@ def occurrences(
     found: list[tuple[datetime, datetime]] = []
     step = 0
     while len(found) < count and step < count * 2:
-        if recurrence == Recurrence.WEEKLY:
-            wall = first + timedelta(weeks=step)
-        else:
-            month = first.month - 1 + step
-            try:
-                wall = first.replace(year=first.year + month // 12, month=month % 12 + 1)
-            except ValueError:
-                step += 1
-                continue
+        try:
+            if recurrence == Recurrence.WEEKLY:
+                wall = first + timedelta(weeks=step)
+            else:
+                month = first.month - 1 + step
+                year = first.year + month // 12
+                if year > MAXYEAR:
+                    raise OverflowError(year)
+                try:
+                    wall = first.replace(year=year, month=month % 12 + 1)
+                except ValueError:  # the 31st in a shorter month
+                    step += 1
+                    continue
+            ends = wall + length
+        except OverflowError:
+            raise ValidationError({"repeat_count": REPEATS_PAST_CALENDAR}) from None
         begins = wall.replace(tzinfo=zone)
-        found.append((begins, (wall + length).replace(tzinfo=zone)))
+        found.append((begins, ends.replace(tzinfo=zone)))
         step += 1
     return found
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import tablib
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_not_required, login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -448,6 +448,7 @@ def _sign_up_allowed(request: HttpRequest, form: SignUpForm) -> bool:
     return True
 
 
+@login_not_required
 @require_http_methods(["GET", "POST"])
 def public_event(request: HttpRequest, uid: str) -> HttpResponse:
     event = selectors.public_events().filter(uid=uid).first()
@@ -476,6 +477,7 @@ def public_event(request: HttpRequest, uid: str) -> HttpResponse:
     )
 
 
+@login_not_required
 @require_http_methods(["GET", "POST"])
 def public_registration(request: HttpRequest, token: str) -> HttpResponse:
     registration = get_object_or_404(Registration.objects.select_related("event"), token=token)
@@ -521,6 +523,7 @@ def calendar_key_renew(request: HttpRequest) -> HttpResponse:
     return redirect("events:event_list")
 
 
+@login_not_required
 def calendar_feed(request: HttpRequest, name: str) -> HttpResponse:
     """RFC 5545 feed for subscription: public events, or with a personal key (from the
     events page) everything its owner may see. ``name`` is a member's slug or "all"."""

@@ -688,6 +688,8 @@ def output_dataset(output: ResearchOutput):
             data.append(record)
         return dataset_neutralise(data)
     cols = [*result["cols"], TOTAL] if result["cols"] else [MEASURES[result["measure"]]]
+    # A table of one column has no total column (its one column is the total).
+    cols = cols[: len(result["cells"][0])] if result["cells"] else cols
     data = tablib.Dataset(headers=["", *cols], title="Table")
     for label, row in zip([*result["rows"], TOTAL], result["cells"], strict=True):
         data.append([label, *[result["marker"] if c["hidden"] else c["value"] for c in row]])

@@ -252,9 +252,10 @@ def _agreement_or_404(request: HttpRequest, agreement_id: int) -> Agreement:
 @require_http_methods(["GET", "POST"])
 def agreement_edit(request: HttpRequest, agreement_id: int | None = None) -> HttpResponse:
     """A new agreement (or a new version of one of ours)."""
+    # Another member's agreement is not found, whoever asks (before the role check).
+    base = _agreement_or_404(request, agreement_id) if agreement_id else None
     if not _is_manager(request):
         raise PermissionDenied
-    base = _agreement_or_404(request, agreement_id) if agreement_id else None
     if base is not None and base.provider_id != request.tenant.pk:
         raise PermissionDenied
     initial = {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -216,6 +217,7 @@ def response_detail(request: HttpRequest, response_id: int) -> HttpResponse:
     return render(request, "surveys/response_detail.html", {"response": response, "rows": rows})
 
 
+@login_not_required
 @require_http_methods(["GET", "POST"])
 def respond(request: HttpRequest, token: str) -> HttpResponse:
     """The public answer page behind an organisation's link: no sign-in, one response."""

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import DisallowedHost, SuspiciousOperation
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import remove_www
 
@@ -17,6 +18,48 @@ from .models import MemberKind, Membership
 # Paths on a member's site that anyone may reach, signed in or not. /respond/ is a survey
 # answered through an organisation's own unguessable link.
 OPEN_PREFIXES = ("/accounts/", "/static/", "/healthz", "/respond/")
+
+
+NUL = "\x00"
+
+
+def nul_found(request: HttpRequest) -> str | None:
+    """Where a NUL character sits in the request's address or form, if anywhere."""
+    if NUL in request.path_info:
+        return "the address"
+    for key, values in request.GET.lists():
+        if NUL in key or any(NUL in value for value in values):
+            return f"the address's “{key.replace(NUL, '')}” parameter"
+    if request.method == "POST" and request.content_type in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        for key, values in request.POST.lists():
+            if NUL in key or any(NUL in value for value in values):
+                return f"the form's “{key.replace(NUL, '')}” field"
+    return None
+
+
+class RefuseNulMiddleware:
+    """A NUL character (``%00``) anywhere in the path, the query string or a submitted form
+    is answered 400 before any view runs: PostgreSQL cannot store or compare it in text, so
+    no page can do anything useful with it, and each would otherwise fail on its own."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        where = nul_found(request)
+        if where is None:
+            return self.get_response(request)
+        message = (
+            f"{where[0].upper()}{where[1:]} holds a NUL character (%00), which is not "
+            "allowed. Remove it and try again."
+        )
+        if request.path_info.startswith("/api/"):
+            return JsonResponse({"detail": message}, status=400)
+        body = render_to_string("400_input.html", {"message": message})
+        return HttpResponse(body, status=400)
 
 
 class HostNotAllowed(SuspiciousOperation):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_not_required, login_required
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
@@ -120,6 +120,7 @@ def go_to_member(request: HttpRequest, slug: str) -> HttpResponse:
     return _handoff_redirect(request, membership.member, "/")
 
 
+@login_not_required
 def handoff_accept(request: HttpRequest) -> HttpResponse:
     """Redeem a single-use sign-in ticket minted by another of our sites."""
     tenant = getattr(request, "tenant", None)
@@ -213,9 +214,9 @@ def _membership_or_404(request: HttpRequest, membership_id: int) -> Membership:
 
 @require_POST
 def team_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
+    membership = _membership_or_404(request, membership_id)  # not found before not allowed
     if not can_manage_people(request.user, request.tenant):
         raise PermissionDenied
-    membership = _membership_or_404(request, membership_id)
     try:
         services.membership_remove(membership=membership, acting_user=request.user)
     except ValidationError as exc:
@@ -233,9 +234,9 @@ def team_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
 
 @require_POST
 def team_set_role(request: HttpRequest, membership_id: int) -> HttpResponse:
+    membership = _membership_or_404(request, membership_id)  # not found before not allowed
     if not can_manage_people(request.user, request.tenant):
         raise PermissionDenied
-    membership = _membership_or_404(request, membership_id)
     form = RoleForm(request.POST)
     if form.is_valid():
         try:
@@ -249,6 +250,7 @@ def team_set_role(request: HttpRequest, membership_id: int) -> HttpResponse:
     return redirect("team")
 
 
+@login_not_required
 def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 

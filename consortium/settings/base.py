@@ -91,6 +91,7 @@ TEMPLATE_SCHEMA_NAME = "member_template"
 TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
+    "tenants.middleware.RefuseNulMiddleware",
     "tenants.middleware.MemberTenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -206,6 +207,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tenants.api_permissions.IsMemberHere"],
+    # JSON nested too deep or holding NUL is a 400, not a crash; forms as DRF's defaults.
+    "DEFAULT_PARSER_CLASSES": [
+        "tenants.api_parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

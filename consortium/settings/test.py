@@ -12,3 +12,17 @@ STORAGES = {
 ALLOWED_HOSTS = [".localhost", "localhost"]
 # Tests run in one transaction per test: progress goes on that same connection.
 IMPORT_PROGRESS_DATABASE = "default"
+
+# A template reading a variable that does not exist prints this marker instead of nothing;
+# the URL sweep (tests/test_sweep_urls.py) fails on any page that shows it.
+# The marker is falsy, so `{% if %}` and `|default` behave as with the empty default
+# (Django hands the marker itself to both when a lookup fails silently).
+
+
+class _MissingVariable(str):
+    def __bool__(self) -> bool:
+        return False
+
+
+MISSING_VARIABLE_MARKER = "MISSING-TEMPLATE-VARIABLE"
+TEMPLATES[0]["OPTIONS"]["string_if_invalid"] = _MissingVariable(MISSING_VARIABLE_MARKER)  # noqa: F405

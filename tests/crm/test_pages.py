@@ -337,13 +337,14 @@ def test_manager_grants_and_revokes_access_to_a_restricted_contact(
     client_for, user, member_a, people
 ):
     """A manager gives a colleague sight of a restricted contact, then takes it away; staff
-    cannot change access (403 for any id, so it reveals nothing)."""
+    cannot change access: a contact they cannot see is not found (404, as a missing id, so
+    it reveals nothing), one they can see is forbidden (403)."""
     secret = people["secret"].pk
     staff_id = user("staff-a").pk
     manager = client_for(user("manager-a"), member_a)
     staff = client_for(user("staff-a"), member_a)
-    assert staff.post(f"/contacts/{secret}/access/", {"user": staff_id}).status_code == 403
-    assert staff.post("/contacts/999999/access/", {"user": staff_id}).status_code == 403
+    assert staff.post(f"/contacts/{secret}/access/", {"user": staff_id}).status_code == 404
+    assert staff.post("/contacts/999999/access/", {"user": staff_id}).status_code == 404
     manager.post(f"/contacts/{secret}/access/", {"user": staff_id, "action": "grant"})
     assert staff.get(f"/contacts/{secret}/").status_code == 200
     assert staff.post(f"/contacts/{secret}/access/", {"user": staff_id}).status_code == 403
@@ -452,7 +453,7 @@ def test_import_jobs_belong_to_their_uploader_and_run_once(client_for, user, mem
 
 
 def test_bad_ids_in_query_strings_are_not_errors(client_for, user, member_a):
-    """Non-numeric ids and NUL characters give a normal page or 404, never a 500."""
+    """Non-numeric ids give a normal page or 404, NUL characters a 400, never a 500."""
     client = client_for(user("staff-a"), member_a)
     assert client.get("/interactions/new/?contact=abc").status_code == 200
-    assert client.get("/contacts/", {"q": "a\x00b"}).status_code == 200
+    assert client.get("/contacts/", {"q": "a\x00b"}).status_code == 400
