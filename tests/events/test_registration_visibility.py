@@ -95,13 +95,15 @@ def test_the_selector_hides_our_own_contacts_off_our_schema(booked, member_a, me
     own contacts' places are left out rather than shown (the host's view of others stays)."""
     with in_member(member_b):
         names = set(
-            selectors.registrations_visible(user=user("manager-a"), member=member_a)
-            .values_list("name", flat=True)
+            selectors.registrations_visible(user=user("manager-a"), member=member_a).values_list(
+                "name", flat=True
+            )
         )
     assert names == {"Beth Beta"}
     with in_member(member_a):
         names = set(
-            selectors.registrations_visible(user=user("manager-a"), member=member_a)
-            .values_list("name", flat=True)
+            selectors.registrations_visible(user=user("manager-a"), member=member_a).values_list(
+                "name", flat=True
+            )
         )
     assert names == {"Ada Lovelace", "Cat Cole", "Beth Beta"}
