@@ -19,7 +19,9 @@ def test_each_guard_mutation_still_finds_its_guard(mutation):
     assert text.count(mutation.search) == 1, f"{mutation.name}: guard moved or duplicated"
     assert mutation.search != mutation.replace
     for test in mutation.tests:
-        assert (ROOT / test).is_file(), f"{mutation.name}: {test} is missing"
+        path, _, name = test.partition("::")
+        assert (ROOT / path).is_file(), f"{mutation.name}: {path} is missing"
+        assert not name or f"def {name}(" in (ROOT / path).read_text(encoding="utf-8"), test
 
 
 def test_mutation_names_are_unique():

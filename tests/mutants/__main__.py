@@ -64,7 +64,9 @@ def run_tests(tree: Path, tests: tuple[str, ...]) -> tuple[int, float, str]:
     except subprocess.TimeoutExpired:
         return -1, time.monotonic() - started, f"timed out after {TIMEOUT} s"
     lines = [line for line in done.stdout.splitlines() if line.strip()]
-    return done.returncode, time.monotonic() - started, lines[-1] if lines else done.stderr[-300:]
+    failed = [line.split(" - ")[0] for line in lines if line.startswith(("FAILED", "ERROR"))]
+    summary = lines[-1] if lines else done.stderr[-300:]
+    return done.returncode, time.monotonic() - started, " ".join([summary, *failed[:1]])
 
 
 def apply(tree: Path, mutation: Mutation) -> bytes | None:
@@ -99,10 +101,19 @@ def mutate(tree: Path, mutation: Mutation) -> Outcome:
     return Outcome(mutation, "ERROR", seconds, f"pytest exit code {code}: {last}")
 
 
+def _files(tests: tuple[str, ...]) -> str:
+    """The test files a mutation runs, with how many named tests of each (all if none)."""
+    counts: dict[str, int] = {}
+    for test in tests:
+        path, _, name = test.partition("::")
+        counts[Path(path).name] = counts.get(Path(path).name, 0) + (1 if name else 0)
+    return ", ".join(f"{f} ({n})" if n else f for f, n in counts.items())
+
+
 def table(outcomes: list[Outcome]) -> str:
     head = ("mutation", "file", "tests run", "result", "seconds")
     rows = [
-        (o.mutation.name, o.mutation.path, " ".join(Path(t).name for t in o.mutation.tests),
+        (o.mutation.name, o.mutation.path, _files(o.mutation.tests),
          o.verdict, f"{o.seconds:.1f}")
         for o in outcomes
     ]  # fmt: skip

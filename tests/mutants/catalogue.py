@@ -17,7 +17,7 @@ class Mutation:
     path: str
     search: str
     replace: str
-    tests: tuple[str, ...]
+    tests: tuple[str, ...]  # files or pytest node ids, run in this order with -x
     why: str = ""
 
 
@@ -27,7 +27,10 @@ MUTATIONS: tuple[Mutation, ...] = (
         "crm/selectors.py",
         "Q(is_restricted=False) | Q(pk__in=Subquery(_restricted_visible_ids(user)))",
         "Q()",
-        ("tests/crm/test_isolation.py", "tests/test_visibility_sweep.py"),
+        (
+            "tests/crm/test_api.py::test_api_lists_and_searches_contacts_without_restricted",
+            "tests/test_visibility_sweep.py",
+        ),
         "every colleague would see every restricted contact",
     ),
     Mutation(
@@ -43,7 +46,9 @@ MUTATIONS: tuple[Mutation, ...] = (
         "sharing/projection.py",
         "f for f in agreement.fields_for(record_type)",
         "f for f in exprs",
-        ("tests/sharing/test_agreements.py",),
+        (
+            "tests/sharing/test_agreements.py::test_activation_shares_only_matching_records_and_agreed_fields",
+        ),
         "every field with an expression would be projected, agreed or not",
     ),
     Mutation(
@@ -51,7 +56,9 @@ MUTATIONS: tuple[Mutation, ...] = (
         "sharing/projection.py",
         "if f in exprs and limits.permits(agreement.purpose, record_type, f)",
         "if f in exprs",
-        ("tests/sharing/test_rules.py",),
+        (
+            "tests/sharing/test_rules.py::test_the_projection_leaves_out_a_forbidden_field_whatever_the_agreement_says",
+        ),
         "a field the consortium forbids for a purpose would still be projected",
     ),
     Mutation(
@@ -59,7 +66,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "sharing/projection.py",
         'where.append("NOT r.is_restricted")',
         'where.append("TRUE")',
-        ("tests/sharing/test_agreements.py",),
+        ("tests/sharing/test_agreements.py::test_restricted_contact_is_never_shared",),
         "restricted contacts would be shared with other members",
     ),
     Mutation(
@@ -139,7 +146,10 @@ MUTATIONS: tuple[Mutation, ...] = (
         "crm/importing.py",
         "with transaction.atomic(), connection.cursor() as cursor:",
         "with connection.cursor() as cursor:",
-        ("tests/crm/test_imports.py",),
+        (
+            "tests/crm/test_imports.py::test_crash_half_way_leaves_nothing",
+            "tests/crm/test_imports.py::test_dry_run_counts_exactly_and_writes_nothing",
+        ),
         "an import that stops half-way, or a dry run, would leave rows written",
     ),
     Mutation(
@@ -147,7 +157,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         "crm/importing.py",
         "if result.problem_count:",
         "if False:",
-        ("tests/crm/test_imports.py",),
+        ("tests/crm/test_imports.py::test_bad_emails_are_named_by_row_and_column",),
         "a file with bad rows would import its good rows silently",
     ),
     Mutation(
@@ -155,7 +165,10 @@ MUTATIONS: tuple[Mutation, ...] = (
         "tenants/api_permissions.py",
         "return membership is not None",
         "return True",
-        ("tests/tenants/test_access.py",),
+        (
+            "tests/tenants/test_access.py::test_api_me_answers_for_members_only",
+            "tests/tenants/test_access.py::test_api_token_authentication_respects_membership",
+        ),
         "anyone signed in could use any member's API",
     ),
 )
