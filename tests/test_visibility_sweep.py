@@ -131,6 +131,7 @@ class World:
     markers: dict[str, set[str]] = field(default_factory=dict)  # label -> words
     id_only: set[str] = field(default_factory=set)
     words: list[str] = field(default_factory=lambda: list(WORDS))
+    surname: str = ""  # of the first restricted contact made, for the searches
 
     def word(self) -> str:
         return self.words.pop(0)
@@ -146,6 +147,7 @@ class World:
             email=f"{first}.{last}@example.org", is_restricted=True, tags=tags or [],
         )  # fmt: skip
         self.note(label, "contact", contact.pk, first.title(), last.title())
+        self.surname = self.surname or last.title()
         return contact
 
     def note(self, label: str, kind: str, pk: int, *words: str) -> None:
@@ -311,21 +313,23 @@ def paths_to_read(world: World) -> list[str]:
     for rows in world.made.values():
         for kind, pk in rows:
             ids.setdefault(kind, set()).add(pk)
-    every_id = set().union(*ids.values())
-    # Two marker words are enough to exercise each search and each "did you mean".
-    surnames = [
-        sorted(world.markers["crm.Contact"])[0],
-        sorted(world.markers["crm.Interaction"])[0],
-    ]
+    # An API detail of a kind not made here gets the ids of the rows made (roles, consents),
+    # not the contacts' (api/contacts/ has those).
+    other_ids = set().union(*(v for k, v in ids.items() if k != "contact"))
+    # Search reads names and e-mails: the restricted contact's surname, spelt right and wrong
+    # (the misspelling exercises "did you mean"), on every list.
+    surnames = [world.surname]
     paths: set[str] = set()
     for route, holes in _patterns(get_resolver("consortium.urls_tenant").url_patterns):
         if route.startswith(SKIP_PREFIXES):
             continue
         fills: list[dict[str, str]] = [{}]
         for name, kind in holes:
-            if kind == "int":
-                wanted = ids.get(name.removesuffix("_id"), every_id if name == "pk" else set())
-                values = [str(i) for i in sorted(wanted)]
+            if kind == "int" and name == "pk":  # an API detail: api/<plural>/<pk>/
+                plural = route.split("/{", 1)[0].rsplit("/", 1)[-1]
+                values = [str(i) for i in sorted(ids.get(plural.removesuffix("s"), other_ids))]
+            elif kind == "int":
+                values = [str(i) for i in sorted(ids.get(name.removesuffix("_id"), set()))]
             elif kind == "str":
                 values = ["csv", "xlsx"]
             else:
