@@ -20,7 +20,7 @@ define with_database
 	fi
 endef
 
-.PHONY: demo test lint format serve browser-deps db-start db-stop db-url manage bench clean
+.PHONY: demo test mutants lint format serve browser-deps db-start db-stop db-url manage bench clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ demo: $(VENV)/.runtime
 test: $(VENV)/.dev browser-deps
 	@$(call with_database,$(TEST_DATA)); \
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## make mutants: break each guard in turn (tests/mutants/catalogue.py); every one must fail a test
+MUTANTS_ARGS ?=
+mutants: $(VENV)/.dev
+	@$(call with_database,$(TEST_DATA)); \
+	$(PY) -m tests.mutants $(MUTANTS_ARGS)
 
 ## make lint: ruff, formatting, and Django's deployment checks with production settings
 lint: $(VENV)/.dev

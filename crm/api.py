@@ -290,7 +290,8 @@ class OrganisationRelationshipViewSet(viewsets.ModelViewSet):
 
 
 class InteractionViewSet(VisibleContactsMixin, viewsets.ModelViewSet):
-    """Interactions; the contacts listed on each are those the caller may see."""
+    """Interactions the caller may see (every contact on them visible to the caller): one
+    with a restricted contact hidden from the caller answers 404, like a missing id."""
 
     serializer_class = InteractionSerializer
     filterset_class = InteractionFilter
@@ -311,7 +312,8 @@ class InteractionViewSet(VisibleContactsMixin, viewsets.ModelViewSet):
         )  # fmt: skip
 
     def perform_update(self, serializer) -> None:
-        # Links to contacts the caller cannot see are kept as they are.
+        # Links to contacts the caller cannot see are kept as they are (none, while such an
+        # interaction is hidden from the caller; kept so a wider rule never drops a link).
         instance = serializer.instance
         hidden = list(
             instance.contacts.exclude(

@@ -86,6 +86,16 @@ def contacts_visible_to(*, user: Any) -> QuerySet[Contact]:
     )
 
 
+def contact_ids_hidden_from(*, user: Any) -> list[int]:
+    """Ids of the restricted contacts ``user`` may not see, for rules applied outside this
+    schema's tables (e.g. registrations in public hold a contact id as a plain number)."""
+    return list(
+        Contact.objects.filter(is_restricted=True)
+        .exclude(pk__in=Subquery(_restricted_visible_ids(user)))
+        .values_list("pk", flat=True)
+    )
+
+
 def contact_get_for_user(*, user: Any, contact_id: int) -> Contact:
     return contacts_visible_to(user=user).get(pk=contact_id)
 
@@ -278,11 +288,32 @@ def organisation_people(*, user: Any, organisation: Organisation) -> QuerySet[Co
     )
 
 
+def interactions_visible_to(*, user: Any) -> QuerySet[Interaction]:
+    """The one door to interactions: those whose every contact ``user`` may see (an
+    interaction with no contacts at all is visible to every colleague).
+
+    An interaction with a restricted person is part of that person's safeguarding record,
+    whoever else took part: shown with the restricted contact left off, its summary, date,
+    outcome and organisation would still tell what happened to them, and that a visible
+    contact met someone hidden. So one hidden contact hides the whole interaction, in every
+    list, timeline, count, chart, report and API answer.
+    """
+    hidden_link = Interaction.contacts.through.objects.filter(
+        interaction_id=OuterRef("pk"), contact__is_restricted=True
+    ).exclude(contact_id__in=Subquery(_restricted_visible_ids(user)))
+    return Interaction.objects.filter(~Exists(hidden_link))
+
+
 def interactions_for(
     *, user: Any, contact: Contact | None = None, organisation: Organisation | None = None
 ) -> QuerySet[Interaction]:
-    interactions = Interaction.objects.select_related("staff").prefetch_related(
-        Prefetch("contacts", queryset=contacts_visible_to(user=user)), "organisations"
+    """Interactions ``user`` may see, of one contact or organisation if given, newest first."""
+    interactions = (
+        interactions_visible_to(user=user)
+        .select_related("staff")
+        .prefetch_related(
+            Prefetch("contacts", queryset=contacts_visible_to(user=user)), "organisations"
+        )
     )
     if contact is not None:
         interactions = interactions.filter(contacts=contact)

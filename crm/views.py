@@ -226,7 +226,8 @@ def contact_delete(request: HttpRequest, contact_id: int) -> HttpResponse:
     return render(request, "crm/confirm_delete.html", {
         "object": contact, "name": contact.display_name, "cancel": contact.get_absolute_url(),
         "consequences": [
-            f"{contact.interactions.count()} interactions stay, without this person.",
+            f"{selectors.interactions_for(user=request.user, contact=contact).count()} "
+            "interactions stay, without this person.",
             f"{contact.roles.count()} roles at organisations are removed.",
             "Consent records are removed with the contact.",
         ],
@@ -394,7 +395,8 @@ def organisation_delete(request: HttpRequest, organisation_id: int) -> HttpRespo
         "consequences": [
             f"{selectors.organisation_people(user=request.user, organisation=org).count()} "
             "people’s roles here are removed (the people stay).",
-            f"{org.interactions.count()} interactions stay, without this organisation.",
+            f"{selectors.interactions_for(user=request.user, organisation=org).count()} "
+            "interactions stay, without this organisation.",
         ],
     })  # fmt: skip
 

@@ -4,7 +4,6 @@ same selectors, rules and services as the pages (and in the OpenAPI schema)."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
@@ -150,9 +149,8 @@ class RegistrationViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Registration.objects.none()
-        member = self.request.tenant
         return (
-            Registration.objects.filter(Q(member=member) | Q(event__host=member))
+            selectors.registrations_visible(user=self.request.user, member=self.request.tenant)
             .select_related("event")
             .order_by("-created_at")
         )

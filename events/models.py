@@ -139,6 +139,9 @@ class Registration(models.Model):
     the snapshot fields.
     """
 
+    # Holds a member's contact id as a plain number (tests/test_visibility_sweep.py).
+    contact_ref_fields = ("contact_id",)
+
     event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="registrations")
     member = models.ForeignKey(
         "tenants.Member", on_delete=models.PROTECT, null=True, blank=True, related_name="+"

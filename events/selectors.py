@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from psycopg2.extras import DateTimeTZRange
@@ -145,10 +146,50 @@ def contact_candidates(*, user: Any, search: str, limit: int = 20) -> list:
     return list(contact_list(user=user, search=search)[:limit])
 
 
-def registrations_for_host(event: Event) -> QuerySet[Registration]:
+def registrations_visible(*, user: Any, member: Member | None) -> QuerySet[Registration]:
+    """The one rule for who sees which registration snapshots (names, e-mails, access needs).
+
+    A member's site sees the places its own staff booked and the registers of the events it
+    hosts; the consortium's site shows consortium admins the registers of the consortium's
+    events. Of the member's own contacts, only places of contacts ``user`` may see in the CRM:
+    a restricted contact's booking is as hidden as the contact.
+
+    Tenant assumptions: on a member's site the connection is on that member's schema (the
+    CRM is read to find restricted contacts); anywhere else the member's own contacts'
+    places are hidden, since their restrictions cannot be checked.
+    """
+    if member is None:
+        if not is_consortium_admin(user):
+            return Registration.objects.none()
+        return Registration.objects.filter(event__host__isnull=True)
+    registrations = Registration.objects.filter(Q(member=member) | Q(event__host=member))
+    if connection.schema_name != member.schema_name:
+        return registrations.exclude(member=member, contact_id__isnull=False)
+    from crm.selectors import contact_ids_hidden_from
+
+    hidden = contact_ids_hidden_from(user=user)
+    if hidden:
+        registrations = registrations.exclude(member=member, contact_id__in=hidden)
+    return registrations
+
+
+def registration_get(*, user: Any, member: Member | None, registration_id: int) -> Registration:
+    """One registration the rule above lets ``user`` see; DoesNotExist otherwise."""
+    return (
+        registrations_visible(user=user, member=member)
+        .select_related("event")
+        .get(pk=registration_id)
+    )
+
+
+def registrations_for_host(
+    *, event: Event, user: Any, member: Member | None
+) -> QuerySet[Registration]:
     """The register the host sees: snapshots only (no member record ids are exposed)."""
     return (
-        event.registrations.exclude(status=RegistrationStatus.CANCELLED)
+        registrations_visible(user=user, member=member)
+        .filter(event=event)
+        .exclude(status=RegistrationStatus.CANCELLED)
         .only(
             "id",
             "event_id",
@@ -167,15 +208,20 @@ def registrations_for_host(event: Event) -> QuerySet[Registration]:
     )
 
 
-def registrations_of(*, event: Event, member: Member) -> QuerySet[Registration]:
-    """The live places ``member``'s staff booked on ``event``."""
-    return event.registrations.filter(member=member).exclude(status=RegistrationStatus.CANCELLED)
-
-
-def registrations_by_member(*, member: Member) -> QuerySet[Registration]:
-    """The places a member's staff have booked for their contacts."""
+def registrations_of(*, event: Event, member: Member, user: Any) -> QuerySet[Registration]:
+    """The live places ``member``'s staff booked on ``event`` (that ``user`` may see)."""
     return (
-        Registration.objects.filter(member=member)
+        registrations_visible(user=user, member=member)
+        .filter(event=event, member=member)
+        .exclude(status=RegistrationStatus.CANCELLED)
+    )
+
+
+def registrations_by_member(*, member: Member, user: Any) -> QuerySet[Registration]:
+    """The places a member's staff have booked for their contacts (that ``user`` may see)."""
+    return (
+        registrations_visible(user=user, member=member)
+        .filter(member=member)
         .select_related("event", "event__host")
         .order_by("-event__starts_at", "name")
     )

@@ -213,10 +213,12 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
         "cancel_form": CancelEventForm(),
     }
     if manages:
-        context["register"] = selectors.registrations_for_host(event)
+        context["register"] = selectors.registrations_for_host(
+            event=event, user=request.user, member=_member(request)
+        )
         context["has_started"] = event.starts_at <= timezone.now()
     if member is not None:
-        context["ours"] = selectors.registrations_of(event=event, member=member)
+        context["ours"] = selectors.registrations_of(event=event, member=member, user=request.user)
     return _render(request, "events/event_detail.html", context)
 
 
@@ -310,7 +312,9 @@ def event_register_export(request: HttpRequest, event_id: int, fmt: str) -> Http
             "Booked by",
         ]
     )
-    for r in selectors.registrations_for_host(event):
+    for r in selectors.registrations_for_host(
+        event=event, user=request.user, member=_member(request)
+    ):
         data.append(
             [
                 neutralise(v)
@@ -401,10 +405,13 @@ def event_register(request: HttpRequest, event_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def registration_cancel(request: HttpRequest, registration_id: int) -> HttpResponse:
-    registration = get_object_or_404(
-        Registration.objects.select_related("event"), pk=registration_id
-    )
     member = _member(request)
+    try:
+        registration = selectors.registration_get(
+            user=request.user, member=member, registration_id=registration_id
+        )
+    except Registration.DoesNotExist as exc:
+        raise Http404 from exc
     if not rules.may_cancel_registration(request.user, member, registration):
         raise Http404
     try:
@@ -421,9 +428,9 @@ def our_registrations(request: HttpRequest) -> HttpResponse:
     member = _member(request)
     if member is None:
         raise Http404
-    page = Paginator(selectors.registrations_by_member(member=member), 25).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(
+        selectors.registrations_by_member(member=member, user=request.user), 25
+    ).get_page(request.GET.get("page"))
     return _render(request, "events/our_registrations.html", {"page": page})
 
 

@@ -153,7 +153,7 @@ class Result:
 
 def _queryset(spec: dict[str, Any], user: Any) -> QuerySet[Any]:
     from crm.models import Interaction, Organisation
-    from crm.selectors import contacts_visible_to
+    from crm.selectors import contacts_visible_to, interactions_visible_to
 
     record_type = spec["record_type"]
     filters = spec.get("filters", {})
@@ -167,7 +167,7 @@ def _queryset(spec: dict[str, Any], user: Any) -> QuerySet[Any]:
         if filters.get("district"):
             queryset = queryset.filter(district=filters["district"])
     else:
-        queryset = Interaction.objects.all()
+        queryset = interactions_visible_to(user=user)
         date_field = "date"
         if filters.get("district"):
             # A subquery, not a join: a join would count an interaction once per organisation.

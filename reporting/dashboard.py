@@ -2,9 +2,9 @@
 (on the member's schema) returning a :class:`Chart`; other apps add theirs with
 ``chart_register`` (e.g. events and attendance), and the home page draws them in order.
 
-Tenant assumptions: the connection is on the member's schema. Contact counts go through
-``crm.selectors.contacts_visible_to`` so restricted contacts count only for those who see
-them.
+Tenant assumptions: the connection is on the member's schema. Contact and interaction counts go
+through ``crm.selectors`` (``contacts_visible_to``, ``interactions_visible_to``) so restricted
+contacts and their interactions count only for those who see them.
 """
 
 from __future__ import annotations
@@ -112,11 +112,12 @@ def records_over_time(request: HttpRequest) -> Chart:
 @chart_register(order=20)
 def interactions_by_month(request: HttpRequest) -> Chart:
     """Interactions per month of the last 12, stacked by type."""
-    from crm.models import Interaction, InteractionKind
+    from crm.models import InteractionKind
+    from crm.selectors import interactions_visible_to
 
     months = months_back(12)
     rows = (
-        Interaction.objects.filter(date__gte=months[0]).order_by()
+        interactions_visible_to(user=request.user).filter(date__gte=months[0]).order_by()
         .annotate(month=TruncMonth("date")).values_list("month", "kind")
         .annotate(n=Count("id"))
     )  # fmt: skip

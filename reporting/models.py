@@ -125,6 +125,9 @@ class PooledResponse(models.Model):
     """A member's survey response in the research pool: pseudonymised (no names, e-mails or
     unlisted free text), present only while its research agreement is in force."""
 
+    # A member's organisation id as a plain number (tests/test_visibility_sweep.py).
+    organisation_ref_fields = ("organisation_id",)
+
     dataset = models.ForeignKey(ResearchDataset, on_delete=models.CASCADE, related_name="+")
     provider_id = models.BigIntegerField()
     agreement_id = models.BigIntegerField()

@@ -227,6 +227,9 @@ class SharedRecord(models.Model):
     """A provider's record as an active agreement lets recipients see it: only the agreed
     fields, plus what search needs (folded from those fields alone)."""
 
+    # record_id is a member's contact (or organisation) id (tests/test_visibility_sweep.py).
+    contact_ref_fields = ("record_id",)
+
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="+")
     provider_id = models.BigIntegerField()
     record_type = models.CharField(max_length=20, choices=RecordType.choices)
@@ -282,6 +285,9 @@ class Disclosure(models.Model):
     Append-only (database triggers refuse UPDATE, DELETE and TRUNCATE); plain ids only, no
     foreign keys and no personal data, so erasure and offboarding never touch it.
     """
+
+    # record_ids are a member's contact or organisation ids (tests/test_visibility_sweep.py).
+    contact_ref_fields = ("record_ids",)
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor_id = models.BigIntegerField(null=True)
@@ -339,6 +345,9 @@ class AgreementTemplate(models.Model):
 class OrganisationLink(models.Model):
     """A recipient's confirmation that a provider's shared organisation is the same as one of
     its own. Plain ids on both sides: no foreign key into a member's schema."""
+
+    # Plain ids of members' organisations (tests/test_visibility_sweep.py).
+    organisation_ref_fields = ("own_organisation_id", "provider_record_id")
 
     member_id = models.BigIntegerField(help_text="the recipient")
     own_organisation_id = models.BigIntegerField()

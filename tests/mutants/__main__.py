@@ -1,0 +1,171 @@
+"""Apply each guard mutation of ``catalogue.py`` in turn and check that its tests fail.
+
+    python -m tests.mutants [--only NAME ...] [--list] [--no-baseline]
+
+(``make mutants`` runs it against the embedded database.) The work happens in a temporary
+copy of the working tree, so the checkout is never edited; in the copy each mutated file is
+restored (and checked byte for byte) before the next mutation. Before any mutation, the
+listed tests must pass on the unmutated copy, or "killed" would mean nothing.
+
+Exits non-zero if a mutation survives, if a search text is not found exactly once, if the
+tests cannot run, or if the baseline fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .catalogue import MUTATIONS, Mutation
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTEST = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"]
+TIMEOUT = 600
+
+
+@dataclass
+class Outcome:
+    mutation: Mutation
+    verdict: str
+    seconds: float
+    detail: str = ""
+
+
+def working_tree_files() -> list[str]:
+    """Tracked files plus new ones not ignored: the code as it stands, committed or not."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT, check=True, capture_output=True,
+    ).stdout.decode()  # fmt: skip
+    return [name for name in listed.split("\0") if name and (ROOT / name).is_file()]
+
+
+def copy_tree(target: Path) -> None:
+    for name in working_tree_files():
+        destination = target / name
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, destination)
+
+
+def run_tests(tree: Path, tests: tuple[str, ...]) -> tuple[int, float, str]:
+    started = time.monotonic()
+    try:
+        done = subprocess.run(
+            [*PYTEST, *tests], cwd=tree, capture_output=True, text=True, timeout=TIMEOUT,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return -1, time.monotonic() - started, f"timed out after {TIMEOUT} s"
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    failed = [line.split(" - ")[0] for line in lines if line.startswith(("FAILED", "ERROR"))]
+    summary = lines[-1] if lines else done.stderr[-300:]
+    return done.returncode, time.monotonic() - started, " ".join([summary, *failed[:1]])
+
+
+def apply(tree: Path, mutation: Mutation) -> bytes | None:
+    """Write the mutated file into the copy; the original bytes, or None if the search text
+    is not found exactly once."""
+    path = tree / mutation.path
+    original = path.read_bytes()
+    text = original.decode("utf-8")
+    if text.count(mutation.search) != 1:
+        return None
+    path.write_text(text.replace(mutation.search, mutation.replace), encoding="utf-8")
+    return original
+
+
+def mutate(tree: Path, mutation: Mutation) -> Outcome:
+    source = (ROOT / mutation.path).read_bytes()
+    original = apply(tree, mutation)
+    if original is None:
+        found = source.decode("utf-8").count(mutation.search)
+        return Outcome(mutation, "NOT FOUND", 0.0, f"search text found {found} times")
+    try:
+        code, seconds, last = run_tests(tree, mutation.tests)
+    finally:
+        (tree / mutation.path).write_bytes(original)
+        shutil.rmtree(tree / Path(mutation.path).parent / "__pycache__", ignore_errors=True)
+    if (tree / mutation.path).read_bytes() != source:
+        raise SystemExit(f"Could not restore {mutation.path} in {tree}; stopping.")
+    if code in (1, 2) or code == -1:
+        return Outcome(mutation, "killed", seconds, last)
+    if code == 0:
+        return Outcome(mutation, "SURVIVED", seconds, last)
+    return Outcome(mutation, "ERROR", seconds, f"pytest exit code {code}: {last}")
+
+
+def _files(tests: tuple[str, ...]) -> str:
+    """The test files a mutation runs, with how many named tests of each (all if none)."""
+    counts: dict[str, int] = {}
+    for test in tests:
+        path, _, name = test.partition("::")
+        counts[Path(path).name] = counts.get(Path(path).name, 0) + (1 if name else 0)
+    return ", ".join(f"{f} ({n})" if n else f for f, n in counts.items())
+
+
+def table(outcomes: list[Outcome]) -> str:
+    head = ("mutation", "file", "tests run", "result", "seconds")
+    rows = [
+        (o.mutation.name, o.mutation.path, _files(o.mutation.tests),
+         o.verdict, f"{o.seconds:.1f}")
+        for o in outcomes
+    ]  # fmt: skip
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(head), rule, *(line(r) for r in rows)])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.mutants", description=__doc__)
+    parser.add_argument("--only", action="append", default=[], help="a mutation's name")
+    parser.add_argument("--list", action="store_true", help="list the mutations and stop")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the unmutated run")
+    args = parser.parse_args(argv)
+    chosen = [m for m in MUTATIONS if not args.only or m.name in args.only]
+    if args.list or not chosen:
+        for m in MUTATIONS:
+            print(f"{m.name}: {m.path} ({m.why})")
+        return 0 if chosen else 2
+    if not os.environ.get("DATABASE_URL"):
+        print("DATABASE_URL is not set: run `make mutants` (it starts the embedded database).")
+        return 2
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="commons-mutants-") as scratch:
+        tree = Path(scratch)
+        copy_tree(tree)
+        if not args.no_baseline:
+            tests = tuple(dict.fromkeys(t for m in chosen for t in m.tests))
+            code, seconds, last = run_tests(tree, tests)
+            print(f"baseline (no mutation), {len(tests)} files: {last} ({seconds:.1f} s)")
+            if code != 0:
+                print("The tests fail without any mutation; fix them first.")
+                return 1
+        outcomes = []
+        for mutation in chosen:
+            outcome = mutate(tree, mutation)
+            print(f"{outcome.verdict:>9}  {mutation.name}  ({outcome.seconds:.1f} s) "
+                  f"{outcome.detail}", flush=True)  # fmt: skip
+            outcomes.append(outcome)
+    print()
+    print(table(outcomes))
+    bad = [o for o in outcomes if o.verdict != "killed"]
+    total = time.monotonic() - started
+    print(f"\n{len(outcomes) - len(bad)} of {len(outcomes)} mutations killed in {total:.0f} s.")
+    for o in bad:
+        print(f"{o.verdict}: {o.mutation.name} ({o.mutation.path}): {o.mutation.why}. {o.detail}")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
