@@ -3,9 +3,6 @@ share. Visibility comes from sharing.selectors; every write from sharing.service
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -16,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm import services as crm_services
-from crm.exporting import neutralise
+from crm.exporting import FORMATS, csv_bytes
 from tenants.models import Member
 
 from . import selectors, services
@@ -138,19 +135,13 @@ def shared_export(request: HttpRequest) -> HttpResponse:
     keys: list[str] = []
     for r in records:
         keys.extend(k for k in r.data if k not in keys)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["Provider", "Agreement", "Type", *keys])
+    rows = []
     for r in records:
         values = [r.data.get(k, "") for k in keys]
         values = ["; ".join(map(str, v)) if isinstance(v, list) else v for v in values]
-        writer.writerow(
-            [
-                neutralise(x)
-                for x in [r.agreement.provider.name, r.agreement.title, r.record_type, *values]
-            ]
-        )
-    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        rows.append([r.agreement.provider.name, r.agreement.title, r.record_type, *values])
+    data = csv_bytes(["Provider", "Agreement", "Type", *keys], rows)
+    response = HttpResponse(data, content_type=FORMATS["csv"][0])
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="shared-with-us-{stamp}.csv"'
     return response
