@@ -4,6 +4,7 @@ from django import forms
 
 from crm.models import OrganisationType
 from tenants.districts import district_choices
+from tenants.forms import Textarea
 from tenants.models import Member
 
 from .models import (
@@ -71,9 +72,9 @@ class AgreementForm(forms.ModelForm):
             "start_date": forms.DateInput(attrs={"type": "date"}),
             "review_date": forms.DateInput(attrs={"type": "date"}),
             "end_date": forms.DateInput(attrs={"type": "date"}),
-            "expected_benefit": forms.Textarea(attrs={"rows": 3}),
-            "retention": forms.Textarea(attrs={"rows": 3}),
-            "security_notes": forms.Textarea(attrs={"rows": 3}),
+            "expected_benefit": Textarea(attrs={"rows": 3}),
+            "retention": Textarea(attrs={"rows": 3}),
+            "security_notes": Textarea(attrs={"rows": 3}),
         }
 
     def __init__(self, *args, provider: Member, **kwargs) -> None:
@@ -181,9 +182,9 @@ class StandingAgreementForm(forms.ModelForm):
             "expected_benefit", "retention", "is_active",
         ]  # fmt: skip
         widgets = {
-            "description": forms.Textarea(attrs={"rows": 3}),
-            "expected_benefit": forms.Textarea(attrs={"rows": 3}),
-            "retention": forms.Textarea(attrs={"rows": 3}),
+            "description": Textarea(attrs={"rows": 3}),
+            "expected_benefit": Textarea(attrs={"rows": 3}),
+            "retention": Textarea(attrs={"rows": 3}),
         }
 
     def __init__(self, *args, **kwargs) -> None:
