@@ -76,7 +76,7 @@ def _label(name: str, value: Any) -> str:
 class ReportForm(forms.Form):
     record_type = forms.ChoiceField(choices=list(RECORD_TYPES.items()), label="Records")
     rows = forms.ChoiceField(label="Group by", choices=())
-    cols = forms.ChoiceField(label="Then by (optional)", required=False, choices=())
+    cols = forms.ChoiceField(label="Then by", required=False, choices=())
     measure = forms.ChoiceField(choices=list(MEASURES.items()))
     district = forms.ChoiceField(required=False, label="Only organisations in")
     tag = forms.CharField(required=False, max_length=80, label="Only records tagged")

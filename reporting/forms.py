@@ -70,7 +70,7 @@ class SettingsForm(forms.ModelForm):
 class TableForm(forms.Form):
     year = forms.TypedChoiceField(coerce=int, choices=(), label="Wave")
     rows = forms.ChoiceField(choices=(), label="Rows")
-    cols = forms.ChoiceField(choices=(), required=False, label="Columns (optional)")
+    cols = forms.ChoiceField(choices=(), required=False, label="Columns")
     measure = forms.ChoiceField(choices=list(MEASURES.items()))
     value = forms.ChoiceField(choices=(), required=False, label="Numeric answer (mean, median)")
     coarse = forms.BooleanField(required=False, label="Merge small categories")

@@ -323,11 +323,12 @@ def agreement_detail(request: HttpRequest, agreement_id: int) -> HttpResponse:
             and agreement.status == Status.AWAITING
             and mine is not None
             and mine.signed_at is None,
-            "can_suspend": manager and mine is not None and agreement.status == Status.ACTIVE,
+            "can_suspend": manager
+            and mine is not None
+            and services.agreement_may_stop(agreement, Status.SUSPENDED),
             "can_terminate": manager
             and mine is not None
-            and agreement.status
-            in (Status.ACTIVE, Status.AWAITING, Status.DRAFT, Status.SUSPENDED),
+            and services.agreement_may_stop(agreement, Status.TERMINATED),
             "can_resume": manager
             and provider
             and agreement.status == Status.SUSPENDED
