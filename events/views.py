@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -71,6 +72,22 @@ def _render(
         **context,
     }
     return render(request, template, context, status=status)
+
+
+def _confirm_page(request: HttpRequest, **confirm: Any) -> HttpResponse | None:
+    """A page asking to confirm a POST that cannot be undone, unless this POST is the
+    confirmation (``confirm=yes``). ``keep`` names the posted fields to send again."""
+    if request.POST.get("confirm") == "yes":
+        return None
+    confirm["keep"] = [(name, request.POST[name]) for name in confirm.get("keep", ())
+                       if request.POST.get(name)]  # fmt: skip
+    confirm.setdefault("action", request.path)
+    return _render(request, "confirm_action.html", {"confirm": confirm})
+
+
+def _when(booking: Booking) -> str:
+    start, end = timezone.localtime(booking.during.lower), timezone.localtime(booking.during.upper)
+    return f"{date_format(start, 'l j F Y')} from {start:%H:%M} to {end:%H:%M}"
 
 
 def _next(request: HttpRequest, default: str) -> str:
@@ -390,6 +407,17 @@ def registration_cancel(request: HttpRequest, registration_id: int) -> HttpRespo
     member = _member(request)
     if not rules.may_cancel_registration(request.user, member, registration):
         raise Http404
+    back = _next(request, reverse("events:event_detail", args=[registration.event_id]))
+    asking = _confirm_page(
+        request, title=f"Cancel {registration.name}'s place?", button="Cancel the place",
+        consequences=[f"{registration.name} loses their place at “{registration.event.title}” "
+                      "and is told so.",
+                      "If someone is on the waiting list, the place goes to them.",
+                      "This cannot be undone: booking again may find the event full."],
+        keep=["next"], back=back, back_label="Keep the place", danger=True,
+    )  # fmt: skip
+    if asking:
+        return asking
     try:
         services.registration_cancel(registration=registration, user=request.user, member=member)
     except ValidationError as exc:
@@ -775,6 +803,21 @@ def booking_action(request: HttpRequest, booking_id: int, action: str) -> HttpRe
                 request, f"Booking {'approved' if action == 'approve' else 'declined'}."
             )
         elif action == "cancel":
+            series = bool(request.POST.get("series")) and booking.series is not None
+            asking = _confirm_page(
+                request, title=f"Cancel the booking of {booking.resource.name}?",
+                button="Cancel every date" if series else "Cancel the booking",
+                consequences=[
+                    f"“{booking.title}”, {_when(booking)}"
+                    + (", and every date of its series still to come," if series else "")
+                    + " is cancelled and the time is free for others to book.",
+                    "This cannot be undone: booking again may find the time taken.",
+                ],
+                keep=["series", "next"], back=_next(request, reverse("events:my_bookings")),
+                back_label="Keep the booking", danger=True,
+            )  # fmt: skip
+            if asking:
+                return asking
             count = booking_services.booking_cancel(
                 user=request.user, booking=booking, whole_series=bool(request.POST.get("series"))
             )

@@ -296,12 +296,31 @@ def output_action(request: HttpRequest, output_id: int) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def output_download(request: HttpRequest, output_id: int, file_format: str) -> HttpResponse:
-    """Download (and so release) an output that passed the checks."""
+    """Download (and so release) an output that passed the checks. Releasing cannot be
+    undone, so the first download asks first; a released output downloads at once."""
     _researcher_only(request)
     output = _output_or_404(request, output_id, named_only=True)
     if file_format not in FORMATS:
         raise Http404
+    if output.status == OutputStatus.PASSED and not (
+        request.method == "POST" and request.POST.get("confirm") == "yes"
+    ):
+        return render(request, "confirm_action.html", {"base_template": "consortium_base.html",
+            "confirm": {
+                "title": f"Release “{output}”?", "button": "Release and download",
+                "action": request.path, "back": output.get_absolute_url(),
+                "back_label": "Not yet",
+                "consequences": [
+                    "The output is released: it leaves the consortium's safe setting with you, "
+                    "and the release is logged with your name for every provider to see.",
+                    "Later outputs are checked against it, so they cannot be used to work out "
+                    "the cells it hides.",
+                    "A release cannot be withdrawn.",
+                ],
+            },
+        })  # fmt: skip
     try:
         output = research.output_release(output=output, acting_user=request.user)
     except PermissionDenied as exc:
