@@ -25,6 +25,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.exporting import FORMATS, table_bytes
+from tenants.confirm import confirmation_page
 from tenants.forms import form_errors_add
 from tenants.models import Member, MemberKind
 from tenants.sites import site_url
@@ -75,14 +76,14 @@ def _render(
 
 
 def _confirm_page(request: HttpRequest, **confirm: Any) -> HttpResponse | None:
-    """A page asking to confirm a POST that cannot be undone, unless this POST is the
-    confirmation (``confirm=yes``). ``keep`` names the posted fields to send again."""
-    if request.POST.get("confirm") == "yes":
-        return None
-    confirm["keep"] = [(name, request.POST[name]) for name in confirm.get("keep", ())
-                       if request.POST.get(name)]  # fmt: skip
-    confirm.setdefault("action", request.path)
-    return _render(request, "confirm_action.html", {"confirm": confirm})
+    """The shared confirmation step, in this site's frame (see tenants.confirm)."""
+    member = _member(request)
+    return confirmation_page(
+        request,
+        base_template=_base(request),
+        context={"acting_member": member, "may_act": rules.acts_for(request.user, member)},
+        **confirm,
+    )
 
 
 def _when(booking: Booking) -> str:
@@ -292,6 +293,19 @@ def event_action(request: HttpRequest, event_id: int, action: str) -> HttpRespon
             services.event_publish(user=request.user, event=event)
             messages.success(request, "Published: bookings are open.")
         elif action == "cancel":
+            asking = _confirm_page(
+                request, title=f"Cancel “{event.title}”?", button="Cancel the event",
+                consequences=[
+                    "Everyone booked or waiting is e-mailed, and the event leaves their "
+                    "calendars.",
+                    *(["Its room booking is released."] if event.venue_booking_id else []),
+                    "This cannot be undone: a cancelled event cannot be changed or reopened.",
+                ],
+                keep=["reason"], back=reverse("events:event_detail", args=[event.pk]),
+                back_label="Keep the event",
+            )  # fmt: skip
+            if asking:
+                return asking
             form = CancelEventForm(request.POST)
             reason = form.cleaned_data["reason"] if form.is_valid() else ""
             services.event_cancel(user=request.user, event=event, reason=reason)

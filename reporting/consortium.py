@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.exporting import FORMATS, csv_bytes, dataset_bytes
+from tenants.confirm import confirmation_page
 from tenants.forms import form_errors_add
 from tenants.permissions import is_consortium_admin, is_researcher
 
@@ -304,23 +305,21 @@ def output_download(request: HttpRequest, output_id: int, file_format: str) -> H
     output = _output_or_404(request, output_id, named_only=True)
     if file_format not in FORMATS:
         raise Http404
-    if output.status == OutputStatus.PASSED and not (
-        request.method == "POST" and request.POST.get("confirm") == "yes"
-    ):
-        return render(request, "confirm_action.html", {"base_template": "consortium_base.html",
-            "confirm": {
-                "title": f"Release “{output}”?", "button": "Release and download",
-                "action": request.path, "back": output.get_absolute_url(),
-                "back_label": "Not yet",
-                "consequences": [
-                    "The output is released: it leaves the consortium's safe setting with you, "
-                    "and the release is logged with your name for every provider to see.",
-                    "Later outputs are checked against it, so they cannot be used to work out "
-                    "the cells it hides.",
-                    "A release cannot be withdrawn.",
-                ],
-            },
-        })  # fmt: skip
+    if output.status == OutputStatus.PASSED:
+        asking = confirmation_page(
+            request, base_template="consortium_base.html", title=f"Release “{output}”?",
+            button="Release and download", back=output.get_absolute_url(),
+            back_label="Not yet", danger=False,
+            consequences=[
+                "The output is released: it leaves the consortium's safe setting with you, and "
+                "the release is logged with your name for every provider to see.",
+                "Later outputs are checked against it, so they cannot be used to work out the "
+                "cells it hides.",
+                "A release cannot be withdrawn.",
+            ],
+        )  # fmt: skip
+        if asking:
+            return asking
     try:
         output = research.output_release(output=output, acting_user=request.user)
     except PermissionDenied as exc:

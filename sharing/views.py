@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from crm import services as crm_services
 from crm.exporting import FORMATS, csv_bytes
+from tenants.confirm import confirmation_page
 from tenants.models import Member
 
 from . import selectors, services
@@ -347,6 +348,20 @@ def agreement_action(request: HttpRequest, agreement_id: int, action: str) -> Ht
     agreement = _agreement_or_404(request, agreement_id)
     member: Member = request.tenant
     reason = request.POST.get("reason", "")[:500]
+    if (action == "terminate" and _is_manager(request)
+            and services.agreement_may_stop(agreement, Status.TERMINATED)):  # fmt: skip
+        asking = confirmation_page(
+            request, title=f"Terminate “{agreement.title}”?", button="Terminate the agreement",
+            consequences=[
+                "Nothing is shared under it any more: recipients lose sight of every record "
+                "at once.",
+                "Every party sees that it was terminated, by whom and why.",
+                "It cannot be resumed: sharing again needs a new agreement, signed again.",
+            ],
+            keep=["reason"], back=agreement.get_absolute_url(), back_label="Keep it",
+        )  # fmt: skip
+        if asking:
+            return asking
     try:
         if action == "propose":
             services.agreement_propose(agreement=agreement, acting_user=request.user)
