@@ -17,6 +17,7 @@ from .models import (
     RecordType,
     StandingAgreement,
 )
+from .rules import rules_current
 
 
 def _split(text: str) -> list[str]:
@@ -84,9 +85,28 @@ class AgreementForm(forms.ModelForm):
             self.initial["criteria_tags"] = ", ".join(self.instance.criteria_tags)
         self.order_fields(["title", "purpose", "lawful_basis", "dpia_reference",
                            "expected_benefit", "recipients", "all_members"])  # fmt: skip
+        _require_by_rules(self)
 
     def clean_criteria_tags(self) -> list[str]:
         return _split(self.cleaned_data["criteria_tags"])
+
+
+def _require_by_rules(form: forms.ModelForm) -> None:
+    """Mark required (so never "(optional)") the fields the consortium's rules demand for
+    the purpose chosen: posted, else shown, else the agreement's own."""
+    purpose = (
+        (form.data.get("purpose") if form.is_bound else None)
+        or form.initial.get("purpose")
+        or getattr(form.instance, "purpose", "")
+        or form.fields["purpose"].choices[0][0]
+    )
+    if purpose not in Purpose.values:
+        return
+    for name in rules_current().policy(purpose).required_fields & set(form.fields):
+        form.fields[name].required = True
+        form.fields[name].error_messages["required"] = (
+            "The consortium's rules for this purpose ask for this: fill it in."
+        )
 
 
 class ReasonForm(forms.Form):

@@ -112,3 +112,26 @@ def test_draft_agreement_offers_no_terminate_and_cannot_be_terminated(
     client.post(f"/agreements/{draft.pk}/terminate/", {"reason": "x"})
     draft.refresh_from_db()
     assert draft.status == Status.DRAFT
+
+
+def test_fields_the_rules_require_for_the_purpose_are_not_optional(client_for, user, member_a):
+    """When the consortium's rules for a purpose ask for a DPIA reference, a lawful basis,
+    an end date and a review date, the agreement form for that purpose labels none of them
+    "(optional)"; other purposes still do."""
+    from sharing import rule_services
+
+    rule_services.purpose_policy_set(
+        purpose="research", acting_user=user("admin-c"), lawful_bases=["public_task"],
+        dpia_required=True, max_term_months=24, review_months=12,
+    )  # fmt: skip
+    client = client_for(user("manager-a"), member_a)
+
+    def labels(purpose: str) -> dict[str, str]:
+        html = client.post("/agreements/new/", {"purpose": purpose}).content.decode()
+        found = re.findall(r'<label for="id_(\w+)">(.*?)</label>', html, re.S)
+        return {name: re.sub(r"<[^>]+>", "", text) for name, text in found}
+
+    research = labels("research")
+    for name in ("dpia_reference", "lawful_basis", "end_date", "review_date"):
+        assert "(optional)" not in research[name], name
+    assert "(optional)" in labels("directory")["dpia_reference"]
