@@ -281,6 +281,28 @@ class SharedRecord(models.Model):
     def __str__(self) -> str:
         return self.display_name
 
+    def facts(self) -> list[tuple[str, object]]:
+        """(label, value) of each shared field, as people read them: a choice's label, not
+        its code ("Registered charity", never "charity")."""
+        from crm.models import OrganisationType, RoleKind
+
+        labels = SHAREABLE_FIELDS.get(self.record_type, {})
+        words = {"org_type": dict(OrganisationType.choices)}
+        roles = dict(RoleKind.choices)
+        out = []
+        for key, value in self.data.items():
+            if key in words and isinstance(value, str):
+                value = str(words[key].get(value, value.replace("_", " ")))
+            elif key == "organisations" and isinstance(value, list):
+                value = [
+                    {**v, "role": str(roles.get(v.get("role"), v.get("role", "")))}
+                    if isinstance(v, dict)
+                    else v
+                    for v in value
+                ]
+            out.append((labels.get(key, key.replace("_", " ").capitalize()), value))
+        return out
+
     @property
     def holds_personal_data(self) -> bool:
         return bool(PERSONAL_FIELDS & set(self.data))

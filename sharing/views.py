@@ -111,7 +111,7 @@ def shared_detail(request: HttpRequest, shared_id: int) -> HttpResponse:
         {
             "record": record,
             "agreement": record.agreement,
-            "fields": [(labels.get(k, k), v) for k, v in record.data.items()],
+            "fields": record.facts(),
             "agreed_fields": [labels[f] for f in record.agreement.fields_for(record.record_type)],
             "can_copy": record.agreement.access_mode == AccessMode.COPY,
         },

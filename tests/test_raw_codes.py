@@ -95,20 +95,40 @@ def _codes() -> list[tuple[str, re.Pattern]]:
     return found
 
 
-@pytest.mark.timeout(240)
-def test_no_page_shows_a_raw_code(full_records, client_for, user, member_a):
-    """No list, detail or form page of either site shows a stored code instead of words."""
+@pytest.fixture
+def shared_with_b(full_records, member_a, member_b, user):
+    """Member A's organisations (every shareable field) shared with member B, in force."""
+    from sharing import services
+    from sharing.models import SHAREABLE_FIELDS
+
+    agreement = services.agreement_create(
+        provider=member_a, acting_user=user("manager-a"), recipient_ids=[member_b.pk],
+        title="Directory for B", purpose="directory", record_types=["organisation"],
+        organisation_fields=list(SHAREABLE_FIELDS["organisation"]),
+    )  # fmt: skip
+    services.agreement_propose(agreement=agreement, acting_user=user("manager-a"))
+    services.agreement_sign(agreement=agreement, member=member_a, acting_user=user("manager-a"))
+    services.agreement_sign(agreement=agreement, member=member_b, acting_user=user("manager-b"))
+    return agreement
+
+
+@pytest.mark.timeout(300)
+def test_no_page_shows_a_raw_code(shared_with_b, client_for, user, member_a, member_b):
+    """No list, detail or form page of either site shows a stored code instead of words:
+    a provider's and a recipient's member sites (shared records included) and the
+    consortium's."""
     codes = _codes()
     sites = [
-        (client_for(user("manager-a"), member_a), settings.ROOT_URLCONF),
-        (client_for(user("admin-c"), None), settings.PUBLIC_SCHEMA_URLCONF),
+        (client_for(user("manager-a"), member_a), settings.ROOT_URLCONF, member_a),
+        (client_for(user("manager-b"), member_b), settings.ROOT_URLCONF, member_b),
+        (client_for(user("admin-c"), None), settings.PUBLIC_SCHEMA_URLCONF, member_a),
     ]
     problems, pages = [], 0
-    for client, urlconf in sites:
+    for client, urlconf, member in sites:
         for name, route, _ in _walk(get_resolver(urlconf).url_patterns):
             if name.startswith("api") or "api/" in route:
                 continue
-            url = _url_on(urlconf, name, route, member_a)
+            url = _url_on(urlconf, name, route, member)
             response = client.get(url)
             if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
                 continue
