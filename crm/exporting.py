@@ -1,7 +1,21 @@
-"""Exports of any list, as CSV or XLSX, with spreadsheet formulas neutralised."""
+"""Every export of the project (CSV or XLSX) goes through here, so a value a spreadsheet
+would run as a formula is made harmless in one place, and nothing else is touched.
+
+* XLSX: a cell written as text (``data_type = "s"``) is never a formula, whatever it
+  starts with, so text is written as text, unchanged: ``+44 1723 555000`` stays exactly that.
+* CSV has no types: the spreadsheet guesses, and runs ``=…``. There a cell that would be
+  executed gets a leading apostrophe (OWASP's advice), and only such a cell: a phone number
+  or a signed number is left alone.
+"""
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Any
 
 import tablib
@@ -9,43 +23,108 @@ from django.db.models import QuerySet
 
 from .resources import ContactResource, OrganisationResource
 
-# A cell starting with one of these is run as a formula by Excel, LibreOffice or Sheets.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
 FORMATS = {
     "csv": ("text/csv; charset=utf-8", "csv"),
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
 }
+BOM = "\ufeff"
+# Always run by Excel, LibreOffice or Sheets as a formula (or a DDE call), or able to hide
+# one: =, @, and a leading tab or carriage return.
+ALWAYS_EXECUTED = ("=", "@", "\t", "\r")
+# A leading + or - starts a formula (``-2+3*cmd|…``, ``+A1``) unless the cell is a plain
+# signed number (``-12.5``, ``+1,000``, a lone ``-``) or a phone number (``+44 1723 555000``,
+# ``+44 (0)1723 555000``): digits, spaces and brackets only, so nothing to calculate.
+PLAIN_SIGNED = re.compile(r"[+-](?:|\d+(?:[.,]\d+)*|\.\d+)|\+\(?\d[\d ()]*\d")
+# Characters XML 1.0 (so XLSX) cannot hold.
+XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
-def neutralise(value: Any) -> Any:
-    """Prefix a cell that a spreadsheet would evaluate with an apostrophe, so it stays text.
-
-    (django-import-export's own escaping removes a leading ``=`` only.)
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+def csv_cell(value: Any) -> Any:
+    """A value for a CSV cell: prefixed with an apostrophe only if a spreadsheet would
+    execute it (``=SUM(A1)``, ``@cmd``, ``-2+3*cmd|' /C calc'!A0``), otherwise unchanged
+    (``+44 1723 555000``, ``-12.5``)."""
+    if not isinstance(value, str) or not value:
+        return value
+    if value.startswith(ALWAYS_EXECUTED):
+        return "'" + value
+    if value[0] in "+-" and not PLAIN_SIGNED.fullmatch(value):
         return "'" + value
     return value
 
 
-def dataset_neutralise(dataset: tablib.Dataset) -> tablib.Dataset:
-    clean = tablib.Dataset(headers=dataset.headers, title=dataset.title)
-    for row in dataset:
-        clean.append([neutralise(cell) for cell in row])
-    return clean
+def csv_bytes(headers: Sequence[Any], rows: Iterable[Sequence[Any]]) -> bytes:
+    """A CSV file: UTF-8 with a BOM (so Excel reads accents and £ when the file is
+    double-clicked), every cell through :func:`csv_cell`."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([csv_cell(h) for h in headers])
+    for row in rows:
+        writer.writerow([csv_cell(cell) for cell in row])
+    return (BOM + out.getvalue()).encode("utf-8")
+
+
+def _xlsx_value(value: Any) -> tuple[Any, str | None]:
+    """The value to write and, for text, the type that keeps it text."""
+    if value is None:
+        return None, None
+    if isinstance(value, bool | int | float | Decimal):
+        return value, None
+    if isinstance(value, dt.datetime):
+        # Excel has no time zones: the wall-clock time, as people saw it on the page.
+        return (value.replace(tzinfo=None) if value.tzinfo else value), None
+    if isinstance(value, dt.date | dt.time):
+        return value, None
+    if isinstance(value, list | tuple):
+        value = "; ".join(str(v) for v in value)
+    return XML_ILLEGAL.sub("", str(value)), "s"
+
+
+def xlsx_bytes(headers: Sequence[Any], rows: Iterable[Sequence[Any]], *, title: str) -> bytes:
+    """An XLSX workbook of one sheet: a bold header row frozen at the top, text written as
+    text (never a formula), numbers and dates as themselves."""
+    import openpyxl
+    from openpyxl.styles import Font
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = re.sub(r"[\\/*?:\[\]]", "-", title or "Export")[:31] or "Export"
+    bold = Font(bold=True)
+    for row_number, row in enumerate([headers, *rows], start=1):
+        for column_number, raw in enumerate(row, start=1):
+            value, data_type = _xlsx_value(raw)
+            cell = sheet.cell(row=row_number, column=column_number)
+            cell.value = value
+            if data_type:
+                cell.data_type = data_type  # after the value: openpyxl guesses "f" for "=…"
+            if row_number == 1:
+                cell.font = bold
+    sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def table_bytes(
+    headers: Sequence[Any], rows: Iterable[Sequence[Any]], file_format: str, *, title: str = ""
+) -> bytes:
+    """Rows as a CSV or XLSX file's bytes (``file_format`` is a key of :data:`FORMATS`)."""
+    if file_format == "xlsx":
+        return xlsx_bytes(headers, list(rows), title=title)
+    if file_format == "csv":
+        return csv_bytes(headers, rows)
+    raise ValueError(f"Unknown export format: {file_format}")
+
+
+def dataset_bytes(dataset: tablib.Dataset, file_format: str) -> bytes:
+    """A tablib dataset as a CSV or XLSX file's bytes (see :func:`table_bytes`)."""
+    return table_bytes(
+        list(dataset.headers or []), list(dataset), file_format, title=dataset.title or ""
+    )
 
 
 def records_export(*, queryset: QuerySet, record_type: str, file_format: str) -> bytes:
     """The rows of ``queryset`` (already filtered by the selectors) as CSV or XLSX bytes."""
     resource = ContactResource() if record_type == "contact" else OrganisationResource()
-    dataset = dataset_neutralise(resource.export(queryset=queryset))
+    dataset = resource.export(queryset=queryset)
     dataset.title = "Contacts" if record_type == "contact" else "Organisations"
     return dataset_bytes(dataset, file_format)
-
-
-def dataset_bytes(dataset: Any, file_format: str) -> bytes:
-    """A tablib dataset as a file's bytes. Text formats get a BOM so Excel reads UTF-8
-    (accents, £) correctly when the file is double-clicked."""
-    data = dataset.export(file_format)
-    if isinstance(data, str):
-        return ("\ufeff" + data).encode("utf-8")
-    return data

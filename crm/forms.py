@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.postgres.forms import SimpleArrayField
 
 from tenants.districts import district_choices
+from tenants.forms import Textarea
 
 from .models import (
     ConsentChannel,
@@ -38,7 +39,7 @@ class ContactForm(forms.ModelForm):
             "phone", "mobile", "address_line1", "address_line2", "town", "county", "postcode",
             "date_of_birth", "notes", "tags",
         ]  # fmt: skip
-        widgets = {"date_of_birth": DateInput(), "notes": forms.Textarea(attrs={"rows": 4})}
+        widgets = {"date_of_birth": DateInput(), "notes": Textarea(attrs={"rows": 4})}
         labels = {"email": "E-mail address"}
 
 
@@ -52,7 +53,7 @@ class OrganisationForm(forms.ModelForm):
         label="Identifiers", required=False,
         help_text="org-id.guide form, one per line, preferred first: GB-CHC-1234567, "
         "GB-COH-01234567, GB-SC-SC012345.",
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=Textarea(attrs={"rows": 3}),
     )  # fmt: skip
     other_names = SimpleArrayField(forms.CharField(), required=False, delimiter=";",
                                    help_text="Separate them with semicolons.")  # fmt: skip
@@ -68,7 +69,7 @@ class OrganisationForm(forms.ModelForm):
             "address_line1", "address_line2", "town", "postcode", "district", "website",
             "areas_of_work", "beneficiaries", "income_band", "membership_status", "notes", "tags",
         ]  # fmt: skip
-        widgets = {"notes": forms.Textarea(attrs={"rows": 4})}
+        widgets = {"notes": Textarea(attrs={"rows": 4})}
 
     def clean_identifiers_text(self) -> list[tuple[str, str]]:
         pairs = []
@@ -92,7 +93,7 @@ class InteractionForm(forms.ModelForm):
                   "follow_up_date"]  # fmt: skip
         widgets = {
             "date": DateInput(), "follow_up_date": DateInput(),
-            "notes": forms.Textarea(attrs={"rows": 4}),
+            "notes": Textarea(attrs={"rows": 4}),
         }  # fmt: skip
         labels = {"duration_minutes": "Duration (minutes)", "kind": "Type"}
 
@@ -106,7 +107,7 @@ class ConsentForm(forms.Form):
         label="How it was given", max_length=100,
         help_text="E.g. paper form at the AGM, website, phone call.",
     )  # fmt: skip
-    wording = forms.CharField(label="Wording shown", required=False, widget=forms.Textarea(
+    wording = forms.CharField(label="Wording shown", required=False, widget=Textarea(
         attrs={"rows": 3}))  # fmt: skip
 
 

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.conf import settings
 
+from tenants.forms import Textarea
+
 from .models import Event, Recurrence, Resource
 
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
@@ -60,9 +62,9 @@ class EventForm(forms.ModelForm):
             "ends_at": LocalDateTimeInput(),
             "venue_kind": forms.RadioSelect,
             "visibility": forms.RadioSelect,
-            "description": forms.Textarea(attrs={"rows": 4}),
-            "address": forms.Textarea(attrs={"rows": 2}),
-            "accessibility": forms.Textarea(attrs={"rows": 2}),
+            "description": Textarea(attrs={"rows": 4}),
+            "address": Textarea(attrs={"rows": 2}),
+            "accessibility": Textarea(attrs={"rows": 2}),
         }
 
     def __init__(self, *args, resources=None, **kwargs):
@@ -93,7 +95,7 @@ class SignUpForm(forms.Form):
     access_needs = forms.CharField(
         required=False,
         label="Access needs",
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=Textarea(attrs={"rows": 2}),
         help_text="Anything that would help you take part: step-free access, a hearing loop, "
         "dietary needs…",
     )
@@ -118,7 +120,7 @@ class RegisterContactForm(forms.Form):
     access_needs = forms.CharField(
         required=False,
         label="Access needs",
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=Textarea(attrs={"rows": 2}),
         help_text="Sent to the host with the booking.",
     )
 
@@ -139,8 +141,8 @@ class ResourceForm(forms.ModelForm):
         ]
         labels = {"is_active": "Open for booking"}
         widgets = {
-            "description": forms.Textarea(attrs={"rows": 3}),
-            "accessibility": forms.Textarea(attrs={"rows": 2}),
+            "description": Textarea(attrs={"rows": 3}),
+            "accessibility": Textarea(attrs={"rows": 2}),
             "bookable_by": forms.RadioSelect,
         }
 

@@ -11,7 +11,6 @@ import calendar as pycalendar
 from datetime import date, timedelta
 from typing import Any
 
-import tablib
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.core.cache import cache
@@ -21,10 +20,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from crm.exporting import neutralise
+from crm.exporting import FORMATS, table_bytes
+from tenants.confirm import confirmation_page
 from tenants.forms import form_errors_add
 from tenants.models import Member, MemberKind
 from tenants.sites import site_url
@@ -72,6 +73,22 @@ def _render(
         **context,
     }
     return render(request, template, context, status=status)
+
+
+def _confirm_page(request: HttpRequest, **confirm: Any) -> HttpResponse | None:
+    """The shared confirmation step, in this site's frame (see tenants.confirm)."""
+    member = _member(request)
+    return confirmation_page(
+        request,
+        base_template=_base(request),
+        context={"acting_member": member, "may_act": rules.acts_for(request.user, member)},
+        **confirm,
+    )
+
+
+def _when(booking: Booking) -> str:
+    start, end = timezone.localtime(booking.during.lower), timezone.localtime(booking.during.upper)
+    return f"{date_format(start, 'l j F Y')} from {start:%H:%M} to {end:%H:%M}"
 
 
 def _next(request: HttpRequest, default: str) -> str:
@@ -278,6 +295,19 @@ def event_action(request: HttpRequest, event_id: int, action: str) -> HttpRespon
             services.event_publish(user=request.user, event=event)
             messages.success(request, "Published: bookings are open.")
         elif action == "cancel":
+            asking = _confirm_page(
+                request, title=f"Cancel “{event.title}”?", button="Cancel the event",
+                consequences=[
+                    "Everyone booked or waiting is e-mailed, and the event leaves their "
+                    "calendars.",
+                    *(["Its room booking is released."] if event.venue_booking_id else []),
+                    "This cannot be undone: a cancelled event cannot be changed or reopened.",
+                ],
+                keep=["reason"], back=reverse("events:event_detail", args=[event.pk]),
+                back_label="Keep the event",
+            )  # fmt: skip
+            if asking:
+                return asking
             form = CancelEventForm(request.POST)
             reason = form.cleaned_data["reason"] if form.is_valid() else ""
             services.event_cancel(user=request.user, event=event, reason=reason)
@@ -300,45 +330,29 @@ def event_register_export(request: HttpRequest, event_id: int, fmt: str) -> Http
     event = _event_or_404(request, event_id)
     if not rules.may_manage_event(request.user, event):
         raise PermissionDenied
-    data = tablib.Dataset(
-        headers=[
-            "Name",
-            "E-mail",
-            "Organisation",
-            "Access needs",
-            "Status",
-            "Booked at",
-            "Attended",
-            "Booked by",
+    if fmt not in FORMATS:
+        raise Http404
+    headers = ["Name", "E-mail", "Organisation", "Access needs", "Status", "Booked at",
+               "Attended", "Booked by"]  # fmt: skip
+    rows = [
+        [
+            r.name,
+            r.email,
+            r.organisation,
+            r.access_needs,
+            r.get_status_display(),
+            timezone.localtime(r.created_at).strftime("%Y-%m-%d %H:%M"),
+            {True: "Yes", False: "No"}.get(r.attended, ""),
+            r.member.name if r.member_id else "Public sign-up",
         ]
-    )
-    for r in selectors.registrations_for_host(
-        event=event, user=request.user, member=_member(request)
-    ):
-        data.append(
-            [
-                neutralise(v)
-                for v in [
-                    r.name,
-                    r.email,
-                    r.organisation,
-                    r.access_needs,
-                    r.get_status_display(),
-                    timezone.localtime(r.created_at).strftime("%Y-%m-%d %H:%M"),
-                    {True: "Yes", False: "No"}.get(r.attended, ""),
-                    r.member.name if r.member_id else "Public sign-up",
-                ]
-            ]
+        for r in selectors.registrations_for_host(
+            event=event, user=request.user, member=_member(request)
         )
-    name = f"register-{event.pk}"
-    if fmt == "xlsx":
-        response = HttpResponse(
-            data.export("xlsx"),
-            content_type=("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        )
-    else:
-        response = HttpResponse(data.export("csv"), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    ]
+    content_type, extension = FORMATS[fmt]
+    data = table_bytes(headers, rows, fmt, title="Register")
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="register-{event.pk}.{extension}"'
     return response
 
 
@@ -414,6 +428,17 @@ def registration_cancel(request: HttpRequest, registration_id: int) -> HttpRespo
         raise Http404 from exc
     if not rules.may_cancel_registration(request.user, member, registration):
         raise Http404
+    back = _next(request, reverse("events:event_detail", args=[registration.event_id]))
+    asking = _confirm_page(
+        request, title=f"Cancel {registration.name}'s place?", button="Cancel the place",
+        consequences=[f"{registration.name} loses their place at “{registration.event.title}” "
+                      "and is told so.",
+                      "If someone is on the waiting list, the place goes to them.",
+                      "This cannot be undone: booking again may find the event full."],
+        keep=["next"], back=back, back_label="Keep the place", danger=True,
+    )  # fmt: skip
+    if asking:
+        return asking
     try:
         services.registration_cancel(registration=registration, user=request.user, member=member)
     except ValidationError as exc:
@@ -802,6 +827,21 @@ def booking_action(request: HttpRequest, booking_id: int, action: str) -> HttpRe
                 request, f"Booking {'approved' if action == 'approve' else 'declined'}."
             )
         elif action == "cancel":
+            series = bool(request.POST.get("series")) and booking.series is not None
+            asking = _confirm_page(
+                request, title=f"Cancel the booking of {booking.resource.name}?",
+                button="Cancel every date" if series else "Cancel the booking",
+                consequences=[
+                    f"“{booking.title}”, {_when(booking)}"
+                    + (", and every date of its series still to come," if series else "")
+                    + " is cancelled and the time is free for others to book.",
+                    "This cannot be undone: booking again may find the time taken.",
+                ],
+                keep=["series", "next"], back=_next(request, reverse("events:my_bookings")),
+                back_label="Keep the booking", danger=True,
+            )  # fmt: skip
+            if asking:
+                return asking
             count = booking_services.booking_cancel(
                 user=request.user, booking=booking, whole_series=bool(request.POST.get("series"))
             )

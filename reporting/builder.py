@@ -76,7 +76,7 @@ def _label(name: str, value: Any) -> str:
 class ReportForm(forms.Form):
     record_type = forms.ChoiceField(choices=list(RECORD_TYPES.items()), label="Records")
     rows = forms.ChoiceField(label="Group by", choices=())
-    cols = forms.ChoiceField(label="Then by (optional)", required=False, choices=())
+    cols = forms.ChoiceField(label="Then by", required=False, choices=())
     measure = forms.ChoiceField(choices=list(MEASURES.items()))
     district = forms.ChoiceField(required=False, label="Only organisations in")
     tag = forms.CharField(required=False, max_length=80, label="Only records tagged")
@@ -219,8 +219,6 @@ def report_run(*, spec: dict[str, Any], user: Any) -> Result:
 def result_dataset(result: Result, title: str):
     import tablib
 
-    from crm.exporting import dataset_neutralise
-
     cols = result.cols or [MEASURES[result.spec["measure"]]]
     data = tablib.Dataset(headers=["", *cols, *(["Total"] if result.cols else [])],
                           title=title[:31] or "Report")  # fmt: skip
@@ -228,4 +226,4 @@ def result_dataset(result: Result, title: str):
         data.append([label, *values, *([total] if result.cols else [])])
     if result.cols:
         data.append(["Total", *result.col_totals(), result.total])
-    return dataset_neutralise(data)
+    return data

@@ -3,9 +3,6 @@ research set-up for consortium admins; research projects for researchers."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,7 +11,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from crm.exporting import FORMATS, dataset_bytes, neutralise
+from crm.exporting import FORMATS, csv_bytes, dataset_bytes
+from tenants.confirm import confirmation_page
 from tenants.forms import form_errors_add
 from tenants.permissions import is_consortium_admin, is_researcher
 
@@ -49,12 +47,11 @@ def consortium_reports(request: HttpRequest) -> HttpResponse:
         raise Http404
     table = aggregates.report(name)
     if request.GET.get("export") == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["Member", *table.cols, "Total"])
-        for row, values, total in table.as_rows():
-            writer.writerow([neutralise(row), *values, total])
-        response = HttpResponse("\ufeff" + out.getvalue(), content_type=FORMATS["csv"][0])
+        data = csv_bytes(
+            ["Member", *table.cols, "Total"],
+            ([row, *values, total] for row, values, total in table.as_rows()),
+        )
+        response = HttpResponse(data, content_type=FORMATS["csv"][0])
         response["Content-Disposition"] = f'attachment; filename="consortium-{name}.csv"'
         return response
     return render(request, "reporting/consortium_reports.html",
@@ -223,12 +220,12 @@ def codebook_download(request: HttpRequest, project_id: int, dataset_id: int,
     dataset = project.datasets.filter(pk=dataset_id).first()
     if dataset is None:
         raise Http404
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["variable", "label", "type", "values"])
-    for v in research.codebook(dataset=dataset, year=year):
-        writer.writerow([v.name, neutralise(v.label), v.kind, neutralise(" | ".join(v.options))])
-    response = HttpResponse("\ufeff" + out.getvalue(), content_type=FORMATS["csv"][0])
+    data = csv_bytes(
+        ["variable", "label", "type", "values"],
+        ([v.name, v.label, v.kind, " | ".join(v.options)]
+         for v in research.codebook(dataset=dataset, year=year)),
+    )  # fmt: skip
+    response = HttpResponse(data, content_type=FORMATS["csv"][0])
     response["Content-Disposition"] = (
         f'attachment; filename="codebook-{dataset.survey_code}-{year}.csv"'
     )
@@ -300,12 +297,29 @@ def output_action(request: HttpRequest, output_id: int) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def output_download(request: HttpRequest, output_id: int, file_format: str) -> HttpResponse:
-    """Download (and so release) an output that passed the checks."""
+    """Download (and so release) an output that passed the checks. Releasing cannot be
+    undone, so the first download asks first; a released output downloads at once."""
     _researcher_only(request)
     output = _output_or_404(request, output_id, named_only=True)
     if file_format not in FORMATS:
         raise Http404
+    if output.status == OutputStatus.PASSED:
+        asking = confirmation_page(
+            request, base_template="consortium_base.html", title=f"Release “{output}”?",
+            button="Release and download", back=output.get_absolute_url(),
+            back_label="Not yet", danger=False,
+            consequences=[
+                "The output is released: it leaves the consortium's safe setting with you, and "
+                "the release is logged with your name for every provider to see.",
+                "Later outputs are checked against it, so they cannot be used to work out the "
+                "cells it hides.",
+                "A release cannot be withdrawn.",
+            ],
+        )  # fmt: skip
+        if asking:
+            return asking
     try:
         output = research.output_release(output=output, acting_user=request.user)
     except PermissionDenied as exc:

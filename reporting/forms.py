@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 
+from tenants.forms import Textarea
 from tenants.roles import RESEARCHERS
 
 from .models import DisclosureSettings, ResearchDataset
@@ -27,12 +28,12 @@ class DatasetForm(forms.Form):
         label="Survey code",
         help_text="The code members' copies of the survey share.",
     )
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    description = forms.CharField(widget=Textarea(attrs={"rows": 2}), required=False)
 
 
 class ProjectForm(forms.Form):
     title = forms.CharField(max_length=200)
-    purpose = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    purpose = forms.CharField(widget=Textarea(attrs={"rows": 3}))
     ethics_reference = forms.CharField(max_length=120, label="Ethics / DPIA reference")
     end_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     researcher_ids = forms.ModelMultipleChoiceField(
@@ -69,7 +70,7 @@ class SettingsForm(forms.ModelForm):
 class TableForm(forms.Form):
     year = forms.TypedChoiceField(coerce=int, choices=(), label="Wave")
     rows = forms.ChoiceField(choices=(), label="Rows")
-    cols = forms.ChoiceField(choices=(), required=False, label="Columns (optional)")
+    cols = forms.ChoiceField(choices=(), required=False, label="Columns")
     measure = forms.ChoiceField(choices=list(MEASURES.items()))
     value = forms.ChoiceField(choices=(), required=False, label="Numeric answer (mean, median)")
     coarse = forms.BooleanField(required=False, label="Merge small categories")

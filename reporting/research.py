@@ -679,18 +679,16 @@ def output_dataset(output: ResearchOutput):
     """The output as a tablib Dataset (hidden cells as the marker), for CSV/XLSX."""
     import tablib
 
-    from crm.exporting import dataset_neutralise
-
     result = output.result
     if output.kind == OutputKind.EXTRACT:
         data = tablib.Dataset(headers=result["headers"], title="Extract")
         for record in result["records"]:
             data.append(record)
-        return dataset_neutralise(data)
+        return data
     cols = [*result["cols"], TOTAL] if result["cols"] else [MEASURES[result["measure"]]]
     # A table of one column has no total column (its one column is the total).
     cols = cols[: len(result["cells"][0])] if result["cells"] else cols
     data = tablib.Dataset(headers=["", *cols], title="Table")
     for label, row in zip([*result["rows"], TOTAL], result["cells"], strict=True):
         data.append([label, *[result["marker"] if c["hidden"] else c["value"] for c in row]])
-    return dataset_neutralise(data)
+    return data

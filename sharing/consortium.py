@@ -3,8 +3,6 @@ with whom, and the templates members start from. Consortium admins only."""
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from dataclasses import dataclass
 
@@ -18,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from crm.exporting import neutralise
+from crm.exporting import FORMATS, csv_bytes
 from tenants.models import Member
 from tenants.permissions import is_consortium_admin
 
@@ -87,19 +85,15 @@ def register(request: HttpRequest) -> HttpResponse:
     purpose = request.GET.get("purpose", "")
     rows = register_rows(status=status, purpose=purpose)
     if request.GET.get("format") == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(["Agreement", "Version", "Provider", "Recipients", "Purpose", "Status",
+        data = csv_bytes(["Agreement", "Version", "Provider", "Recipients", "Purpose", "Status",
                          "Record types", "Contact fields", "Organisation fields", "Start",
-                         "Review", "End", "Access"])  # fmt: skip
-        for a in rows:
-            writer.writerow([neutralise(x) for x in [
+                          "Review", "End", "Access"], ([
                 a.title, a.version, a.provider.name, _recipients(a), a.get_purpose_display(),
                 a.get_status_display(), ", ".join(a.record_types), ", ".join(a.contact_fields),
                 ", ".join(a.organisation_fields), a.start_date, a.review_date or "",
                 a.end_date or "", a.get_access_mode_display(),
-            ]])  # fmt: skip
-        response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv")
+            ] for a in rows))  # fmt: skip
+        response = HttpResponse(data, content_type=FORMATS["csv"][0])
         stamp = timezone.localdate().isoformat()
         response["Content-Disposition"] = f'attachment; filename="sharing-register-{stamp}.csv"'
         return response

@@ -4,6 +4,7 @@ from django import forms
 
 from crm.models import OrganisationType
 from tenants.districts import district_choices
+from tenants.forms import Textarea
 from tenants.models import Member
 
 from .models import (
@@ -16,6 +17,7 @@ from .models import (
     RecordType,
     StandingAgreement,
 )
+from .rules import rules_current
 
 
 def _split(text: str) -> list[str]:
@@ -71,9 +73,9 @@ class AgreementForm(forms.ModelForm):
             "start_date": forms.DateInput(attrs={"type": "date"}),
             "review_date": forms.DateInput(attrs={"type": "date"}),
             "end_date": forms.DateInput(attrs={"type": "date"}),
-            "expected_benefit": forms.Textarea(attrs={"rows": 3}),
-            "retention": forms.Textarea(attrs={"rows": 3}),
-            "security_notes": forms.Textarea(attrs={"rows": 3}),
+            "expected_benefit": Textarea(attrs={"rows": 3}),
+            "retention": Textarea(attrs={"rows": 3}),
+            "security_notes": Textarea(attrs={"rows": 3}),
         }
 
     def __init__(self, *args, provider: Member, **kwargs) -> None:
@@ -83,9 +85,28 @@ class AgreementForm(forms.ModelForm):
             self.initial["criteria_tags"] = ", ".join(self.instance.criteria_tags)
         self.order_fields(["title", "purpose", "lawful_basis", "dpia_reference",
                            "expected_benefit", "recipients", "all_members"])  # fmt: skip
+        _require_by_rules(self)
 
     def clean_criteria_tags(self) -> list[str]:
         return _split(self.cleaned_data["criteria_tags"])
+
+
+def _require_by_rules(form: forms.ModelForm) -> None:
+    """Mark required (so never "(optional)") the fields the consortium's rules demand for
+    the purpose chosen: posted, else shown, else the agreement's own."""
+    purpose = (
+        (form.data.get("purpose") if form.is_bound else None)
+        or form.initial.get("purpose")
+        or getattr(form.instance, "purpose", "")
+        or form.fields["purpose"].choices[0][0]
+    )
+    if purpose not in Purpose.values:
+        return
+    for name in rules_current().policy(purpose).required_fields & set(form.fields):
+        form.fields[name].required = True
+        form.fields[name].error_messages["required"] = (
+            "The consortium's rules for this purpose ask for this: fill it in."
+        )
 
 
 class ReasonForm(forms.Form):
@@ -181,9 +202,9 @@ class StandingAgreementForm(forms.ModelForm):
             "expected_benefit", "retention", "is_active",
         ]  # fmt: skip
         widgets = {
-            "description": forms.Textarea(attrs={"rows": 3}),
-            "expected_benefit": forms.Textarea(attrs={"rows": 3}),
-            "retention": forms.Textarea(attrs={"rows": 3}),
+            "description": Textarea(attrs={"rows": 3}),
+            "expected_benefit": Textarea(attrs={"rows": 3}),
+            "retention": Textarea(attrs={"rows": 3}),
         }
 
     def __init__(self, *args, **kwargs) -> None:

@@ -163,6 +163,23 @@ class Agreement(models.Model):
         )
 
     @property
+    def contact_field_labels(self) -> list[str]:
+        labels = SHAREABLE_FIELDS[RecordType.CONTACT]
+        return [labels.get(name, name.replace("_", " ")) for name in self.contact_fields]
+
+    @property
+    def organisation_field_labels(self) -> list[str]:
+        labels = SHAREABLE_FIELDS[RecordType.ORGANISATION]
+        return [labels.get(name, name.replace("_", " ")) for name in self.organisation_fields]
+
+    @property
+    def criteria_org_type_labels(self) -> list[str]:
+        from crm.models import OrganisationType
+
+        labels = dict(OrganisationType.choices)
+        return [str(labels.get(code, code.replace("_", " "))) for code in self.criteria_org_types]
+
+    @property
     def review_overdue(self) -> bool:
         """Active, with its review date passed: still in force, but due a look."""
         return (
@@ -266,6 +283,28 @@ class SharedRecord(models.Model):
 
     def __str__(self) -> str:
         return self.display_name
+
+    def facts(self) -> list[tuple[str, object]]:
+        """(label, value) of each shared field, as people read them: a choice's label, not
+        its code ("Registered charity", never "charity")."""
+        from crm.models import OrganisationType, RoleKind
+
+        labels = SHAREABLE_FIELDS.get(self.record_type, {})
+        words = {"org_type": dict(OrganisationType.choices)}
+        roles = dict(RoleKind.choices)
+        out = []
+        for key, value in self.data.items():
+            if key in words and isinstance(value, str):
+                value = str(words[key].get(value, value.replace("_", " ")))
+            elif key == "organisations" and isinstance(value, list):
+                value = [
+                    {**v, "role": str(roles.get(v.get("role"), v.get("role", "")))}
+                    if isinstance(v, dict)
+                    else v
+                    for v in value
+                ]
+            out.append((labels.get(key, key.replace("_", " ").capitalize()), value))
+        return out
 
     @property
     def holds_personal_data(self) -> bool:
@@ -527,6 +566,32 @@ class StandingAgreement(models.Model):
         }  # fmt: skip
 
 
+def _words(code: str) -> str:
+    return str(code).replace("_", " ").replace(".", " ")
+
+
+def _value_words(value: object) -> str:
+    """A stored rule value as people read it: choice labels, Yes/No, lists joined."""
+    from crm.models import OrganisationType
+
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list | tuple):
+        return ", ".join(_value_words(v) for v in value)
+    if isinstance(value, str):
+        for choices in (Purpose, LawfulBasis, AccessMode, RecordType, FieldRuleMode,
+                        OrganisationType):  # fmt: skip
+            if value in choices.values:
+                return str(choices(value).label)
+        for fields in SHAREABLE_FIELDS.values():
+            if value in fields:
+                return str(fields[value])
+        return value
+    return str(value)
+
+
 class RuleChange(models.Model):
     """Every change of the consortium's rules: who, when, which rule, old and new.
     Append-only (database triggers refuse UPDATE, DELETE and TRUNCATE); plain ids."""
@@ -545,3 +610,14 @@ class RuleChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.summary}"
+
+    @property
+    def differences(self) -> list[tuple[str, str, str]]:
+        """(setting, was, now) for each setting that changed, in words: no stored codes."""
+        old = self.old if isinstance(self.old, dict) else {"value": self.old}
+        new = self.new if isinstance(self.new, dict) else {"value": self.new}
+        return [
+            (_words(key).capitalize(), _value_words(old.get(key)), _value_words(new.get(key)))
+            for key in dict.fromkeys([*old, *new])
+            if old.get(key) != new.get(key)
+        ]

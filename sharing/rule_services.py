@@ -240,7 +240,9 @@ def standing_agreement_save(*, acting_user: Any, standing: StandingAgreement | N
         old = {name: getattr(standing, name) for name in STANDING_FIELDS}
     for name, value in fields.items():
         setattr(standing, name, value)
-    standing.set_at, standing.set_by = timezone.now(), acting_user
+    if old != {name: getattr(standing, name) for name in STANDING_FIELDS}:
+        # "Set on" tells members when it last changed: a save that changes nothing keeps it.
+        standing.set_at, standing.set_by = timezone.now(), acting_user
     standing.full_clean()
     if standing.is_active:
         _standing_check(standing)

@@ -169,6 +169,18 @@ class Policy:
             return bool(settings.COMMONS_SHARING_ADMIN_APPROVAL)
         return self.admin_approval
 
+    @property
+    def required_fields(self) -> frozenset[str]:
+        """The agreement form's fields this policy requires to be filled in (what
+        ``agreement_breaches`` asks of them), so the form marks them required."""
+        required = {
+            "lawful_basis": bool(self.lawful_bases),
+            "dpia_reference": self.dpia_required,
+            "end_date": bool(self.max_term_months),
+            "review_date": bool(self.review_months),
+        }
+        return frozenset(name for name, needed in required.items() if needed)
+
     def date_of(self, setting: str) -> datetime.datetime | None:
         return self.dates.get(setting, self.set_at)
 

@@ -263,15 +263,25 @@ def _party_member_check(agreement: Agreement, member: Member) -> None:
         raise PermissionDenied(f"{member} is not a party to this agreement.")
 
 
+# The states each way of stopping may end. A draft has not been offered to anyone, so there
+# is nothing to suspend or terminate: it is amended or left. The agreement page asks this too.
+STOPPABLE_FROM = {
+    Status.SUSPENDED: frozenset({Status.ACTIVE}),
+    Status.TERMINATED: frozenset({Status.ACTIVE, Status.SUSPENDED, Status.AWAITING}),
+}
+
+
+def agreement_may_stop(agreement: Agreement, to: str) -> bool:
+    """Whether ``agreement``'s state allows it to become ``to`` (suspended or terminated)."""
+    return agreement.status in STOPPABLE_FROM[to]
+
+
 def _stop(agreement: Agreement, *, member: Member, acting_user: Any, to: str, verb: str,
           reason: str) -> Agreement:  # fmt: skip
     agreement = _lock(agreement)
     _require_manager(acting_user, member)
     _party_member_check(agreement, member)
-    allowed = {Status.ACTIVE}
-    if to == Status.TERMINATED:
-        allowed |= {Status.SUSPENDED, Status.AWAITING, Status.DRAFT}
-    if agreement.status not in allowed:
+    if not agreement_may_stop(agreement, to):
         raise ValidationError(WRONG_STATE.format(state=agreement.get_status_display().lower(),
                                                  verb=verb))  # fmt: skip
     agreement_unproject(agreement)

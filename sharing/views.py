@@ -3,9 +3,6 @@ share. Visibility comes from sharing.selectors; every write from sharing.service
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -16,7 +13,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm import services as crm_services
-from crm.exporting import neutralise
+from crm.exporting import FORMATS, csv_bytes
+from tenants.confirm import confirmation_page
 from tenants.models import Member
 
 from . import selectors, services
@@ -113,7 +111,7 @@ def shared_detail(request: HttpRequest, shared_id: int) -> HttpResponse:
         {
             "record": record,
             "agreement": record.agreement,
-            "fields": [(labels.get(k, k), v) for k, v in record.data.items()],
+            "fields": record.facts(),
             "agreed_fields": [labels[f] for f in record.agreement.fields_for(record.record_type)],
             "can_copy": record.agreement.access_mode == AccessMode.COPY,
         },
@@ -138,19 +136,13 @@ def shared_export(request: HttpRequest) -> HttpResponse:
     keys: list[str] = []
     for r in records:
         keys.extend(k for k in r.data if k not in keys)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["Provider", "Agreement", "Type", *keys])
+    rows = []
     for r in records:
         values = [r.data.get(k, "") for k in keys]
         values = ["; ".join(map(str, v)) if isinstance(v, list) else v for v in values]
-        writer.writerow(
-            [
-                neutralise(x)
-                for x in [r.agreement.provider.name, r.agreement.title, r.record_type, *values]
-            ]
-        )
-    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        rows.append([r.agreement.provider.name, r.agreement.title, r.record_type, *values])
+    data = csv_bytes(["Provider", "Agreement", "Type", *keys], rows)
+    response = HttpResponse(data, content_type=FORMATS["csv"][0])
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="shared-with-us-{stamp}.csv"'
     return response
@@ -333,11 +325,12 @@ def agreement_detail(request: HttpRequest, agreement_id: int) -> HttpResponse:
             and agreement.status == Status.AWAITING
             and mine is not None
             and mine.signed_at is None,
-            "can_suspend": manager and mine is not None and agreement.status == Status.ACTIVE,
+            "can_suspend": manager
+            and mine is not None
+            and services.agreement_may_stop(agreement, Status.SUSPENDED),
             "can_terminate": manager
             and mine is not None
-            and agreement.status
-            in (Status.ACTIVE, Status.AWAITING, Status.DRAFT, Status.SUSPENDED),
+            and services.agreement_may_stop(agreement, Status.TERMINATED),
             "can_resume": manager
             and provider
             and agreement.status == Status.SUSPENDED
@@ -356,6 +349,20 @@ def agreement_action(request: HttpRequest, agreement_id: int, action: str) -> Ht
     agreement = _agreement_or_404(request, agreement_id)
     member: Member = request.tenant
     reason = request.POST.get("reason", "")[:500]
+    if (action == "terminate" and _is_manager(request)
+            and services.agreement_may_stop(agreement, Status.TERMINATED)):  # fmt: skip
+        asking = confirmation_page(
+            request, title=f"Terminate “{agreement.title}”?", button="Terminate the agreement",
+            consequences=[
+                "Nothing is shared under it any more: recipients lose sight of every record "
+                "at once.",
+                "Every party sees that it was terminated, by whom and why.",
+                "It cannot be resumed: sharing again needs a new agreement, signed again.",
+            ],
+            keep=["reason"], back=agreement.get_absolute_url(), back_label="Keep it",
+        )  # fmt: skip
+        if asking:
+            return asking
     try:
         if action == "propose":
             services.agreement_propose(agreement=agreement, acting_user=request.user)

@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from tenants.districts import district_choices
+from tenants.forms import Textarea
 
 from .models import QuestionKind
 
@@ -15,7 +16,7 @@ class SurveyForm(forms.Form):
         help_text="Stays the same every year; members running the same consortium survey "
                   "use the same code (e.g. state-of-the-sector).",
     )  # fmt: skip
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    description = forms.CharField(widget=Textarea(attrs={"rows": 3}), required=False)
     is_consortium = forms.BooleanField(
         label="This is a consortium survey (run by several members, may be pooled for research)",
         required=False,
@@ -47,7 +48,7 @@ class QuestionForm(forms.Form):
     help_text = forms.CharField(max_length=300, required=False, label="Hint")
     kind = forms.ChoiceField(choices=QuestionKind.choices, label="Type of answer")
     choices = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4}), required=False, label="Options",
+        widget=Textarea(attrs={"rows": 4}), required=False, label="Options",
         help_text="For single and multiple choice: one option per line.",
     )  # fmt: skip
     required = forms.BooleanField(required=False, label="An answer is required")

@@ -7,6 +7,16 @@ from .districts import district_choices
 from .models import SLUG_PATTERN, Role
 
 
+class Textarea(forms.Textarea):
+    """A textarea whose line breaks are kept as they were shown. Browsers send them as CRLF,
+    so an untouched note saved from a browser would otherwise differ from the one stored
+    (and an event's calendar entry would count as changed)."""
+
+    def value_from_datadict(self, data, files, name):
+        value = super().value_from_datadict(data, files, name)
+        return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
+
+
 def form_errors_add(form: forms.BaseForm, exc: ValidationError) -> None:
     """Show a service's ValidationError on the form: each field's errors beside the field
     (or at the top when the form has no such field), anything else at the top."""

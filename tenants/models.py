@@ -141,6 +141,33 @@ class SignInHandoff(models.Model):
         return f"sign-in hand-over for user {self.user_id} (until {self.expires_at:%H:%M:%S})"
 
 
+# What each audit action code means, in plain words (the code itself is never shown).
+AUDIT_ACTIONS = {
+    "api_token.renewed": "API token replaced",
+    "disclosures.purged": "Old disclosure records removed",
+    "event.attendance": "Attendance recorded",
+    "event.cancelled": "Event cancelled",
+    "event.changed": "Event changed",
+    "event.created": "Event created",
+    "event.published": "Event published",
+    "member.created": "Member added",
+    "member.updated": "Member details changed",
+    "membership.added": "Person added to the team",
+    "membership.removed": "Person removed from the team",
+    "membership.role_changed": "Role changed",
+    "research.dataset_created": "Research dataset created",
+    "research.disclosure_settings": "Disclosure settings changed",
+    "research.output_released_on_review": "Research output released on review",
+    "research.project_created": "Research project created",
+    "resource.created": "Room or resource added",
+    "sharing.rule_changed": "Sharing rule changed",
+    "sharing.standing_not_joined": "Standing agreement not joined",
+    "sharing.standing_not_offered": "Standing agreement not offered",
+    "surveys.definition_copied": "Survey sent to other members",
+    "user.erased": "Person's account erased",
+}
+
+
 class AuditEntry(models.Model):
     """What was done to members and memberships, by whom and when. Append-only.
 
@@ -160,3 +187,9 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.target}"
+
+    @property
+    def action_label(self) -> str:
+        """The action in plain words; a code with no wording yet is turned into words."""
+        words = self.action.replace(".", " ").replace("_", " ")
+        return AUDIT_ACTIONS.get(self.action, words.capitalize())

@@ -76,6 +76,17 @@ def _world_build() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _site_language():
+    """Render as the running site does: in en-GB (the server has no other language active;
+    without this, tests render with Django's defaults and miss en-GB's date formats)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _public_schema_after_each_test():
     """Requests and helpers move the connection into member schemas; start each test in public."""
     connection.set_schema_to_public()

@@ -147,6 +147,8 @@ LOGOUT_REDIRECT_URL = "login"
 HANDOFF_MAX_AGE_SECONDS = 60
 
 LANGUAGE_CODE = "en-gb"
+# Forms render dates as ISO for the browser's date boxes (see consortium/formats/en_GB).
+FORMAT_MODULE_PATH = ["consortium.formats"]
 TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True

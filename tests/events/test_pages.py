@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
+import openpyxl
 import pytest
 
 from events import bookings, services
@@ -142,20 +143,25 @@ def test_booking_a_contact_shows_the_snapshot_first(staff_a, event_factory, memb
 def test_the_host_exports_the_register(
     staff_b, event_factory, member_b, contacts_a, in_member, member_a, user
 ):
+    """The register exports as CSV (with a BOM) and XLSX: formulas harmless, phones kept."""
     event = event_factory(host=member_b, by="staff-b")
     with in_member(member_a):
         services.registration_for_contact(
             user=user("staff-a"), member=member_a, event=event, contact_id=contacts_a[0].pk
         )
-    services.registration_public(event=event, name="=cmd()", email="x@example.net", consent=True)
+    services.registration_public(event=event, name="=cmd()", email="x@example.net",
+                                 organisation="+44 1723 555000", consent=True)  # fmt: skip
     response = staff_b.get(f"/events/{event.pk}/register.csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert response.content.startswith("\ufeff".encode())  # Excel reads it as UTF-8
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][:3] == ["Name", "E-mail", "Organisation"]
     assert rows[1][:2] == ["Ada Lovelace", "ada@example.org"]
     assert rows[2][0] == "'=cmd()"  # formulas neutralised
+    assert rows[2][2] == "+44 1723 555000"  # a phone number is not
     xlsx = staff_b.get(f"/events/{event.pk}/register.xlsx")
-    assert xlsx.status_code == 200
-    assert xlsx.content[:2] == b"PK"
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
+    assert [sheet["A3"].value, sheet["A3"].data_type] == ["=cmd()", "s"]  # text, not a formula
+    assert sheet["C3"].value == "+44 1723 555000"
 
 
 def test_public_sign_up_page(client_for, event_factory):

@@ -79,7 +79,8 @@ def test_a_researcher_never_sees_a_pseudonym_reverse_to_an_organisation(
     )  # fmt: skip
     assert output.status == OutputStatus.PASSED
     pages.append(client.get(output.get_absolute_url()).content.decode())
-    pages.append(client.get(f"/research/outputs/{output.pk}/download.csv").content.decode())
+    pages.append(client.post(f"/research/outputs/{output.pk}/download.csv",
+                             {"confirm": "yes"}).content.decode())  # fmt: skip
     pseudonyms = {r[0] for r in output.result["records"]}
     assert pseudonyms
     assert all(re.fullmatch(r"P[0-9A-F]{15}", x) for x in pseudonyms)
@@ -401,3 +402,26 @@ def test_an_admin_who_is_also_a_researcher_must_be_named_on_the_project(
     output.refresh_from_db()
     assert output.status == OutputStatus.PASSED
     assert ResearchOutput.objects.filter(project=p).count() == 1
+
+
+def test_releasing_an_output_asks_first(big_pool, project, user, client_for):
+    """The first download of a passed output shows what releasing means and releases
+    nothing; confirming releases it and gives the file; a released one downloads at once."""
+    p = project()
+    researcher = user("researcher-r")
+    research.snapshot_take(project=p, dataset=big_pool, year=2026, acting_user=researcher)
+    output = research.table_produce(project=p, dataset=big_pool, year=2026,
+                                    researcher=researcher, rows="district")  # fmt: skip
+    assert output.status == OutputStatus.PASSED
+    client = client_for(researcher, None)
+    url = f"/research/outputs/{output.pk}/download.csv"
+    asking = client.get(url)
+    assert asking.status_code == 200
+    assert "A release cannot be withdrawn." in asking.content.decode()
+    output.refresh_from_db()
+    assert output.status == OutputStatus.PASSED
+    released = client.post(url, {"confirm": "yes"})
+    assert released["Content-Type"].startswith("text/csv")
+    output.refresh_from_db()
+    assert output.status == OutputStatus.RELEASED
+    assert client.get(url)["Content-Type"].startswith("text/csv")

@@ -61,7 +61,7 @@ def test_terminated_agreement_hides_records_on_the_next_request(
     agreement = shared_world["agree"]()
     record = SharedRecord.objects.first()
     manager_a = client_for(user("manager-a"), member_a)
-    manager_a.post(f"/agreements/{agreement.pk}/terminate/", {"reason": "Done"})
+    manager_a.post(f"/agreements/{agreement.pk}/terminate/", {"reason": "Done", "confirm": "yes"})
     agreement.refresh_from_db()
     assert agreement.status == Status.TERMINATED
     staff_b = client_for(user("staff-b"), member_b)
