@@ -22,7 +22,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Lower
 from guardian.models import UserObjectPermission
 
 from .models import (
@@ -192,9 +192,21 @@ def _latest_consent(purpose: str) -> Subquery:
 
 
 def contacts_suppressed_from_mailing() -> QuerySet[Contact]:
-    """Contacts whose newest marketing decision is an objection or a withdrawal."""
-    return Contact.objects.annotate(_marketing=_latest_consent(ConsentPurpose.MARKETING)).filter(
-        _marketing__in=[ConsentStatus.OBJECTED, ConsentStatus.WITHDRAWN]
+    """Contacts whose newest marketing decision is an objection or a withdrawal, and every
+    other record of the member with the same e-mail address.
+
+    An objection belongs to the person, not to one record of them: a duplicate made by an
+    import (for instance of a restricted contact the importer could not see, and so could
+    not match) must not reach a mailing list the person objected to. Runs on the current
+    member's schema over all its contacts, restricted ones included, so it must only ever
+    be used to leave people *out*; it returns nothing a caller should show.
+    """
+    objected = Contact.objects.annotate(
+        _marketing=_latest_consent(ConsentPurpose.MARKETING)
+    ).filter(_marketing__in=[ConsentStatus.OBJECTED, ConsentStatus.WITHDRAWN])
+    objected_emails = objected.exclude(email="").annotate(_email=Lower("email")).values("_email")
+    return Contact.objects.annotate(_email=Lower("email")).filter(
+        Q(pk__in=objected.values("pk")) | Q(_email__in=objected_emails)
     )
 
 

@@ -653,3 +653,29 @@ def test_reimporting_notes_adds_them_once(at_a):
     again = run_import(data)
     assert Contact.objects.get(email="ada@example.org").notes == "Met at the fair"
     assert (again.updated, again.unchanged) == (0, 1)
+
+
+def test_an_objection_follows_the_person_to_an_import_made_duplicate(client_for, user, member_a):
+    """A restricted contact who objected to marketing, imported again by staff who cannot
+    see them (so the import makes a new record), stays out of the "for a mailing" export:
+    an objection belongs to the e-mail address's owner, not to one record of them. The
+    importer learns nothing: the new record holds no objection of its own."""
+    connection.set_tenant(member_a)
+    secret = services.contact_create(
+        acting_user=user("manager-a"), first_name="Hidden", last_name="Objector",
+        email="Hidden.Objector@example.org", is_restricted=True,
+    )  # fmt: skip
+    services.consent_record(contact=secret, purpose="marketing", status="objected",
+                            acting_user=user("manager-a"))  # fmt: skip
+    result = run_import(
+        b"First name,Last name,Email\nHidden,Objector,hidden.objector@example.org\n"
+        b"Open,Person,open.person@example.org\n",
+        user("staff-a"),
+    )
+    assert result.new == 2
+    duplicate = Contact.objects.get(email__iexact="hidden.objector@example.org",
+                                    is_restricted=False)  # fmt: skip
+    assert not duplicate.consents.exists()
+    export = _mailing_export(client_for, user, member_a)
+    assert "hidden.objector@example.org" not in export.lower()
+    assert "open.person@example.org" in export
