@@ -12,3 +12,6 @@ STORAGES = {
 ALLOWED_HOSTS = [".localhost", "localhost"]
 # Tests run in one transaction per test: progress goes on that same connection.
 IMPORT_PROGRESS_DATABASE = "default"
+# A server subprocess (the browser tests) closes its connection after each request, so none
+# outlives the tests and blocks dropping the test database.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
