@@ -17,6 +17,7 @@ from django.utils import timezone
 from psycopg2.extras import DateTimeTZRange
 
 from tenants.models import Member, Membership
+from tenants.ordering import name_order
 from tenants.permissions import is_consortium_admin
 
 from .models import (
@@ -177,7 +178,7 @@ def registrations_by_member(*, member: Member) -> QuerySet[Registration]:
     return (
         Registration.objects.filter(member=member)
         .select_related("event", "event__host")
-        .order_by("-event__starts_at", "name")
+        .order_by("-event__starts_at", *name_order("name"), "id")
     )
 
 
@@ -221,7 +222,7 @@ def resources_filtered(
         resources = resources.filter(owner__slug=owner)
     if search:
         resources = resources.filter(Q(name__icontains=search) | Q(location__icontains=search))
-    return resources.order_by("name", "id")
+    return resources.order_by(*name_order("name"), "id")
 
 
 @dataclass

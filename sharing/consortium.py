@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 
 from crm.exporting import neutralise
 from tenants.models import Member
+from tenants.ordering import name_order
 from tenants.permissions import is_consortium_admin
 
 from .models import (
@@ -120,7 +121,7 @@ class Node:
 
 def sharing_map_data() -> tuple[list[Node], list[dict], list[dict]]:
     """Members on a circle; an edge per active agreement provider -> recipient."""
-    members = list(Member.organisations.active().order_by("name"))
+    members = list(Member.organisations.active().order_by(*name_order("name"), "id"))
     count = max(len(members), 1)
     nodes = []
     for i, member in enumerate(members):
