@@ -265,8 +265,10 @@ def _wait_until_serving(server: subprocess.Popen, port: int, log_path: Path) -> 
 
 
 @pytest.fixture(scope="session")
-def browser():
-    """Debian's chromium through Playwright (which never downloads a browser of its own)."""
+def browser(django_db_setup):
+    """Debian's chromium through Playwright (which never downloads a browser of its own).
+    Playwright runs an event loop in this thread, where Django then refuses database work:
+    the test database is made first, and dropped only after chromium has closed."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
