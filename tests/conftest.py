@@ -57,27 +57,34 @@ def django_db_setup(django_test_environment, django_db_blocker):
         teardown_databases(old_config, verbosity=0)
 
 
-def _other_backends_end(timeout: float = 30.0) -> None:
+def _other_backends_end() -> None:
     """End every other session on the test database (a server subprocess, a worker thread's
-    connection) and wait until they are gone: ``DROP DATABASE`` refuses while any remain."""
+    connection): ``DROP DATABASE`` refuses while any remain."""
     from django.db import connections
 
     for alias in connections:
         if alias != "default":
             connections[alias].close()
-    deadline = time.monotonic() + timeout
     with connection.cursor() as cursor:
-        while True:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-            if not cursor.fetchall():
-                return
-            if time.monotonic() > deadline:
-                raise RuntimeError("other sessions on the test database would not end")
-            # pg_terminate_backend only signals; let the backends exit before asking again.
-            cursor.execute("SELECT pg_sleep(0.1)")
+        database_sessions_end(cursor, connection.settings_dict["NAME"])
+
+
+def database_sessions_end(cursor, database: str, timeout: float = 30.0) -> None:
+    """Terminate every session on ``database`` but the cursor's own, and wait until they are
+    gone (pg_terminate_backend only signals). ``cursor`` must be in autocommit: inside a
+    transaction pg_stat_activity would not change."""
+    deadline = time.monotonic() + timeout
+    while True:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            [database],
+        )
+        if not cursor.fetchall():
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"sessions on {database} would not end")
+        cursor.execute("SELECT pg_sleep(0.05)")  # let the signalled backends exit
 
 
 def _user(username: str, **extra):
