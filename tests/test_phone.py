@@ -323,6 +323,14 @@ def sweep_results(browser, live_url, phone_world):
     origin_consortium = f"http://localhost:{live_url}"
     member = _sweep(browser, origin_member, TENANT_URLCONF, "manager-a")
     consortium = _sweep(browser, origin_consortium, PUBLIC_URLCONF, "admin-c")
+    # What was looked at, and which parameterised pages no link led to, for a person to read.
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for site, (measured, problems, unreached) in (("member", member), ("consortium", consortium)):
+        lines.append(f"{site}: {len(measured)} pages measured, {len(problems)} problems")
+        lines.extend(f"  measured /{route}" for route in sorted(measured))
+        lines.extend(f"  no link reached /{route}" for route in sorted(unreached))
+    (SHOTS / "sweep.txt").write_text("\n".join(lines) + "\n")
     return {"member": member, "consortium": consortium}
 
 
