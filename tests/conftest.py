@@ -271,11 +271,12 @@ def _wait_until_serving(server: subprocess.Popen, port: int, log_path: Path) -> 
                 server.wait(timeout=0.2)  # returns early only if the server died
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(django_db_setup):
     """Debian's chromium through Playwright (which never downloads a browser of its own).
-    Playwright runs an event loop in this thread, where Django then refuses database work:
-    the test database is made first, and dropped only after chromium has closed."""
+    Playwright runs an event loop in this thread, where Django then refuses database work
+    (SynchronousOnlyOperation): the test database is made first, and the loop lives only
+    as long as one module, so tests that run after it may use the ORM again."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
