@@ -15,14 +15,9 @@ from django.db.models import Value
 from django.db.models.functions import Concat, Lower, Replace
 from django.urls import reverse
 
+from tenants.ordering import Fold
+
 from .validators import validate_uk_postcode
-
-
-class Fold(models.Func):
-    """``public.commons_fold``: lower-case, accents removed (tenants migration 0003)."""
-
-    function = "public.commons_fold"
-    output_field = models.TextField()
 
 
 def _spaced(*fields: str) -> list:

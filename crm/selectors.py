@@ -25,6 +25,8 @@ from django.db.models import (
 from django.db.models.functions import Cast, Lower
 from guardian.models import UserObjectPermission
 
+from tenants.ordering import name_order
+
 from .models import (
     Consent,
     ConsentPurpose,
@@ -47,17 +49,17 @@ SEARCH_CAP = 2000
 CORRECTIONS_PER_WORD = 5
 
 CONTACT_SORTS = {
-    "name": ["last_name", "first_name", "id"],
-    "-name": ["-last_name", "-first_name", "-id"],
+    "name": [*name_order("last_name", "first_name"), "id"],
+    "-name": [*name_order("-last_name", "-first_name"), "-id"],
     "updated": ["-updated_at", "-id"],
     "created": ["-created_at", "-id"],
     "postcode": ["postcode", "id"],
 }
 ORGANISATION_SORTS = {
-    "name": ["name", "id"],
-    "-name": ["-name", "-id"],
+    "name": [*name_order("name"), "id"],
+    "-name": [*name_order("-name"), "-id"],
     "updated": ["-updated_at", "-id"],
-    "district": ["district", "name", "id"],
+    "district": [*name_order("district", "name"), "id"],
 }
 
 
@@ -275,7 +277,7 @@ def organisation_list(
                 )
             )
         )
-        return orgs.order_by("name", "id").prefetch_related("identifiers", "tags")
+        return orgs.order_by(*name_order("name"), "id").prefetch_related("identifiers", "tags")
     searched = _search(orgs, search, email_field="email")
     if search.strip() and searched.query.order_by:
         return searched.prefetch_related("identifiers", "tags")
@@ -296,7 +298,7 @@ def organisation_people(*, user: Any, organisation: Organisation) -> QuerySet[Co
             contact__in=contacts_visible_to(user=user).values("pk"),
         )
         .select_related("contact")
-        .order_by("role", "contact__last_name")
+        .order_by("role", *name_order("contact__last_name", "contact__first_name"), "id")
     )
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from psycopg2.extras import DateTimeTZRange
 
 from tenants.models import Member, Membership
+from tenants.ordering import name_order
 from tenants.permissions import is_consortium_admin
 
 from .models import (
@@ -223,7 +224,7 @@ def registrations_by_member(*, member: Member, user: Any) -> QuerySet[Registrati
         registrations_visible(user=user, member=member)
         .filter(member=member)
         .select_related("event", "event__host")
-        .order_by("-event__starts_at", "name")
+        .order_by("-event__starts_at", *name_order("name"), "id")
     )
 
 
@@ -267,7 +268,7 @@ def resources_filtered(
         resources = resources.filter(owner__slug=owner)
     if search:
         resources = resources.filter(Q(name__icontains=search) | Q(location__icontains=search))
-    return resources.order_by("name", "id")
+    return resources.order_by(*name_order("name"), "id")
 
 
 @dataclass

@@ -28,6 +28,7 @@ from crm.exporting import FORMATS, table_bytes
 from tenants.confirm import confirmation_page
 from tenants.forms import form_errors_add
 from tenants.models import Member, MemberKind
+from tenants.ordering import name_order
 from tenants.sites import site_url
 
 from . import bookings as booking_services
@@ -128,7 +129,7 @@ def _filter_context(request: HttpRequest, filters: dict[str, Any]) -> dict[str, 
     query.pop("month", None)
     return {
         "filters": filters,
-        "hosts": Member.organisations.active().order_by("name"),
+        "hosts": Member.organisations.active().order_by(*name_order("name"), "id"),
         "types": EventType.choices,
         "query": query.urlencode(),
     }

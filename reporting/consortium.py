@@ -14,6 +14,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from crm.exporting import FORMATS, csv_bytes, dataset_bytes
 from tenants.confirm import confirmation_page
 from tenants.forms import form_errors_add
+from tenants.models import Member
+from tenants.ordering import name_order
 from tenants.permissions import is_consortium_admin, is_researcher
 
 from . import aggregates, research
@@ -337,12 +339,11 @@ def output_download(request: HttpRequest, output_id: int, file_format: str) -> H
 def consortium_surveys(request: HttpRequest) -> HttpResponse:
     """Consortium surveys: who runs them, invited versus responded per member and locality,
     and sending a member's survey definition to other members."""
-    from tenants.models import Member
 
     from . import consortium_surveys as surveys
 
     _admin_only(request)
-    members = list(Member.organisations.filter(is_active=True).order_by("name"))
+    members = list(Member.organisations.filter(is_active=True).order_by(*name_order("name"), "id"))
     found = surveys.consortium_surveys()
     if request.method == "POST":
         source = next((m for m in members if str(m.pk) == request.POST.get("source")), None)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from crm.exporting import FORMATS, csv_bytes
 from tenants.models import Member
+from tenants.ordering import name_order
 from tenants.permissions import is_consortium_admin
 
 from .models import (
@@ -105,21 +106,61 @@ def register(request: HttpRequest) -> HttpResponse:
     })  # fmt: skip
 
 
+# The map's drawing: members on a circle, each label outside its circle, pointing away from
+# the centre so neighbours' labels do not overlap (17 members: about 110 units apart).
+MAP_CENTRE = (520.0, 400.0)
+MAP_RADIUS = 300.0
+MAP_LABEL_GAP = 30.0
+MAP_LINE_CHARS = 20
+
+
 @dataclass
 class Node:
     member: Member
     x: float
     y: float
+    label_x: float = 0.0
+    label_y: float = 0.0
+    anchor: str = "middle"
+    lines: tuple[str, ...] = ()
+
+
+def map_label_lines(name: str, width: int = MAP_LINE_CHARS) -> tuple[str, ...]:
+    """A member's name in at most two lines of about ``width`` characters."""
+    lines: list[str] = []
+    for word in name.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    if len(lines) > 2:
+        rest = " ".join(lines[1:])
+        lines = [lines[0], rest if len(rest) <= width else rest[: width - 1] + "…"]
+    return tuple(lines)
+
+
+def _map_node(member: Member, angle: float) -> Node:
+    cx, cy = MAP_CENTRE
+    cos, sin = math.cos(angle), math.sin(angle)
+    node = Node(member, cx + MAP_RADIUS * cos, cy + MAP_RADIUS * sin)
+    reach = MAP_RADIUS + MAP_LABEL_GAP
+    node.label_x, node.label_y = cx + reach * cos, cy + reach * sin + 5
+    node.anchor = "start" if cos > 0.1 else "end" if cos < -0.1 else "middle"
+    node.lines = map_label_lines(member.name)
+    if sin < -0.5:  # labels above the top nodes grow upwards
+        node.label_y -= 18 * (len(node.lines) - 1) + 6
+    elif sin > 0.5:
+        node.label_y += 8
+    return node
 
 
 def sharing_map_data() -> tuple[list[Node], list[dict], list[dict]]:
     """Members on a circle; an edge per active agreement provider -> recipient."""
-    members = list(Member.organisations.active().order_by("name"))
+    members = list(Member.organisations.active().order_by(*name_order("name"), "id"))
     count = max(len(members), 1)
-    nodes = []
-    for i, member in enumerate(members):
-        angle = 2 * math.pi * i / count - math.pi / 2
-        nodes.append(Node(member, 400 + 300 * math.cos(angle), 360 + 300 * math.sin(angle)))
+    nodes = [
+        _map_node(member, 2 * math.pi * i / count - math.pi / 2) for i, member in enumerate(members)
+    ]
     where = {n.member.pk: n for n in nodes}
     today = timezone.localdate()
     active = (

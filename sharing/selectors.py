@@ -12,11 +12,11 @@ from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from crm.models import Fold
 from crm.validators import is_uk_postcode, normalise_postcode
+from tenants.ordering import name_order
 
 from .models import Agreement, Disclosure, PartyRole, SharedRecord, Status
 
@@ -178,7 +178,7 @@ def _search(records: QuerySet[SharedRecord], search: str) -> QuerySet[SharedReco
     """
     query = " ".join(search.replace("\x00", "").split())
     if not query:
-        return records.order_by("display_name", "id")
+        return records.order_by(*name_order("display_name"), "id")
     words = [w for w in re.split(r"[^\w]+", query.lower()) if w][:6]
     if not words:
         return records.none()
@@ -186,14 +186,12 @@ def _search(records: QuerySet[SharedRecord], search: str) -> QuerySet[SharedReco
     found = SharedRecord.objects.filter(pk__in=candidates)
     if not approximate:
         # Every candidate holds every word (or fragment): alphabetical is the useful order.
-        # Sorting on lower(name) keeps the planner from walking the whole name index in
-        # order to find these few hundred rows.
-        return found.annotate(sort_name=Lower("display_name")).order_by("sort_name", "id")
+        return found.order_by(*name_order("display_name"), "id")
     rank = None
     for word in words:
         similarity = TrigramWordSimilarity(Fold(Value(word)), "search_text")
         rank = similarity if rank is None else rank + similarity
-    return found.annotate(rank=rank).order_by("-rank", "display_name", "id")
+    return found.annotate(rank=rank).order_by("-rank", *name_order("display_name"), "id")
 
 
 def shared_record_get_for(*, member: Any, shared_id: int) -> SharedRecord:

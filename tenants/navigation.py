@@ -15,6 +15,8 @@ MEMBER_SECTIONS = [
     ("Events", "events:event_list", "Training, networking days and forums across the consortium."),
     ("Rooms and resources", "events:resource_list",
      "Book rooms, projectors, minibuses and staff time; see the week in the planner."),
+    ("Planner", "events:planner",
+     "Every room and resource you may book, day by day or week by week."),
     ("Shared with us", "sharing:shared_list",
      "Records other members share with you under signed agreements."),
     ("Agreements", "sharing:agreement_list",

@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet
 
 from .models import AuditEntry, Member, Membership, Role
+from .ordering import name_order
 
 
 def member_list_for_admin(*, search: str = "") -> QuerySet[Member]:
@@ -18,7 +19,7 @@ def member_list_for_admin(*, search: str = "") -> QuerySet[Member]:
         members = members.filter(
             Q(name__icontains=search) | Q(slug__icontains=search) | Q(district__icontains=search)
         )
-    return members.order_by("name")
+    return members.order_by(*name_order("name"), "id")
 
 
 def member_get_by_slug(*, slug: str) -> Member:
@@ -31,7 +32,7 @@ def memberships_of(*, user: AbstractBaseUser) -> QuerySet[Membership]:
         Membership.objects.filter(user=user, member__is_active=True, member__kind="member")
         .select_related("member")
         .prefetch_related("member__domains")
-        .order_by("member__name")
+        .order_by(*name_order("member__name"), "id")
     )
 
 

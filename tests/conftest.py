@@ -7,15 +7,31 @@ freely. Tests that need committed data (the browser test) use what the session m
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import Client
+from hypothesis import settings as hypothesis_settings
 
 PASSWORD = "correct-horse-battery-staple"
+
+# A slow or loaded machine must never fail a property test on time: no per-example deadline
+# (pytest-timeout bounds the whole test instead).
+hypothesis_settings.register_profile("commons", deadline=None)
+hypothesis_settings.load_profile("commons")
 
 
 @dataclass
@@ -37,7 +53,38 @@ def django_db_setup(django_test_environment, django_db_blocker):
     yield
     with django_db_blocker.unblock():
         connection.set_schema_to_public()
+        _other_backends_end()
         teardown_databases(old_config, verbosity=0)
+
+
+def _other_backends_end() -> None:
+    """End every other session on the test database (a server subprocess, a worker thread's
+    connection): ``DROP DATABASE`` refuses while any remain."""
+    from django.db import connections
+
+    for alias in connections:
+        if alias != "default":
+            connections[alias].close()
+    with connection.cursor() as cursor:
+        database_sessions_end(cursor, connection.settings_dict["NAME"])
+
+
+def database_sessions_end(cursor, database: str, timeout: float = 30.0) -> None:
+    """Terminate every session on ``database`` but the cursor's own, and wait until they are
+    gone (pg_terminate_backend only signals). ``cursor`` must be in autocommit: inside a
+    transaction pg_stat_activity would not change."""
+    deadline = time.monotonic() + timeout
+    while True:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            [database],
+        )
+        if not cursor.fetchall():
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"sessions on {database} would not end")
+        cursor.execute("SELECT pg_sleep(0.05)")  # let the signalled backends exit
 
 
 def _user(username: str, **extra):
@@ -161,3 +208,99 @@ def at_a(db, member_a):
     connection.set_tenant(member_a)
     yield member_a
     connection.set_schema_to_public()
+
+
+# The browser tests (tests/test_browser.py, tests/test_phone.py) share one server subprocess
+# and one chromium for the session.
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _database_url() -> str:
+    s = connection.settings_dict
+    host = quote(s["HOST"] or "", safe="")
+    port = f":{s['PORT']}" if s.get("PORT") else ""
+    password = f":{quote(s['PASSWORD'])}" if s.get("PASSWORD") else ""
+    return f"postgres://{quote(s['USER'] or '')}{password}@{host}{port}/{s['NAME']}"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_url(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real server process on the test database for the session; its port. It is ended
+    and waited for before the database is dropped (``django_db_setup`` tears down after)."""
+    with django_db_blocker.unblock():
+        database_url = _database_url()
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "consortium.settings.test",
+    }
+    # runserver logs every request: a pipe nobody reads would fill and stall the server.
+    log_path = tmp_path_factory.mktemp("live-server") / "server.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", "--noreload", "--insecure",
+             f"127.0.0.1:{port}"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        _wait_until_serving(server, port, log_path)
+        yield port
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=30)
+
+
+def _wait_until_serving(server: subprocess.Popen, port: int, log_path: Path) -> None:
+    deadline = time.monotonic() + 120  # a loaded machine takes a while to import Django
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://localhost:{port}/healthz", timeout=5):
+                return
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                server.wait(timeout=30)
+                raise RuntimeError(log_path.read_text(errors="replace")[-2000:]) from None
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                server.wait(timeout=0.2)  # returns early only if the server died
+
+
+@pytest.fixture(scope="module")
+def browser(django_db_setup):
+    """Debian's chromium through Playwright (which never downloads a browser of its own).
+    Playwright runs an event loop in this thread, where Django then refuses database work
+    (SynchronousOnlyOperation): the test database is made first, and the loop lives only
+    as long as one module, so tests that run after it may use the ORM again."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _playwright_waits_long_enough():
+    """Playwright's ``expect`` waits 5 s by default; a loaded machine needs longer."""
+    try:
+        from playwright.sync_api import expect
+    except ImportError:  # pragma: no cover - playwright is a dev requirement
+        return
+    expect.set_options(timeout=30_000)

@@ -26,3 +26,7 @@ class _MissingVariable(str):
 
 MISSING_VARIABLE_MARKER = "MISSING-TEMPLATE-VARIABLE"
 TEMPLATES[0]["OPTIONS"]["string_if_invalid"] = _MissingVariable(MISSING_VARIABLE_MARKER)  # noqa: F405
+
+# A server subprocess (the browser tests) closes its connection after each request, so none
+# outlives the tests and blocks dropping the test database.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -443,6 +443,7 @@ SharingMachine.TestCase.settings = settings(
 )
 
 
+@pytest.mark.timeout(600)  # 25 runs of 25 steps: minutes on a loaded machine
 def test_sharing_matches_the_reference_model(db, django_db_blocker):
     """Run the state machine (each run rolled back)."""
     from hypothesis.stateful import run_state_machine_as_test

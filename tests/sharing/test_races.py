@@ -130,13 +130,56 @@ def race(django_db_setup, django_db_blocker):
         in_thread(teardown)
 
 
-def _hold_edit(world: dict, started: threading.Event, edit: Callable[[], None]) -> None:
-    """A provider's edit, inside a transaction kept open for a moment after it is made."""
+class Other:
+    """The other connection of a race: its backend pid once it has one, and whether its
+    change has returned."""
+
+    def __init__(self) -> None:
+        self.pid: int | None = None
+        self.connected = threading.Event()
+        self.done = threading.Event()
+
+    def run(self, started: threading.Event, change: Callable[[], None]) -> None:
+        """Once the edit is open, make ``change`` on this thread's own connection."""
+        assert started.wait(30), "the edit never started"
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            self.pid = cursor.fetchone()[0]
+        self.connected.set()
+        try:
+            change()
+        finally:
+            self.done.set()
+
+
+def _other_blocked(other: Other, timeout: float = 30.0) -> None:
+    """Return once the other connection waits on a lock (or has already finished, which a
+    missing lock allows and the test's assertions then catch); fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    assert other.connected.wait(timeout), "the other connection never started"
+    with connection.cursor() as cursor:
+        while not other.done.is_set():
+            # Inside a transaction pg_stat_activity is a snapshot: refresh it each time.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [other.pid]
+            )
+            row = cursor.fetchone()
+            if row and row[0] == "Lock":
+                return
+            assert time.monotonic() < deadline, "the other connection neither waited nor ended"
+            other.done.wait(0.02)
+
+
+def _hold_edit(world: dict, started: threading.Event, edit: Callable[[], None],
+               other: Other) -> None:  # fmt: skip
+    """A provider's edit, inside a transaction kept open until the other connection is seen
+    waiting for its lock."""
     connection.set_tenant(world["a"])
     with transaction.atomic():
         edit()
         started.set()
-        time.sleep(0.8)  # the other connection now tries its change and must wait
+        _other_blocked(other)
 
 
 def test_termination_waits_for_an_open_edit_and_leaves_nothing(race):
@@ -149,14 +192,14 @@ def test_termination_waits_for_an_open_edit_and_leaves_nothing(race):
         fresh = Contact.objects.get(pk=race["contact"].pk)
         crm.contact_update(contact=fresh, acting_user=None, first_name="Edited")
 
-    editing = start(lambda: _hold_edit(race, started, edit))
+    other = Other()
+    editing = start(lambda: _hold_edit(race, started, edit, other))
 
     def terminate() -> None:
-        started.wait(10)
         services.agreement_terminate(agreement=agreement, member=race["b"],
                                      acting_user=race["manager_b"])  # fmt: skip
 
-    finish(editing, start(terminate))
+    finish(editing, start(lambda: other.run(started, terminate)))
     assert in_thread(lambda: SharedRecord.objects.filter(agreement_id=agreement.pk).count()) == 0
 
 
@@ -169,14 +212,14 @@ def test_suspension_waits_for_an_open_edit_and_leaves_nothing(race):
         fresh = Contact.objects.get(pk=race["contact"].pk)
         crm.contact_update(contact=fresh, acting_user=None, last_name=fresh.last_name + "x")
 
-    editing = start(lambda: _hold_edit(race, started, edit))
+    other = Other()
+    editing = start(lambda: _hold_edit(race, started, edit, other))
 
     def suspend() -> None:
-        started.wait(10)
         services.agreement_suspend(agreement=agreement, member=race["a"],
                                    acting_user=race["manager_a"])  # fmt: skip
 
-    finish(editing, start(suspend))
+    finish(editing, start(lambda: other.run(started, suspend)))
     assert in_thread(lambda: SharedRecord.objects.filter(agreement_id=agreement.pk).count()) == 0
 
 
@@ -189,20 +232,20 @@ def test_activation_backfill_waits_for_an_open_edit_and_includes_it(race):
 
     def edit() -> None:
         fresh = Contact.objects.get(pk=race["contact"].pk)
-        other = crm.contact_create(acting_user=None, first_name="Late",
-                                   last_name=fresh.last_name + "Late")  # fmt: skip
-        crm.consent_record(contact=other, purpose="sharing", status="granted", acting_user=None)
-        crm.tags_bulk_apply(record_type="contact", ids=[other.pk], tag=race["tag_obj"],
+        late = crm.contact_create(acting_user=None, first_name="Late",
+                                  last_name=fresh.last_name + "Late")  # fmt: skip
+        crm.consent_record(contact=late, purpose="sharing", status="granted", acting_user=None)
+        crm.tags_bulk_apply(record_type="contact", ids=[late.pk], tag=race["tag_obj"],
                             acting_user=None)  # fmt: skip
 
-    editing = start(lambda: _hold_edit(race, started, edit))
+    other = Other()
+    editing = start(lambda: _hold_edit(race, started, edit, other))
 
     def sign() -> None:
-        started.wait(10)
         services.agreement_sign(agreement=agreement, member=race["b"],
                                 acting_user=race["manager_b"])  # fmt: skip
 
-    finish(editing, start(sign))
+    finish(editing, start(lambda: other.run(started, sign)))
     names = in_thread(
         lambda: sorted(SharedRecord.objects.filter(agreement_id=agreement.pk)
                        .values_list("display_name", flat=True))
@@ -227,15 +270,15 @@ def test_rule_tightening_waits_for_an_open_edit_and_leaves_nothing_forbidden(rac
         fresh = Contact.objects.get(pk=race["contact"].pk)
         crm.contact_update(contact=fresh, acting_user=None, last_name=fresh.last_name + "y")
 
-    editing = start(lambda: _hold_edit(race, started, edit))
+    other = Other()
+    editing = start(lambda: _hold_edit(race, started, edit, other))
 
     def tighten() -> None:
-        started.wait(10)
         rule_services.field_rule_set(record_type="contact", field="last_name", mode="never",
                                      purposes=[], acting_user=admin)  # fmt: skip
 
     try:
-        finish(editing, start(tighten))
+        finish(editing, start(lambda: other.run(started, tighten)))
         state = in_thread(lambda: (
             Agreement.objects.get(pk=agreement.pk).status,
             SharedRecord.objects.filter(agreement_id=agreement.pk).count(),

@@ -171,6 +171,7 @@ def test_add_member_command_reports_progress_and_errors(capsys):
 
 
 @pytest.mark.django_db
+@pytest.mark.timeout(600)  # 17 members made twice: minutes on a loaded machine
 def test_demo_provisioning_makes_17_members_and_is_repeatable():
     """The demo makes 17 members with a manager and a staff member each, and a second run
     reuses them."""
