@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 import uuid
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import CHROMIUM, PASSWORD, ROOT
+from tests.threads import expect, in_thread
 
 SHOTS = ROOT / "screenshots"
 
@@ -21,13 +21,6 @@ pytestmark = [
     pytest.mark.timeout(300),
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
 ]
-
-
-def expect(target):
-    """Playwright's auto-waiting assertion (imported late: playwright is a dev requirement)."""
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(target)
 
 
 def _page(browser, width: int = 1280, height: int = 900):
@@ -124,7 +117,7 @@ def alpha_crm_cleanup(django_db_blocker):
             ImportJob.objects.all().delete()
         connection.set_schema_to_public()
 
-    _in_worker(django_db_blocker, clean)
+    in_thread(clean, blocker=django_db_blocker)
 
 
 def _member(slug: str):
@@ -211,7 +204,7 @@ def shared_directory(django_db_blocker):
     made: dict = {}
 
     def in_worker(fn) -> None:
-        _in_worker(django_db_blocker, fn)
+        in_thread(fn, blocker=django_db_blocker)
 
     def setup() -> None:
         from django_tenants.utils import schema_context
@@ -285,30 +278,6 @@ def test_recipient_sees_the_shared_directory_and_why(browser, live_url, shared_d
     admin.close()
 
 
-def _in_worker(django_db_blocker, fn) -> None:
-    """Run ORM work in its own thread (Playwright's event loop owns this one)."""
-    from django.db import connections
-
-    box: dict[str, BaseException] = {}
-
-    def run() -> None:
-        try:
-            fn()
-        except BaseException as exc:
-            box["error"] = exc
-        finally:
-            connections.close_all()
-
-    with django_db_blocker.unblock():
-        worker = threading.Thread(target=run)
-        worker.start()
-        worker.join(timeout=240)
-        # Never leave it running: it would touch the database after the test had ended.
-        assert not worker.is_alive(), "database work in a worker thread did not finish"
-    if "error" in box:
-        raise box["error"]
-
-
 @pytest.fixture
 def shared_room(django_db_blocker):
     """A room of Alpha's, booked 10:00-12:00 in three days' time, and an event of Alpha's;
@@ -346,7 +315,7 @@ def shared_room(django_db_blocker):
         services.event_publish(user=manager, event=event)
         made["event"] = event
 
-    _in_worker(django_db_blocker, setup)
+    in_thread(setup, blocker=django_db_blocker)
     yield made
 
     def teardown() -> None:
@@ -357,7 +326,7 @@ def shared_room(django_db_blocker):
         Booking.objects.filter(resource=made["room"]).delete()
         Resource.objects.filter(pk=made["room"].pk).delete()
 
-    _in_worker(django_db_blocker, teardown)
+    in_thread(teardown, blocker=django_db_blocker)
 
 
 def test_booking_a_room_that_clashes_offers_the_next_free_slot(browser, live_url, shared_room):
@@ -444,9 +413,9 @@ def dated_records(django_db_blocker):
         for agreement in Agreement.objects.filter(title=f"Dates {tag}").order_by("-version"):
             agreement.delete()
 
-    _in_worker(django_db_blocker, create)
+    in_thread(create, blocker=django_db_blocker)
     yield made
-    _in_worker(django_db_blocker, remove)
+    in_thread(remove, blocker=django_db_blocker)
 
 
 def _stored(django_db_blocker, made) -> dict:
@@ -469,7 +438,7 @@ def _stored(django_db_blocker, made) -> dict:
         found["agreement"] = (newest.version, newest.start_date, newest.review_date,
                               newest.end_date)  # fmt: skip
 
-    _in_worker(django_db_blocker, read)
+    in_thread(read, blocker=django_db_blocker)
     return found
 
 

@@ -12,7 +12,6 @@ the main pages at phone and desktop width go to screenshots/phone/ (git ignores 
 from __future__ import annotations
 
 import re
-import threading
 import urllib.error
 import urllib.request
 from collections import deque
@@ -25,6 +24,7 @@ import pytest
 from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
 
 from tests.conftest import CHROMIUM, PASSWORD, ROOT
+from tests.threads import expect, in_thread
 
 SHOTS = ROOT / "screenshots" / "phone"
 PHONE = {"width": 390, "height": 844}
@@ -38,35 +38,6 @@ pytestmark = [
     pytest.mark.timeout(900),
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
 ]
-
-
-def expect(target):
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(target)
-
-
-def _in_worker(django_db_blocker, fn) -> object:
-    """ORM work in its own thread (Playwright's event loop owns this one); its writes commit."""
-    from django.db import connections
-
-    box: dict[str, object] = {}
-
-    def run() -> None:
-        try:
-            box["value"] = fn()
-        except BaseException as exc:
-            box["error"] = exc
-        finally:
-            connections.close_all()
-
-    with django_db_blocker.unblock():
-        worker = threading.Thread(target=run)
-        worker.start()
-        worker.join(timeout=120)
-    if "error" in box:
-        raise box["error"]
-    return box.get("value")
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +123,7 @@ def phone_world(django_db_setup, django_db_blocker):
         sharing.agreement_sign(agreement=agreement, member=alpha, acting_user=manager_a)
         made["agreement"] = agreement.pk
 
-    _in_worker(django_db_blocker, setup)
+    in_thread(setup, blocker=django_db_blocker)
     yield made
 
     def teardown() -> None:
@@ -183,7 +154,7 @@ def phone_world(django_db_setup, django_db_blocker):
             Tag.objects.filter(name=TAG).delete()
         connection.set_schema_to_public()
 
-    _in_worker(django_db_blocker, teardown)
+    in_thread(teardown, blocker=django_db_blocker)
 
 
 def _routes(urlconf: str) -> list[tuple[str, bool]]:

@@ -21,27 +21,9 @@ from crm.models import Contact
 from sharing import services
 from sharing.models import Agreement, SharedRecord
 from tenants.models import Member
+from tests.threads import in_thread
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def in_thread(fn: Callable[[], object]) -> object:
-    box: dict[str, object] = {}
-
-    def run() -> None:
-        try:
-            box["value"] = fn()
-        except BaseException as exc:
-            box["error"] = exc
-        finally:
-            connections.close_all()
-
-    worker = threading.Thread(target=run)
-    worker.start()
-    worker.join(timeout=30)
-    if "error" in box:
-        raise box["error"]
-    return box.get("value")
 
 
 def start(fn: Callable[[], None]) -> tuple[threading.Thread, dict]:
