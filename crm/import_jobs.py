@@ -63,7 +63,10 @@ def import_jobs_clean(*, older_than: timedelta | None = None) -> int:
     age = older_than or timedelta(hours=settings.IMPORT_ABANDONED_HOURS)
     cutoff = timezone.now() - age
     removed = 0
-    for job in ImportJob.objects.filter(created_at__lt=cutoff).exclude(file=""):
+    # A job being checked or imported keeps its file however old: its worker is reading it.
+    working = [ImportStatus.CHECKING, ImportStatus.IMPORTING]
+    old = ImportJob.objects.filter(created_at__lt=cutoff).exclude(file="")
+    for job in old.exclude(status__in=working):
         _file_remove(job)
         if job.status not in FINISHED:
             job.status = ImportStatus.FAILED

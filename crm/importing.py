@@ -36,7 +36,7 @@ from .columns import (
     record_type_guess,
 )
 from .models import Contact, Organisation, OrganisationType
-from .selectors import contacts_visible_to
+from .selectors import contact_ids_hidden_from
 from .tabular import Table, TableError, table_open
 from .validators import is_uk_postcode, normalise_postcode
 
@@ -613,12 +613,7 @@ def _hidden_contacts(acting_user: Any) -> list[int]:
     not exist: a row with one of their e-mails is a new person, exactly as an unknown
     address is, so a dry run reveals nothing and no restricted record is changed. Who may
     see what is the selector's decision."""
-    visible = contacts_visible_to(user=acting_user).filter(is_restricted=True).values("pk")
-    return list(
-        Contact.objects.filter(is_restricted=True)
-        .exclude(pk__in=visible)
-        .values_list("pk", flat=True)
-    )
+    return contact_ids_hidden_from(user=acting_user)
 
 
 # Contact fields an import fills where the file has a value; address fields from a one-line

@@ -42,6 +42,11 @@ from .timeline import TimelineEntry, timeline_external
 PAGE_SIZE = 25
 
 
+def _count(n: int, one: str, many: str) -> str:
+    """ "1 interaction stays", "2 interactions stay": the number with the words that fit it."""
+    return f"{n:,} {one if n == 1 else many}"
+
+
 def _int(value: str | None) -> int | None:
     """An id from a query string or form; anything else is treated as absent."""
     try:
@@ -226,9 +231,11 @@ def contact_delete(request: HttpRequest, contact_id: int) -> HttpResponse:
     return render(request, "crm/confirm_delete.html", {
         "object": contact, "name": contact.display_name, "cancel": contact.get_absolute_url(),
         "consequences": [
-            f"{selectors.interactions_for(user=request.user, contact=contact).count()} "
-            "interactions stay, without this person.",
-            f"{contact.roles.count()} roles at organisations are removed.",
+            _count(selectors.interactions_for(user=request.user, contact=contact).count(),
+                   "interaction stays", "interactions stay") + ", without this person.",
+            _count(contact.roles.count(), "role at an organisation is",
+                   "roles at organisations are")
+            + " removed.",
             "Consent records are removed with the contact.",
         ],
     })  # fmt: skip
@@ -395,8 +402,8 @@ def organisation_delete(request: HttpRequest, organisation_id: int) -> HttpRespo
         "consequences": [
             f"{selectors.organisation_people(user=request.user, organisation=org).count()} "
             "people’s roles here are removed (the people stay).",
-            f"{selectors.interactions_for(user=request.user, organisation=org).count()} "
-            "interactions stay, without this organisation.",
+            _count(selectors.interactions_for(user=request.user, organisation=org).count(),
+                   "interaction stays", "interactions stay") + ", without this organisation.",
         ],
     })  # fmt: skip
 

@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from reporting.dashboard import Chart, months_back
 
-from .models import Registration, RegistrationStatus
+from .models import RegistrationStatus
+from .selectors import registrations_visible
 
 
 def events_and_attendance(request: HttpRequest) -> Chart | None:
@@ -31,8 +32,8 @@ def events_and_attendance(request: HttpRequest) -> Chart | None:
                            ZoneInfo(settings.TIME_ZONE))  # fmt: skip
     live = ~Q(status=RegistrationStatus.CANCELLED)
     rows = (
-        Registration.objects.filter(live, event__starts_at__gte=start, event__starts_at__lt=end)
-        .filter(Q(member=member) | Q(event__host=member))
+        registrations_visible(user=request.user, member=member)
+        .filter(live, event__starts_at__gte=start, event__starts_at__lt=end)
         .annotate(month=TruncMonth("event__starts_at"))
         .values("month")
         .annotate(

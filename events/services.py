@@ -36,7 +36,7 @@ from .models import (
     VenueKind,
     Visibility,
 )
-from .selectors import event_visible
+from .selectors import event_visible, registrations_visible
 
 EVENT_FIELDS = {
     "title",
@@ -462,12 +462,19 @@ def registration_cancel(
 
 @transaction.atomic
 def attendance_record(*, user: Any, event: Event, attended_ids: set[int]) -> int:
-    """After the event starts, the host marks who came; everyone else booked did not."""
+    """After the event starts, the host marks who came; everyone else booked did not.
+
+    Only the places ``user`` may see are touched: a restricted contact's place, hidden from
+    the register this user was shown, keeps what a colleague with access recorded. Runs on
+    the host's site (its schema), as the register page does.
+    """
     if not rules.may_manage_event(user, event):
         raise PermissionDenied("Only the host can record attendance.")
     if event.starts_at > timezone.now():
         raise ValidationError("Attendance can be recorded once the event has started.")
-    booked = Registration.objects.filter(event=event, status=RegistrationStatus.BOOKED)
+    booked = registrations_visible(user=user, member=event.host).filter(
+        event=event, status=RegistrationStatus.BOOKED
+    )
     came = booked.filter(pk__in=attended_ids).update(attended=True)
     booked.exclude(pk__in=attended_ids).update(attended=False)
     audit_record(

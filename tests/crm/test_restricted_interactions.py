@@ -111,9 +111,9 @@ def test_counts_charts_and_reports_leave_out_restricted_interactions(
             chart = interactions_by_month(request)
             assert sum(sum(values) for values in chart.series.values()) == expected
     org_delete = staff.get(f"/organisations/{case['org'].pk}/delete/").content.decode()
-    assert "1 interactions stay" in org_delete
+    assert "1 interaction stays" in org_delete
     contact_delete = staff.get(f"/contacts/{case['open'].pk}/delete/").content.decode()
-    assert "1 interactions stay" in contact_delete
+    assert "1 interaction stays" in contact_delete
     granted = client_for(user("manager-a"), member_a)
     assert (
         "3 interactions stay"

@@ -107,3 +107,26 @@ def test_the_selector_hides_our_own_contacts_off_our_schema(booked, member_a, me
             )
         )
     assert names == {"Ada Lovelace", "Cat Cole", "Beth Beta"}
+
+
+def test_taking_the_register_leaves_hidden_places_as_a_colleague_recorded(
+    booked, user, member_a, in_member
+):
+    """Staff without access to Cat never see her place on the register, so saving the
+    register cannot mark her as absent: what manager-a recorded for her stays."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from events.models import Event, Registration
+
+    event, secret = booked["alpha_event"], booked["secret"]
+    started = timezone.now() - timedelta(hours=1)
+    Event.objects.filter(pk=event.pk).update(
+        starts_at=started, ends_at=started + timedelta(hours=2)
+    )
+    event.refresh_from_db()
+    with in_member(member_a):
+        services.attendance_record(user=user("manager-a"), event=event, attended_ids={secret.pk})
+        services.attendance_record(user=user("staff-a"), event=event, attended_ids=set())
+    assert Registration.objects.get(pk=secret.pk).attended is True
