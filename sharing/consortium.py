@@ -90,8 +90,10 @@ def register(request: HttpRequest) -> HttpResponse:
                          "Record types", "Contact fields", "Organisation fields", "Start",
                           "Review", "End", "Access"], ([
                 a.title, a.version, a.provider.name, _recipients(a), a.get_purpose_display(),
-                a.get_status_display(), ", ".join(a.record_types), ", ".join(a.contact_fields),
-                ", ".join(a.organisation_fields), a.start_date, a.review_date or "",
+                a.get_status_display(),
+                ", ".join(str(RecordType(t).label) for t in a.record_types if t in RecordType),
+                ", ".join(a.contact_field_labels), ", ".join(a.organisation_field_labels),
+                a.start_date, a.review_date or "",
                 a.end_date or "", a.get_access_mode_display(),
             ] for a in rows))  # fmt: skip
         response = HttpResponse(data, content_type=FORMATS["csv"][0])

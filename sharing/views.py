@@ -94,6 +94,18 @@ def _shared_or_404(request: HttpRequest, shared_id: int) -> SharedRecord:
         raise Http404 from exc
 
 
+def _cell(value: object) -> object:
+    """A shared value as one spreadsheet cell: lists joined, a role at an organisation as
+    "Name (role)"."""
+    if isinstance(value, list):
+        return "; ".join(
+            f"{v.get('name', '')} ({v['role']})".strip() if isinstance(v, dict) and v.get("role")
+            else str(v.get("name", "")) if isinstance(v, dict) else str(v)
+            for v in value
+        )  # fmt: skip
+    return value
+
+
 def shared_detail(request: HttpRequest, shared_id: int) -> HttpResponse:
     record = _shared_or_404(request, shared_id)
     if _personal([record]):
@@ -133,15 +145,17 @@ def shared_export(request: HttpRequest) -> HttpResponse:
             action=DisclosureAction.EXPORT,
             reason="CSV export",
         )
-    keys: list[str] = []
-    for r in records:
-        keys.extend(k for k in r.data if k not in keys)
+    # Columns and values as people read them (field labels, choice labels), as on the page.
+    facts = [(r, dict(r.facts())) for r in records]
+    labels: list[str] = []
+    for _, shown in facts:
+        labels.extend(label for label in shown if label not in labels)
     rows = []
-    for r in records:
-        values = [r.data.get(k, "") for k in keys]
-        values = ["; ".join(map(str, v)) if isinstance(v, list) else v for v in values]
-        rows.append([r.agreement.provider.name, r.agreement.title, r.record_type, *values])
-    data = csv_bytes(["Provider", "Agreement", "Type", *keys], rows)
+    for r, shown in facts:
+        values = [_cell(shown.get(label, "")) for label in labels]
+        kind = "Contact" if r.record_type == RecordType.CONTACT else "Organisation"
+        rows.append([r.agreement.provider.name, r.agreement.title, kind, *values])
+    data = csv_bytes(["Provider", "Agreement", "Type", *labels], rows)
     response = HttpResponse(data, content_type=FORMATS["csv"][0])
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="shared-with-us-{stamp}.csv"'

@@ -112,18 +112,22 @@ def shared_with_b(full_records, member_a, member_b, user):
     return agreement
 
 
+# Links to a CSV download: a path ending .csv, or a query asking for format=csv.
+CSV_LINK = re.compile(r'href="([^"]*(?:\.csv|format=csv)[^"]*)"')
+
+
 @pytest.mark.timeout(300)
 def test_no_page_shows_a_raw_code(shared_with_b, client_for, user, member_a, member_b):
-    """No list, detail or form page of either site shows a stored code instead of words:
-    a provider's and a recipient's member sites (shared records included) and the
-    consortium's."""
+    """No list, detail or form page of either site, nor a CSV export they link to, shows a
+    stored code instead of words: a provider's and a recipient's member sites (shared
+    records included) and the consortium's."""
     codes = _codes()
     sites = [
         (client_for(user("manager-a"), member_a), settings.ROOT_URLCONF, member_a),
         (client_for(user("manager-b"), member_b), settings.ROOT_URLCONF, member_b),
         (client_for(user("admin-c"), None), settings.PUBLIC_SCHEMA_URLCONF, member_a),
     ]
-    problems, pages = [], 0
+    problems, pages, exports = [], 0, 0
     for client, urlconf, member in sites:
         for name, route, _ in _walk(get_resolver(urlconf).url_patterns):
             if name.startswith("api") or "api/" in route:
@@ -133,11 +137,24 @@ def test_no_page_shows_a_raw_code(shared_with_b, client_for, user, member_a, mem
             if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
                 continue
             pages += 1
-            text = visible_text(response.content.decode())
-            for what, pattern in codes:
-                match = pattern.search(text)
-                if match:
-                    around = text[max(0, match.start() - 40) : match.end() + 40]
-                    problems.append(f"{url}: {what} in “{' '.join(around.split())}”")
+            page = response.content.decode()
+            readings = [(url, visible_text(page))]
+            # The page's CSV exports are read by people too (in a spreadsheet).
+            for href in sorted(set(CSV_LINK.findall(page))):
+                href = html.unescape(href)
+                if href.startswith("?"):
+                    href = url.split("?")[0] + href
+                if href.startswith("/"):
+                    export = client.get(href)
+                    if export.status_code == 200 and "csv" in export.get("Content-Type", ""):
+                        exports += 1
+                        readings.append((href, export.content.decode("utf-8-sig")))
+            for where, text in readings:
+                for what, pattern in codes:
+                    match = pattern.search(text)
+                    if match:
+                        around = text[max(0, match.start() - 40) : match.end() + 40]
+                        problems.append(f"{where}: {what} in “{' '.join(around.split())}”")
     assert pages > 30
+    assert exports > 3
     assert problems == [], "\n".join(sorted(set(problems)))
