@@ -44,6 +44,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from rest_framework.permissions import AllowAny
 
+from tenants.confirm import CONFIRMED
 from tests.conftest import host_of
 
 SITES = {"consortium": "consortium.urls_public", "member": "consortium.urls_tenant"}
@@ -613,7 +614,9 @@ class FormReader(HTMLParser):
             self._form = {"action": attrs.get("action") or "", "fields": []}
             self.forms.append(self._form)
         elif self._form is not None and attrs.get("name"):
-            if tag == "input" and attrs.get("type") not in ("submit", "button", "hidden"):
+            if tag == "input" and attrs.get("type") == "hidden":
+                self._form["fields"].append([attrs["name"], "hidden", [attrs.get("value") or ""]])
+            elif tag == "input" and attrs.get("type") not in ("submit", "button"):
                 self._form["fields"].append([attrs["name"], attrs.get("type") or "text", []])
             elif tag == "textarea":
                 self._form["fields"].append([attrs["name"], "text", []])
@@ -758,7 +761,9 @@ def _hostile_post_bodies(forms: list[dict]) -> list[tuple[str, dict]]:
         for round_ in range(POST_ROUNDS):
             data: dict[str, Any] = {}
             for name, kind, options in form["fields"]:
-                if kind in ("checkbox", "radio"):
+                if kind == "hidden":  # its own value, then a hostile one, then its own
+                    data[name] = HOSTILE_FIELD_VALUES["text"][0] if round_ == 1 else options[0]
+                elif kind in ("checkbox", "radio"):
                     data[name] = options[round_ % len(options)] if options else "on"
                 elif kind == "select":
                     choices = [*options, "999999999999", "'"]
@@ -771,6 +776,8 @@ def _hostile_post_bodies(forms: list[dict]) -> list[tuple[str, dict]]:
                 else:
                     values = HOSTILE_FIELD_VALUES.get(kind, HOSTILE_FIELD_VALUES["text"])
                     data[name] = values[round_ % len(values)]
+            if round_:  # past the confirmation step of what cannot be undone
+                data.setdefault("confirm", CONFIRMED)
             bodies.append((form["action"], data))
     return bodies
 
