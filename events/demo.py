@@ -1,6 +1,6 @@
 """Demo events, rooms and bookings for `make demo`: realistic, repeatable, idempotent.
 
-``enter_schema(member)`` is a context manager from the caller (tenants' demo) that puts the
+``enter_schema(member)`` is a context manager from the caller (demo.provision) that puts the
 connection on a member's schema, so staff can book their own contacts as they would on
 their site.
 """

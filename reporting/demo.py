@@ -138,7 +138,7 @@ def demo_research(*, admin: Any, researcher: Any) -> None:
             organisation_fields=["district", "org_type", "areas_of_work", "identifiers"],
             expected_benefit="Evidence of the sector's needs for funders and councils.",
             retention="Pooled answers leave the dataset when this agreement ends.",
-            # What the consortium's research rules ask for (tenants.demo sets them).
+            # What the consortium's research rules ask for (demo.provision sets them).
             lawful_basis="public_task", dpia_reference="DPIA-12",
             review_date=timezone.localdate() + timedelta(days=150),
             end_date=timezone.localdate() + timedelta(days=700),

@@ -72,6 +72,7 @@ SHARED_APPS = [
     "sharing",
     "events",
     "reporting",
+    "demo",  # no models: the demo consortium's provisioning and `setup_demo`
 ]
 # One copy per member schema: what belongs to a member. Guardian's tables sit with the data
 # they guard because object ids repeat across schemas.

@@ -175,7 +175,7 @@ def test_add_member_command_reports_progress_and_errors(capsys):
 def test_demo_provisioning_makes_17_members_and_is_repeatable():
     """The demo makes 17 members with a manager and a staff member each, and a second run
     reuses them."""
-    from tenants.demo import DEMO_MEMBERS, demo_provision
+    from demo.provision import DEMO_MEMBERS, demo_provision
 
     first = demo_provision()
     count = Member.organisations.count()

@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from tenants.demo import demo_provision
+from demo.provision import demo_provision
 
 
 class Command(BaseCommand):

@@ -10,10 +10,9 @@ from django.db import transaction
 from django_tenants.utils import schema_context
 
 from crm.demo_data import member_demo_fill
-
-from . import services
-from .models import Member, Membership, Role
-from .roles import CONSORTIUM_ADMINS, RESEARCHERS
+from tenants import services
+from tenants.models import Member, Membership, Role
+from tenants.roles import CONSORTIUM_ADMINS, RESEARCHERS
 
 User = get_user_model()
 DEMO_PASSWORD = "commons-demo-2026"  # noqa: S105 - printed for the demo, never used elsewhere
