@@ -96,10 +96,31 @@ def encoding_decide(handle: IO[bytes]) -> str:
     sample = handle.read(DETECTOR_SAMPLE)
     handle.seek(0)
     best = charset_normalizer.from_bytes(sample, cp_isolation=SINGLE_BYTE_CANDIDATES).best()
-    if best is None or best.chaos > MAX_CHAOS:
+    if (best is None or best.chaos > MAX_CHAOS) and not _plausible_cp1252(sample):
         raise EncodingUnclear("unknown")
     # cp1252 is latin-1 with printable characters where latin-1 has control codes, so it
     # is the reading to use whenever it decodes.
     if _first_error(handle, "cp1252") is not None:
         raise EncodingUnclear("unknown")
     return "cp1252"
+
+
+# What a spreadsheet in the UK writes beyond ASCII: accented letters, the pound and euro
+# signs, typographic quotes and dashes. A short file holds too little text for the detector
+# to be sure; if everything non-ASCII it holds, read as Windows-1252, is one of these, that
+# reading is the one its author saw. Another encoding read this way shows stray symbols.
+_CP1252_TYPOGRAPHY = set("£€“”‘’–—…•°©®«»·")
+
+
+def _plausible_cp1252(sample: bytes) -> bool:
+    try:
+        text = sample.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    for ch in text:
+        if ch < "\x80":
+            if ch < " " and ch not in "\t\r\n":
+                return False
+        elif not (ch in _CP1252_TYPOGRAPHY or ("\xc0" <= ch <= "\xff" and ch.isalpha())):
+            return False
+    return True

@@ -679,3 +679,16 @@ def test_an_objection_follows_the_person_to_an_import_made_duplicate(client_for,
     export = _mailing_export(client_for, user, member_a)
     assert "hidden.objector@example.org" not in export.lower()
     assert "open.person@example.org" in export
+
+
+def test_a_short_windows_1252_file_the_detector_is_unsure_of_still_imports(at_a):
+    """A few rows of Windows-1252 ("Zoë", "£5", curly quotes) are too little text for the
+    detector; accented letters and typography alone make it Windows-1252 (hypothesis found
+    this file being refused)."""
+    data = (
+        "First name|Last name|Town|Email\r\n|Zoë Zoë|£5|person0@example.org\r\n"
+        "|“quoted”||person1@example.org\r\n"
+    ).encode("cp1252")
+    result = run_import(data)
+    assert (result.new, result.problem_count) == (2, 0)
+    assert Contact.objects.get(email="person0@example.org").last_name == "Zoë Zoë"
