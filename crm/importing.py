@@ -206,14 +206,7 @@ def _timestamp(value: str) -> str:
 
 def _opted_out(value: str) -> bool:
     """An opt-out cell: yes/no words, or a date (Mailchimp's UNSUB_TIME) meaning yes."""
-    word = value.strip().lower()
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
-    if LOOKS_LIKE_DATE.match(word):
-        return True
-    raise ValueError(BAD_FLAG.format(value=value))
+    return bool(LOOKS_LIKE_DATE.match(value.strip())) or _flag(value)
 
 
 TAG_QUOTES = "\"'“”‘’"

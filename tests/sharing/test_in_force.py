@@ -17,18 +17,17 @@ def test_an_unsigned_agreement_within_its_dates_is_not_in_force(
 ):
     """A draft and a proposal naming Beta, starting today, are not agreements Beta receives:
     absent from the selector and from Beta's shared directory page."""
-    draft = services.agreement_create(
-        provider=member_a, acting_user=user("manager-a"), recipient_ids=[member_b.pk],
-        title="Quillfeather draft", purpose="directory", record_types=["organisation"],
-        organisation_fields=["name"], criteria_tags=["Directory 2026"],
-        start_date=timezone.localdate(),
-    )  # fmt: skip
-    proposed = services.agreement_create(
-        provider=member_a, acting_user=user("manager-a"), recipient_ids=[member_b.pk],
-        title="Quillfeather proposal", purpose="directory", record_types=["organisation"],
-        organisation_fields=["name"], criteria_tags=["Directory 2026"],
-        start_date=timezone.localdate(),
-    )  # fmt: skip
+
+    def starting_today(title: str) -> Agreement:
+        return services.agreement_create(
+            provider=member_a, acting_user=user("manager-a"), recipient_ids=[member_b.pk],
+            title=title, purpose="directory", record_types=["organisation"],
+            organisation_fields=["name"], criteria_tags=["Directory 2026"],
+            start_date=timezone.localdate(),
+        )  # fmt: skip
+
+    draft = starting_today("Quillfeather draft")
+    proposed = starting_today("Quillfeather proposal")
     services.agreement_propose(agreement=proposed, acting_user=user("manager-a"))
     assert draft.start_date <= timezone.localdate()
     received = set(selectors.agreements_received_by(member=member_b))
