@@ -6,8 +6,8 @@ class EventsConfig(AppConfig):
     verbose_name = "Events and resources"
 
     def ready(self) -> None:
+        from crm.dashboard import chart_register
         from crm.timeline import timeline_source_register
-        from reporting.dashboard import chart_register
 
         from .charts import events_and_attendance
         from .timeline import contact_events

@@ -1,4 +1,4 @@
-"""The member dashboard's "Events and attendance" chart, registered with reporting's chart
+"""The member dashboard's "Events and attendance" chart, registered in crm's chart
 registry when the app is ready (reporting draws it; events owns the numbers)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from django.db.models.functions import TruncMonth
 from django.http import HttpRequest
 from django.utils import timezone
 
-from reporting.dashboard import Chart, months_back
+from crm.dashboard import Chart, months_back
 
 from .models import RegistrationStatus
 from .selectors import registrations_visible

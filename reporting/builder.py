@@ -16,9 +16,10 @@ from django import forms
 from django.db.models import Aggregate, Count, F, QuerySet, Sum, Value
 from django.db.models.functions import Concat, ExtractYear, TruncMonth, TruncQuarter
 
+from crm.dashboard import Chart
 from tenants.districts import district_choices
 
-from .dashboard import Chart, Unnest
+from .dashboard import Unnest
 
 RECORD_TYPES = {"organisation": "Organisations", "contact": "Contacts",
                 "interaction": "Interactions"}  # fmt: skip

@@ -1,6 +1,5 @@
-"""The member dashboard: a registry of charts. Each chart is a function of the request
-(on the member's schema) returning a :class:`Chart`; other apps add theirs with
-``chart_register`` (e.g. events and attendance), and the home page draws them in order.
+"""The member dashboard: reporting's own charts, and the drawing of every chart registered
+in ``crm.dashboard`` (other apps add theirs there, e.g. events and attendance), in order.
 
 Tenant assumptions: the connection is on the member's schema. Contact and interaction counts go
 through ``crm.selectors`` (``contacts_visible_to``, ``interactions_visible_to``) so restricted
@@ -9,70 +8,20 @@ contacts and their interactions count only for those who see them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, timedelta
-from typing import Any
+from datetime import date
 
 from django.db.models import Count, F, Func
 from django.db.models.functions import TruncMonth
 from django.http import HttpRequest
 from django.utils import timezone
 
-
-@dataclass
-class Chart:
-    """A chart and the same numbers as a table. ``series`` maps a series name to one value
-    per category; kind is "bar", "stacked" or "line"."""
-
-    key: str
-    title: str
-    categories: list[str]
-    series: dict[str, list[Any]]
-    kind: str = "bar"
-    unit: str = ""
-    note: str = ""
-    empty_text: str = "Nothing to show yet."
-    colours: list[str] = field(default_factory=list)
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.categories or not any(any(v for v in s) for s in self.series.values())
-
-    @property
-    def rows(self) -> list[tuple[str, list[float]]]:
-        return [(c, [s[i] for s in self.series.values()]) for i, c in enumerate(self.categories)]
-
-
-ChartFunction = Callable[[HttpRequest], Chart | None]
-_charts: list[tuple[int, ChartFunction]] = []
-
-
-def chart_register(function: ChartFunction | None = None, *, order: int = 100):
-    """Register a dashboard chart (usable as ``@chart_register`` or with an order)."""
-
-    def add(fn: ChartFunction) -> ChartFunction:
-        if all(existing is not fn for _, existing in _charts):
-            _charts.append((order, fn))
-            _charts.sort(key=lambda pair: pair[0])
-        return fn
-
-    return add(function) if function is not None else add
+from crm.dashboard import Chart, chart_register, charts_registered, months_back
 
 
 def charts_for(request: HttpRequest) -> list[Chart]:
-    return [chart for chart in (fn(request) for _, fn in _charts) if chart is not None]
-
-
-def months_back(count: int, today: date | None = None) -> list[date]:
-    today = today or timezone.localdate()
-    first = today.replace(day=1)
-    months = []
-    for _ in range(count):
-        months.append(first)
-        first = (first - timedelta(days=1)).replace(day=1)
-    return list(reversed(months))
+    """The dashboard's charts for this request, in order, leaving out those with nothing to
+    show on this site."""
+    return [chart for chart in (fn(request) for fn in charts_registered()) if chart is not None]
 
 
 def _month_label(month: date) -> str:

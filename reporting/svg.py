@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from .dashboard import Chart
+from crm.dashboard import Chart
 
 PALETTE = ["#1f5f8b", "#e07b39", "#3a8f5c", "#8e5ea2", "#c0392b", "#7f8c8d", "#d4a017",
            "#16a085"]  # fmt: skip
