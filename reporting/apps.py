@@ -12,7 +12,7 @@ class ReportingConfig(AppConfig):
 
         from . import dashboard  # noqa: F401 - registers the member dashboard's charts
         from .pooling import on_agreement_state_changed, on_records_changed, on_responses_changed
-        from .research import research_terms_carry_over
+        from .research.setup import research_terms_carry_over
 
         agreement_state_changed.connect(
             on_agreement_state_changed, dispatch_uid="reporting.pooling.agreements"

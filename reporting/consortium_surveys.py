@@ -12,16 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django_tenants.utils import schema_context
 
 from sharing.projection import quote
 from tenants.models import Member
-from tenants.permissions import is_consortium_admin
 from tenants.services import audit_record
 
 from .aggregates import CrossTable
+from .permissions import admin_require
+
+SEND_ADMIN_ONLY = "Only a consortium admin can send a survey to members."
 
 
 @dataclass(frozen=True)
@@ -115,12 +117,13 @@ def _definition(member: Member, code: str) -> dict[str, Any]:
 def survey_definition_copy(*, source: Member, code: str, targets: list[Member],
                            acting_user: Any) -> list[str]:  # fmt: skip
     """Copy a survey's latest wave (sections and questions, as a draft) from ``source`` to
-    each target member that does not run it yet. Returns the names of members it reached."""
+    each target member that does not run it yet, in the admin's name (each copy is created
+    by them, and the audit log says who sent what to whom). Returns the names of members it
+    reached."""
     from surveys import services
     from surveys.models import Survey
 
-    if not is_consortium_admin(acting_user):
-        raise PermissionDenied("Only a consortium admin can send a survey to members.")
+    admin_require(acting_user, SEND_ADMIN_ONLY)
     definition = _definition(source, code)
     if definition["year"] is None:
         raise ValidationError("That survey has no wave to copy.")
@@ -132,13 +135,11 @@ def survey_definition_copy(*, source: Member, code: str, targets: list[Member],
             if Survey.objects.filter(code=code).exists():
                 continue
             survey = services.survey_create(
-                acting_user=None, title=definition["title"], code=code,
+                acting_user=acting_user, title=definition["title"], code=code,
                 description=definition["description"], is_consortium=True,
-                year=definition["year"],
+                year=definition["year"], consent_wording=definition["consent_wording"],
             )  # fmt: skip
             wave = survey.waves.get()
-            wave.consent_wording = definition["consent_wording"]
-            wave.save(update_fields=["consent_wording"])
             for section_data in definition["sections"]:
                 section = services.section_add(wave=wave, title=section_data["title"])
                 for q in section_data["questions"]:

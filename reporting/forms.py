@@ -7,7 +7,7 @@ from tenants.forms import Textarea
 from tenants.roles import RESEARCHERS
 
 from .models import DisclosureSettings, ResearchDataset
-from .research import MEASURES
+from .research.tables import MEASURES
 
 BIGINT_MAX = 2**63 - 1
 

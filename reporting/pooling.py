@@ -24,13 +24,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection
-from django.utils.crypto import salted_hmac
 
 from sharing.models import Agreement, Purpose, RecordType, Status
 from sharing.projection import lock_provider, quote
 from sharing.rules import ProjectionLimits, projection_limits
 
 from .models import DatasetQuestion, PooledResponse, ResearchTerms, SnapshotRow
+from .pseudonyms import match_key, pseudonym
 
 LOCK_NAMESPACE = 1_919_250  # "reporting": the first key of its two-int advisory locks
 # Organisation fields that may enter the pool when an agreement lists them.
@@ -38,16 +38,6 @@ POOLABLE_ATTRIBUTES = ("district", "org_type", "areas_of_work", "beneficiaries",
 IDENTIFIER_ORDER = (
     "ORDER BY (i.scheme = 'GB-CHC') DESC, (i.scheme = 'GB-COH') DESC, i.scheme, i.value"
 )
-
-
-def match_key(identifier: str | None, *, provider_id: int, organisation_id: int) -> str:
-    """The consortium's keyed hash of an organisation's identifier; an organisation without
-    one cannot be matched, so it gets a key of its own."""
-    if identifier:
-        value = "id:" + identifier.strip().upper().replace(" ", "")
-    else:
-        value = f"member:{provider_id}:organisation:{organisation_id}"
-    return salted_hmac("reporting.pool.match", value, algorithm="sha256").hexdigest()
 
 
 def loads(value: Any) -> Any:
@@ -299,8 +289,6 @@ def snapshots_carry_over(agreement: Agreement, terms: ResearchTerms) -> int:
     the projects' snapshot rows of the old version move to it, trimmed to what its terms
     allow (its organisation attributes, its free text), and those of responses it no longer
     pools are deleted. Returns how many rows moved."""
-    from .research import pseudonym
-
     rows = list(SnapshotRow.objects.filter(agreement_id__in=_earlier_versions(agreement))
                 .select_related("snapshot__project"))  # fmt: skip
     if not rows:

@@ -12,10 +12,11 @@ from django.views.decorators.http import require_http_methods
 from crm.exporting import FORMATS, dataset_bytes
 from sharing.models import Agreement, Purpose, Status
 
-from . import builder, research
+from . import builder, research, selectors, services
 from .dashboard import charts_for
 from .forms import id_or_none
 from .models import DatasetQuestion, PooledResponse, ResearchDataset, ResearchTerms, SavedReport
+from .permissions import can_set_research_terms
 from .svg import chart_svg
 
 
@@ -30,7 +31,7 @@ def _saved_or_404(request: HttpRequest, report_id: str | None) -> SavedReport | 
     if not report_id:
         return None
     try:
-        return SavedReport.objects.get(pk=int(report_id), member=request.tenant)
+        return selectors.saved_report_get(member=request.tenant, report_id=int(report_id))
     except (ValueError, SavedReport.DoesNotExist) as exc:
         raise Http404 from exc
 
@@ -60,19 +61,20 @@ def report_list(request: HttpRequest) -> HttpResponse:
             response["Content-Disposition"] = f'attachment; filename="report.{extension}"'
             return response
         if request.method == "POST":
-            name = request.POST.get("name", "").strip()[:200]
-            if not name:
-                messages.error(request, "Give the report a name to save it.")
+            try:
+                report = services.report_save(
+                    member=request.tenant, name=request.POST.get("name", "").strip()[:200],
+                    spec=form.spec(), acting_user=request.user,
+                )  # fmt: skip
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
             else:
-                report = SavedReport.objects.create(
-                    member=request.tenant, name=name, spec=form.spec(), created_by=request.user
-                )
                 messages.success(request, f"Saved “{report.name}”.")
                 return redirect(f"{request.path}?saved={report.pk}")
     return render(request, "reporting/report_list.html", {
         "form": form, "result": result, "chart": chart,
         "svg": chart_svg(chart) if chart else "", "saved": saved,
-        "saved_reports": SavedReport.objects.filter(member=request.tenant),
+        "saved_reports": selectors.saved_reports_of(member=request.tenant),
         "query": request.GET.urlencode(), "dimensions": builder.DIMENSIONS,
     }, status=400 if form.is_bound and not form.is_valid() else 200)  # fmt: skip
 
@@ -83,9 +85,9 @@ def research_pooling(request: HttpRequest) -> HttpResponse:
     and, for each of our pooled responses, whether ours or another member's earlier answer
     was kept (never whose, nor when)."""
     member = request.tenant
-    manager = getattr(request.membership, "role", "") == "manager"
+    manager = can_set_research_terms(request.user, member)
     agreements = list(Agreement.objects.filter(provider=member, purpose=Purpose.RESEARCH)
-                      .exclude(status="superseded").order_by("-created_at"))  # fmt: skip
+                      .exclude(status=Status.SUPERSEDED).order_by("-created_at"))  # fmt: skip
     if request.method == "POST":
         if not manager:
             raise PermissionDenied

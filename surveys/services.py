@@ -45,13 +45,18 @@ CODE_FORMAT = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 @transaction.atomic
 def survey_create(*, acting_user: Any, title: str, code: str, description: str = "",
-                  is_consortium: bool = False, year: int) -> Survey:  # fmt: skip
-    """A survey and its first (draft) wave."""
+                  is_consortium: bool = False, year: int,
+                  consent_wording: str | None = None) -> Survey:  # fmt: skip
+    """A survey and its first (draft) wave, created by ``acting_user`` (a member's staff, or
+    the consortium admin sending a consortium survey). ``consent_wording`` replaces the
+    default research consent question of the wave."""
     survey = Survey(title=title, code=code, description=description,
                     is_consortium=is_consortium, created_by=acting_user)  # fmt: skip
     survey.full_clean()
     survey.save()
     wave = Wave(survey=survey, year=year)
+    if consent_wording is not None:
+        wave.consent_wording = consent_wording
     wave.full_clean()
     wave.save()
     return survey

@@ -185,7 +185,8 @@ def test_the_checker_finds_a_cell_that_primary_suppression_alone_leaves_exposed(
 def test_controlled_rounding_keeps_tables_adding_up(counts, base):
     """Every rounded cell is a multiple of the base next to the true value (exact multiples
     unchanged), and the rounded rows and columns add up to their rounded totals."""
-    from reporting.disclosure import build_grid, controlled_round
+    from reporting.disclosure import build_grid
+    from reporting.rounding import controlled_round
 
     grid = [[cell.count for cell in row] for row in build_grid(counts)]
     rounded = controlled_round(grid, base)

@@ -289,7 +289,8 @@ def test_a_question_keeps_its_first_type_and_free_text_never_becomes_a_category(
         end_date="2099-01-01", researcher_ids=[user("researcher-r").pk],
         dataset_ids=[dataset.pk],
     )  # fmt: skip
-    research.snapshot_take(project=project, dataset=dataset, year=2026, acting_user=None)
+    research.snapshot_take(project=project, dataset=dataset, year=2026,
+                           acting_user=user("researcher-r"))  # fmt: skip
     table = research.table_compute(project=project, dataset=dataset, year=2026, rows="size",
                                    cols="", measure="count")  # fmt: skip
     assert "Other" in table["rows"]
@@ -337,7 +338,7 @@ def test_withdrawn_consent_and_deleted_organisations_leave_snapshots(
         dataset_ids=[dataset.pk],
     )  # fmt: skip
     snapshot = research.snapshot_take(project=project, dataset=dataset, year=2026,
-                                      acting_user=None)  # fmt: skip
+                                      acting_user=user("researcher-r"))  # fmt: skip
     assert set(snapshot.rows.values_list("provider_id", flat=True)) == {member_a.pk,
                                                                         member_b.pk}  # fmt: skip
     with in_member(member_b):
@@ -364,7 +365,7 @@ def test_an_amendment_moves_snapshot_rows_to_the_new_version_within_its_terms(
         dataset_ids=[dataset.pk],
     )  # fmt: skip
     snapshot = research.snapshot_take(project=project, dataset=dataset, year=2026,
-                                      acting_user=None)  # fmt: skip
+                                      acting_user=user("researcher-r"))  # fmt: skip
     before = snapshot.rows.get(provider_id=member_a.pk)
     assert before.answers["needs"] == "Funding"
     old = pooled_world["alpha"]["agreement"]
