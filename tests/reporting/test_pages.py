@@ -102,11 +102,38 @@ def test_report_builder_runs_saves_and_exports(crm_a, client_for, user, member_a
 
 
 def test_saved_reports_belong_to_their_member(crm_a, client_for, user, member_a, member_b):
+    """Another member's saved report is the same not-found as a missing one, on the page and
+    in the selector."""
+    from reporting import selectors
+
     report = SavedReport.objects.create(member=member_a, name="Ours", spec={
         "record_type": "organisation", "rows": "district", "cols": "", "measure": "count",
         "filters": {}})  # fmt: skip
     assert client_for(user("staff-b"), member_b).get(f"/reports/?saved={report.pk}"
                                                      ).status_code == 404  # fmt: skip
+    assert list(selectors.saved_reports_of(member=member_b)) == []
+    for member, report_id in ((member_b, report.pk), (member_a, report.pk + 1000)):
+        with pytest.raises(SavedReport.DoesNotExist):
+            selectors.saved_report_get(member=member, report_id=report_id)
+    assert selectors.saved_report_get(member=member_a, report_id=report.pk) == report
+
+
+def test_saving_a_report_is_audited_and_needs_a_name(crm_a, client_for, user, member_a):
+    """Saving a report writes an audit row naming who saved it and for which member; a
+    report without a name is not saved, and the page says why."""
+    from tenants.models import AuditEntry
+
+    client = client_for(user("staff-a"), member_a)
+    query = "record_type=organisation&rows=district&cols=&measure=count"
+    refused = client.post(f"/reports/?{query}", {"name": "   "}, follow=True)
+    assert "Give the report a name to save it." in refused.content.decode()
+    assert not SavedReport.objects.filter(member=member_a).exists()
+    assert not AuditEntry.objects.filter(action="report.saved").exists()
+    assert client.post(f"/reports/?{query}", {"name": "By locality"}).status_code == 302
+    entry = AuditEntry.objects.get(action="report.saved")
+    assert (entry.actor_id, entry.member_id, entry.target) == (
+        user("staff-a").pk, member_a.pk, "By locality")  # fmt: skip
+    assert SavedReport.objects.get(member=member_a).created_by == user("staff-a")
 
 
 def test_consortium_reports_count_per_member_for_admins_only(crm_a, client_for, user, member_b,
@@ -150,10 +177,12 @@ def test_consortium_surveys_count_per_member_and_locality_and_copy_definitions(
     survey, and can send its definition to a member that does not run it yet."""
     from surveys import services as surveys
     from surveys.models import Survey
+    from tenants.models import AuditEntry
 
     with in_member(member_a):
         survey = surveys.survey_create(acting_user=None, title="State of the Sector",
-                                       code="sots", year=2026, is_consortium=True)  # fmt: skip
+                                       code="sots", year=2026, is_consortium=True,
+                                       consent_wording="May the consortium use it?")  # fmt: skip
         wave = survey.waves.get()
         section = surveys.section_add(wave=wave, title="About")
         surveys.question_add(
@@ -185,6 +214,11 @@ def test_consortium_surveys_count_per_member_and_locality_and_copy_definitions(
     with in_member(member_b):
         copied = Survey.objects.get(code="sots")
         assert copied.is_consortium
+        assert copied.created_by == user("admin-c")  # the admin who sent it, not no one
         assert list(copied.waves.get().questions.values_list("code", flat=True)) == ["size"]
         assert copied.waves.get().status == "draft"
+        assert copied.waves.get().consent_wording == "May the consortium use it?"
+    entry = AuditEntry.objects.get(action="surveys.definition_copied")
+    assert entry.actor_id == user("admin-c").pk
+    assert entry.details["members"] == [member_b.name]
     assert client_for(user("staff-a"), None).get("/reports/surveys/").status_code == 403
