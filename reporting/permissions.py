@@ -40,7 +40,9 @@ def can_research(user: AnyUser | None) -> bool:
 def can_research_project(user: AnyUser | None, project: ResearchProject) -> bool:
     """A researcher named on this project: they alone take its snapshots, produce and
     release its outputs, whatever other role they hold."""
-    return can_research(user) and project.researchers.filter(pk=getattr(user, "pk", None)).exists()
+    if user is None or user.pk is None or not can_research(user):
+        return False
+    return project.researchers.filter(pk=user.pk).exists()
 
 
 def can_see_outputs(user: AnyUser | None) -> bool:

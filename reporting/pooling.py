@@ -15,6 +15,12 @@ so the pool holds one response per organisation and wave: the earliest submitted
 
 Tenant assumptions: SQL names the provider's schema explicitly; listeners run inside the
 writer's transaction (sharing's lifecycle, or a member's survey write on its own schema).
+
+One module of a little over 400 lines, on purpose: what enters the pool, the back-fill, the
+removal and the three listeners share one locking order (the provider's lock, then the
+datasets' in ascending order) that keeps concurrent writers from deadlocking; split, that
+order would have to be kept in step across modules. Match keys and pseudonyms are
+:mod:`reporting.pseudonyms`.
 """
 
 from __future__ import annotations
@@ -364,11 +370,10 @@ def on_responses_changed(sender: Any, *, survey_code: str, response_ids: list[in
     if provider_id is None:
         return
     lock_provider(provider_id, exclusive=False)
-    terms = ResearchTerms.objects.filter(
+    terms = list(ResearchTerms.objects.filter(
         agreement__provider_id=provider_id, agreement__status=Status.ACTIVE,
         agreement__purpose=Purpose.RESEARCH, dataset__survey_code=survey_code,
-    ).select_related("agreement__provider", "dataset")  # fmt: skip
-    terms = list(terms)
+    ).select_related("agreement__provider", "dataset"))  # fmt: skip
     _lock_datasets(term.dataset_id for term in terms)
     for term in terms:
         keys = _pool(term.agreement, term, list(response_ids))

@@ -173,7 +173,8 @@ def _margin_values(values: list[list[list[float]]]) -> list[list[list[float]]]:
     return grid
 
 
-def _result(table: Protected, values, measure: str, query: dict, rules: Rules) -> dict:
+def _result(table: Protected, values: list[list[list[float]]], measure: str,
+            query: dict[str, Any], rules: Rules) -> dict[str, Any]:  # fmt: skip
     grid = table.grid
     stats = _margin_values(values) if measure in ("mean", "median") else None
     width = len(grid[0])
