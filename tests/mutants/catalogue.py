@@ -142,6 +142,38 @@ MUTATIONS: tuple[Mutation, ...] = (
         "a suppressed cell would be recoverable from its row and column margins",
     ),
     Mutation(
+        "research admin refuses no one",
+        "reporting/permissions.py",
+        "return user is not None and is_consortium_admin(user)",
+        "return user is None or is_consortium_admin(user)",
+        (
+            "tests/reporting/test_permissions.py::test_every_predicate_refuses_no_one",
+            "tests/reporting/test_permissions.py::test_research_set_up_is_for_consortium_admins_only",
+        ),
+        "a research set-up or review release with no one acting would go through",
+    ),
+    Mutation(
+        "named researchers only",
+        "reporting/permissions.py",
+        "return project.researchers.filter(pk=user.pk).exists()",
+        "return True",
+        (
+            "tests/reporting/test_permissions.py::test_a_researcher_not_named_on_the_project_cannot_act_on_it",
+            "tests/reporting/test_research.py::test_an_admin_who_is_also_a_researcher_must_be_named_on_the_project",
+        ),
+        "any researcher could snapshot, produce from or release another project's data",
+    ),
+    Mutation(
+        "research terms by the provider's manager",
+        "reporting/permissions.py",
+        "return user is not None and can_manage_people(user, provider)",
+        "return user is None or can_manage_people(user, provider)",
+        (
+            "tests/reporting/test_permissions.py::test_research_terms_are_set_by_a_manager_of_the_provider_only",
+        ),
+        "research terms could be set with no one acting, widening a member's pool unsigned",
+    ),
+    Mutation(
         "import atomicity",
         "crm/importing.py",
         "with transaction.atomic(), connection.cursor() as cursor:",
