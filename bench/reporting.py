@@ -83,9 +83,10 @@ def survey_at(schema: str, responses: int, seed: int) -> None:
         survey = services.survey_create(acting_user=None, title="State of the Sector",
                                         code="state-of-the-sector", year=2026)  # fmt: skip
         wave = survey.waves.get()
-        section = services.section_add(wave=wave, title="About")
+        section = services.section_add(wave=wave, acting_user=None, title="About")
         services.question_add(
             wave=wave,
+            acting_user=None,
             section=section,
             code="finances",
             text="Finances",
@@ -93,19 +94,20 @@ def survey_at(schema: str, responses: int, seed: int) -> None:
             choices=["Better", "About the same", "Worse"],
         )
         services.question_add(wave=wave, section=section, code="paid-staff", text="Staff",
-                              kind="number")  # fmt: skip
+                              kind="number", acting_user=None)  # fmt: skip
         services.question_add(wave=wave, section=section, code="needs", text="Needs",
-                              kind="text")  # fmt: skip
+                              kind="text", acting_user=None)  # fmt: skip
         # Forty services, most rare: a table of them by locality has small cells to hide.
         services.question_add(
             wave=wave,
+            acting_user=None,
             section=section,
             code="service",
             text="Main service",
             kind="single",
             choices=[f"Service {i:02d}" for i in range(1, 41)],
         )
-        services.wave_set_status(wave=wave, status="open")
+        services.wave_set_status(wave=wave, acting_user=None, status="open")
         with connection.cursor() as cursor:
             cursor.execute("SELECT setseed(%s)", [seed / 100])
             cursor.execute(

@@ -141,9 +141,10 @@ def survey_definition_copy(*, source: Member, code: str, targets: list[Member],
             )  # fmt: skip
             wave = survey.waves.get()
             for section_data in definition["sections"]:
-                section = services.section_add(wave=wave, title=section_data["title"])
+                section = services.section_add(wave=wave, title=section_data["title"],
+                                               acting_user=acting_user)  # fmt: skip
                 for q in section_data["questions"]:
-                    services.question_add(wave=wave, section=section, **q)
+                    services.question_add(wave=wave, section=section, acting_user=acting_user, **q)
         reached.append(target.name)
     audit_record(action="surveys.definition_copied", actor=acting_user,
                  target=f"{code} from {source.slug}", members=reached)  # fmt: skip

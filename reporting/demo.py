@@ -58,15 +58,16 @@ def _survey_fill(member_slug: str, staff: Any) -> None:
     )  # fmt: skip
     first = survey.waves.get()
     for title, questions in QUESTIONS:
-        section = services.section_add(wave=first, title=title)
+        section = services.section_add(wave=first, title=title, acting_user=staff)
         for code, text, kind, choices, required in questions:
             services.question_add(wave=first, section=section, code=code, text=text, kind=kind,
-                                  choices=choices, required=required)  # fmt: skip
+                                  choices=choices, required=required,
+                                  acting_user=staff)  # fmt: skip
     second = services.wave_create(survey=survey, year=2026, acting_user=staff)
     organisations = list(Organisation.objects.values_list("pk", "income_band"))
     now = timezone.now()
     for wave, status, days_ago in ((first, "closed", 400), (second, "open", 30)):
-        services.wave_set_status(wave=wave, status="open")
+        services.wave_set_status(wave=wave, status="open", acting_user=staff)
         Invitation.objects.bulk_create(
             [Invitation(wave=wave, organisation_id=pk, invited_by=staff) for pk, _ in organisations]
         )
@@ -95,7 +96,7 @@ def _survey_fill(member_slug: str, staff: Any) -> None:
             ))  # fmt: skip
         Response.objects.bulk_create(responses, batch_size=1000)
         if status == "closed":
-            services.wave_set_status(wave=wave, status="closed")
+            services.wave_set_status(wave=wave, status="closed", acting_user=staff)
 
 
 def demo_research(*, admin: Any, researcher: Any) -> None:

@@ -1,4 +1,6 @@
-"""Every write to a member's surveys: definitions, invitations and responses.
+"""Every write to a member's surveys: definitions, invitations and responses. Each write by a
+person records who in the audit log, under the member whose schema it is on; an
+organisation answering through its own link is no one signed in, so that one does not.
 
 Tenant assumptions: the connection is on the member's schema (a request to the member's
 site, or a caller that entered it).
@@ -7,15 +9,17 @@ site, or a caller that entered it).
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from crm.models import Organisation
+from tenants.models import Member
+from tenants.services import audit_record
 
+from .answers import answers_clean
 from .changes import responses_changed
 from .models import (
     Invitation,
@@ -29,11 +33,6 @@ from .models import (
     WaveStatus,
 )
 
-REQUIRED = "Answer this question."
-NOT_A_CHOICE = "Choose one of the options given."
-NOT_A_NUMBER = "Enter a number, like 12 or 3.5."
-NEGATIVE = "Enter zero or more."
-TOO_LONG = "Keep this under 5,000 characters."
 NEEDS_CHOICES = "Give at least two options, one per line."
 NOT_OPEN = "This survey is not open for responses."
 ALREADY_ANSWERED = "This organisation has already answered this wave."
@@ -41,6 +40,13 @@ WAVE_EXISTS = "This survey already has a {year} wave."
 NOT_DRAFT = "Questions can only be changed while the wave is a draft."
 NO_QUESTIONS = "Add at least one question before opening the wave."
 CODE_FORMAT = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def _audit(action: str, *, acting_user: Any, target: str, **details: Any) -> None:
+    """An audit row for a write on this member's schema, naming the member it belongs to
+    (looked up by schema: a caller that entered the schema has no member object at hand)."""
+    member = Member.objects.filter(schema_name=getattr(connection, "schema_name", "")).first()
+    audit_record(action=action, actor=acting_user, member=member, target=target, **details)
 
 
 @transaction.atomic
@@ -59,6 +65,8 @@ def survey_create(*, acting_user: Any, title: str, code: str, description: str =
         wave.consent_wording = consent_wording
     wave.full_clean()
     wave.save()
+    _audit("surveys.survey_created", acting_user=acting_user, target=f"{code} {year}",
+           title=title)  # fmt: skip
     return survey
 
 
@@ -84,7 +92,12 @@ def wave_create(*, survey: Survey, year: int, acting_user: Any) -> Wave:
                          required=q.required, position=q.position)
                 for q in section.questions.all()
             ])  # fmt: skip
+    _audit("surveys.wave_created", acting_user=acting_user, target=f"{survey.code} {year}")
     return wave
+
+
+def _wave_name(wave: Wave) -> str:
+    return f"{wave.survey.code} {wave.year}"
 
 
 def _draft(wave: Wave) -> None:
@@ -93,19 +106,22 @@ def _draft(wave: Wave) -> None:
 
 
 @transaction.atomic
-def section_add(*, wave: Wave, title: str) -> Section:
+def section_add(*, wave: Wave, title: str, acting_user: Any) -> Section:
+    """A section at the end of a draft wave."""
     _draft(wave)
     position = wave.sections.count() + 1
     section = Section(wave=wave, title=title, position=position)
     section.full_clean()
     section.save()
+    _audit("surveys.section_added", acting_user=acting_user, target=_wave_name(wave),
+           section=title)  # fmt: skip
     return section
 
 
 @transaction.atomic
 def question_add(*, wave: Wave, section: Section, code: str, text: str, kind: str,
                  choices: list[str] | None = None, required: bool = False,
-                 help_text: str = "") -> Question:  # fmt: skip
+                 help_text: str = "", acting_user: Any) -> Question:  # fmt: skip
     """A question at the end of ``section``. Choice questions need two options or more."""
     _draft(wave)
     if section.wave_id != wave.pk:
@@ -122,16 +138,21 @@ def question_add(*, wave: Wave, section: Section, code: str, text: str, kind: st
                         position=section.questions.count() + 1)  # fmt: skip
     question.full_clean()
     question.save()
+    _audit("surveys.question_added", acting_user=acting_user, target=_wave_name(wave),
+           question=code)  # fmt: skip
     return question
 
 
 @transaction.atomic
-def wave_set_status(*, wave: Wave, status: str) -> Wave:
+def wave_set_status(*, wave: Wave, status: str, acting_user: Any) -> Wave:
+    """Open a wave for responses (it needs a question), close it, or take it back to draft."""
     if status == WaveStatus.OPEN and not wave.questions.exists():
         raise ValidationError(NO_QUESTIONS)
     wave.status = status
     wave.full_clean()
     wave.save(update_fields=["status"])
+    _audit("surveys.wave_status_changed", acting_user=acting_user, target=_wave_name(wave),
+           status=status)  # fmt: skip
     return wave
 
 
@@ -144,73 +165,10 @@ def invitations_create(*, wave: Wave, organisation_ids: list[int], acting_user: 
     created = Invitation.objects.bulk_create(
         [Invitation(wave=wave, organisation=org, invited_by=acting_user) for org in wanted]
     )
+    if created:
+        _audit("surveys.invitations_sent", acting_user=acting_user, target=_wave_name(wave),
+               count=len(created))  # fmt: skip
     return len(created)
-
-
-def _number(value: Any) -> int | float:
-    try:
-        number = Decimal(str(value).strip().replace(",", ""))
-    except InvalidOperation as exc:
-        raise ValueError(NOT_A_NUMBER) from exc
-    if not number.is_finite():
-        raise ValueError(NOT_A_NUMBER)
-    if number < 0:
-        raise ValueError(NEGATIVE)
-    return int(number) if number == number.to_integral_value() else float(number)
-
-
-def answers_clean(*, wave: Wave, raw: dict[str, Any]) -> dict[str, Any]:
-    """Check raw answers (question code -> str or list of str) against the wave's questions;
-    returns clean values (lists for multiple choice, numbers for numbers, Likert 1-5).
-    Raises ValidationError keyed by question code."""
-    errors: dict[str, list[str]] = {}
-    clean: dict[str, Any] = {}
-    for question in wave.questions.all():
-        value = raw.get(question.code)
-        if question.kind == QuestionKind.MULTIPLE:
-            values = [v for v in (value or []) if v] if isinstance(value, list) else (
-                [value] if value else [])  # fmt: skip
-            if any(v not in question.options for v in values):
-                errors[question.code] = [NOT_A_CHOICE]
-            elif values:
-                clean[question.code] = values
-            elif question.required:
-                errors[question.code] = [REQUIRED]
-            continue
-        if isinstance(value, list):
-            value = value[0] if value else ""
-        value = (value or "").strip() if isinstance(value, str) else value
-        if value in ("", None):
-            if question.required:
-                errors[question.code] = [REQUIRED]
-            continue
-        if question.kind == QuestionKind.SINGLE:
-            if value not in question.options:
-                errors[question.code] = [NOT_A_CHOICE]
-            else:
-                clean[question.code] = value
-        elif question.kind == QuestionKind.LIKERT:
-            try:
-                level = int(value)
-            except (TypeError, ValueError):
-                level = 0
-            if not 1 <= level <= 5:
-                errors[question.code] = [NOT_A_CHOICE]
-            else:
-                clean[question.code] = level
-        elif question.kind == QuestionKind.NUMBER:
-            try:
-                clean[question.code] = _number(value)
-            except ValueError as exc:
-                errors[question.code] = [str(exc)]
-        else:
-            if len(str(value)) > 5000:
-                errors[question.code] = [TOO_LONG]
-            else:
-                clean[question.code] = str(value)
-    if errors:
-        raise ValidationError(errors)
-    return clean
 
 
 def _save(*, wave: Wave, organisation: Organisation, raw: dict[str, Any],
@@ -243,6 +201,7 @@ def response_submit(*, token: str, raw: dict[str, Any], research_consent: bool) 
     )  # fmt: skip
     if invitation.wave.status != WaveStatus.OPEN:
         raise ValidationError(NOT_OPEN)
+    # The organisation answers for itself, through its link: no one is signed in.
     return _save(wave=invitation.wave, organisation=invitation.organisation, raw=raw,
                  research_consent=research_consent, source=ResponseSource.LINK,
                  acting_user=None)  # fmt: skip
@@ -254,9 +213,12 @@ def response_enter(*, wave: Wave, organisation: Organisation, raw: dict[str, Any
     """Staff enter (or correct) an organisation's answers, e.g. from a phone call or paper."""
     if wave.status == WaveStatus.DRAFT:
         raise ValidationError(NOT_OPEN)
-    return _save(wave=wave, organisation=organisation, raw=raw,
-                 research_consent=research_consent, source=ResponseSource.STAFF,
-                 acting_user=acting_user)  # fmt: skip
+    response = _save(wave=wave, organisation=organisation, raw=raw,
+                     research_consent=research_consent, source=ResponseSource.STAFF,
+                     acting_user=acting_user)  # fmt: skip
+    _audit("surveys.response_entered", acting_user=acting_user, target=_wave_name(wave),
+           organisation=organisation.pk, response=response.pk)  # fmt: skip
+    return response
 
 
 def on_records_changed(sender: Any, *, record_type: str, ids: list[int], action: str,

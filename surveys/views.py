@@ -85,7 +85,7 @@ def wave_questions(request: HttpRequest, wave_id: int) -> HttpResponse:
         form: Any = SectionForm(request.POST)
         if form.is_valid():
             try:
-                services.section_add(wave=wave, **form.cleaned_data)
+                services.section_add(wave=wave, acting_user=request.user, **form.cleaned_data)
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
             else:
@@ -97,7 +97,7 @@ def wave_questions(request: HttpRequest, wave_id: int) -> HttpResponse:
         data = dict(form.cleaned_data)
         section = next(s for s in sections if s.pk == data.pop("section"))
         try:
-            services.question_add(wave=wave, section=section, **data)
+            services.question_add(wave=wave, section=section, acting_user=request.user, **data)
         except ValidationError as exc:
             form_errors_add(form, exc)
         else:
@@ -126,7 +126,7 @@ def wave_status(request: HttpRequest, wave_id: int) -> HttpResponse:
     if status not in WaveStatus.values:
         raise Http404
     try:
-        services.wave_set_status(wave=wave, status=status)
+        services.wave_set_status(wave=wave, status=status, acting_user=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

@@ -166,6 +166,13 @@ AUDIT_ACTIONS = {
     "sharing.standing_not_joined": "Standing agreement not joined",
     "sharing.standing_not_offered": "Standing agreement not offered",
     "surveys.definition_copied": "Survey sent to other members",
+    "surveys.invitations_sent": "Organisations invited to a survey",
+    "surveys.question_added": "Survey question added",
+    "surveys.response_entered": "Survey answers entered by staff",
+    "surveys.section_added": "Survey section added",
+    "surveys.survey_created": "Survey created",
+    "surveys.wave_created": "New year of a survey started",
+    "surveys.wave_status_changed": "Survey opened, closed or back to draft",
     "user.erased": "Person's account erased",
 }
 

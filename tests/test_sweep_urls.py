@@ -272,11 +272,13 @@ def _tenant_world(member, *, manager, staff, suffix: str) -> dict[str, Any]:
     survey = surveys.survey_create(acting_user=manager, title="Sweep survey", code="sweep",
                                    year=2026)  # fmt: skip
     wave = survey.waves.get()
-    section = surveys.section_add(wave=wave, title="About")
+    section = surveys.section_add(wave=wave, acting_user=manager, title="About")
     surveys.question_add(wave=wave, section=section, code="size", text="Size?", kind="single",
-                         choices=["Small", "Large"])  # fmt: skip
-    surveys.question_add(wave=wave, section=section, code="staff", text="Staff?", kind="number")
-    surveys.wave_set_status(wave=wave, status="open")
+                         choices=["Small", "Large"], acting_user=manager)  # fmt: skip
+    surveys.question_add(
+        wave=wave, acting_user=manager, section=section, code="staff", text="Staff?", kind="number"
+    )
+    surveys.wave_set_status(wave=wave, acting_user=manager, status="open")
     surveys.invitations_create(wave=wave, organisation_ids=[org.pk, org2.pk], acting_user=manager)
     response = surveys.response_enter(wave=wave, organisation=org, acting_user=manager,
                                       raw={"size": "Small", "staff": "3"},

@@ -42,16 +42,17 @@ def pooled_world(member_a, member_b, in_member, user):
                                            code="state-of-the-sector", year=2026,
                                            is_consortium=True)  # fmt: skip
             wave = survey.waves.get()
-            section = surveys.section_add(wave=wave, title="About")
+            section = surveys.section_add(wave=wave, acting_user=None, title="About")
             surveys.question_add(wave=wave, section=section, code="size", text="Size",
-                                 kind="single", choices=["Small", "Large"])  # fmt: skip
+                                 kind="single", choices=["Small", "Large"],
+                                 acting_user=None)  # fmt: skip
             surveys.question_add(wave=wave, section=section, code="staff", text="Staff",
-                                 kind="number")  # fmt: skip
+                                 kind="number", acting_user=None)  # fmt: skip
             surveys.question_add(wave=wave, section=section, code="needs", text="Needs",
-                                 kind="text")  # fmt: skip
+                                 kind="text", acting_user=None)  # fmt: skip
             surveys.question_add(wave=wave, section=section, code="comments", text="Comments",
-                                 kind="text")  # fmt: skip
-            surveys.wave_set_status(wave=wave, status="open")
+                                 kind="text", acting_user=None)  # fmt: skip
+            surveys.wave_set_status(wave=wave, acting_user=None, status="open")
             shed = crm.organisation_create(
                 acting_user=None, name="Malton Men's Shed", district="Ryedale",
                 org_type="charity", email="shed@example.org",

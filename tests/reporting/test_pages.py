@@ -184,9 +184,10 @@ def test_consortium_surveys_count_per_member_and_locality_and_copy_definitions(
                                        code="sots", year=2026, is_consortium=True,
                                        consent_wording="May the consortium use it?")  # fmt: skip
         wave = survey.waves.get()
-        section = surveys.section_add(wave=wave, title="About")
+        section = surveys.section_add(wave=wave, acting_user=None, title="About")
         surveys.question_add(
             wave=wave,
+            acting_user=None,
             section=section,
             code="size",
             text="Size?",
@@ -194,7 +195,7 @@ def test_consortium_surveys_count_per_member_and_locality_and_copy_definitions(
             choices=["Small", "Large"],
             required=True,
         )
-        surveys.wave_set_status(wave=wave, status="open")
+        surveys.wave_set_status(wave=wave, acting_user=None, status="open")
         orgs = [crm.organisation_create(acting_user=None, name=f"Group {i}",
                                         district="York" if i < 2 else "Selby")
                 for i in range(3)]  # fmt: skip

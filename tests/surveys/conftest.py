@@ -18,9 +18,10 @@ def survey_at(in_member, user):
                 is_consortium=True,
             )  # fmt: skip
             wave = survey.waves.get()
-            about = services.section_add(wave=wave, title="About you")
+            about = services.section_add(wave=wave, acting_user=None, title="About you")
             services.question_add(
                 wave=wave,
+                acting_user=None,
                 section=about,
                 code="size",
                 text="How big?",
@@ -30,6 +31,7 @@ def survey_at(in_member, user):
             )
             services.question_add(
                 wave=wave,
+                acting_user=None,
                 section=about,
                 code="areas",
                 text="Areas?",
@@ -38,6 +40,7 @@ def survey_at(in_member, user):
             )
             services.question_add(
                 wave=wave,
+                acting_user=None,
                 section=about,
                 code="staff",
                 text="Paid staff?",
@@ -45,12 +48,22 @@ def survey_at(in_member, user):
                 required=True,
             )
             services.question_add(
-                wave=wave, section=about, code="mood", text="Optimistic?", kind="likert"
+                wave=wave,
+                acting_user=None,
+                section=about,
+                code="mood",
+                text="Optimistic?",
+                kind="likert",
             )
             services.question_add(
-                wave=wave, section=about, code="comments", text="Anything?", kind="text"
+                wave=wave,
+                acting_user=None,
+                section=about,
+                code="comments",
+                text="Anything?",
+                kind="text",
             )
-            services.wave_set_status(wave=wave, status="open")
+            services.wave_set_status(wave=wave, acting_user=None, status="open")
             named = crm.organisation_create(
                 acting_user=None, name="Malton Men's Shed", district="Ryedale",
                 email="shed@example.org", identifiers=[("GB-CHC", charity)] if charity else [],

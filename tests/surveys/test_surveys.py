@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from surveys import selectors, services
+from surveys import answers, selectors, services
 from surveys.models import Response
 
 pytestmark = pytest.mark.django_db
@@ -21,13 +21,13 @@ def test_answers_are_checked_against_each_question(survey_at, member_a, in_membe
     world = survey_at(member_a)
     with in_member(member_a):
         with pytest.raises(ValidationError) as caught:
-            services.answers_clean(wave=world["wave"], raw={
+            answers.answers_clean(wave=world["wave"], raw={
                 "size": "", "areas": ["Knitting"], "staff": "lots", "mood": "9"})  # fmt: skip
         assert caught.value.message_dict == {
-            "size": [services.REQUIRED], "areas": [services.NOT_A_CHOICE],
-            "staff": [services.NOT_A_NUMBER], "mood": [services.NOT_A_CHOICE],
+            "size": [answers.REQUIRED], "areas": [answers.NOT_A_CHOICE],
+            "staff": [answers.NOT_A_NUMBER], "mood": [answers.NOT_A_CHOICE],
         }  # fmt: skip
-        clean = services.answers_clean(wave=world["wave"], raw=GOOD)
+        clean = answers.answers_clean(wave=world["wave"], raw=GOOD)
     assert clean == {"size": "Small", "areas": ["Food", "Arts"], "staff": 3, "mood": 4,
                      "comments": "We need volunteers"}  # fmt: skip
 
@@ -40,13 +40,13 @@ def test_a_new_wave_keeps_question_codes(survey_at, member_a, in_member):
         wave = services.wave_create(survey=world["survey"], year=2027, acting_user=None)
         assert list(wave.questions.values_list("code", flat=True)) == list(
             world["wave"].questions.values_list("code", flat=True))  # fmt: skip
-        services.question_add(wave=wave, section=wave.sections.get(), code="new",
+        services.question_add(wave=wave, acting_user=None, section=wave.sections.get(), code="new",
                               text="New in 2027", kind="text")  # fmt: skip
         assert not world["wave"].questions.filter(code="new").exists()
         with pytest.raises(ValidationError):
             services.wave_create(survey=world["survey"], year=2027, acting_user=None)
         with pytest.raises(ValidationError):  # open waves are fixed
-            services.section_add(wave=world["wave"], title="Late")
+            services.section_add(wave=world["wave"], acting_user=None, title="Late")
 
 
 def test_public_link_answers_once_without_signing_in(survey_at, member_a, in_member, client):
@@ -128,6 +128,46 @@ def test_staff_pages_define_invite_and_enter(client_for, user, member_a, in_memb
     assert entered.status_code == 302
     with in_member(member_a):
         assert Response.objects.get(organisation=world["other"]).source == "staff"
+
+
+def test_every_survey_write_by_staff_is_audited_under_their_member(client_for, user, member_a,
+                                                                    in_member):  # fmt: skip
+    """Creating a survey, adding a section and a question, opening the wave, inviting and
+    entering answers each write an audit row naming who did it and for which member; an
+    organisation answering through its own link is no one signed in and writes none."""
+    from crm import services as crm
+    from tenants.models import AuditEntry
+
+    staff = user("staff-a")
+    client = client_for(staff, member_a)
+    wave_url = client.post("/surveys/", {"title": "Audited", "code": "audited",
+                                         "year": "2026"})["Location"]  # fmt: skip
+    client.post(f"{wave_url}questions/", {"title": "Basics", "section-only": "1"})
+    with in_member(member_a):
+        from surveys.models import Wave
+
+        wave = Wave.objects.get(survey__code="audited")
+        section = wave.sections.get()
+        organisation = crm.organisation_create(acting_user=None, name="Audited Group")
+        answering = crm.organisation_create(acting_user=None, name="Answering Group")
+    client.post(f"{wave_url}questions/", {"section": section.pk, "code": "size",
+                                          "text": "Size", "kind": "number"})  # fmt: skip
+    client.post(f"{wave_url}status/", {"status": "open"})
+    client.post(f"{wave_url}invite/", {"district": "", "tag": ""})
+    client.post(f"/surveys/waves/{wave.pk}/enter/{organisation.pk}/", {"q-size": "3"})
+    with in_member(member_a):
+        token = wave.invitations.get(organisation=answering).token
+    entries = AuditEntry.objects.filter(action__startswith="surveys.", target="audited 2026")
+    assert {e.action for e in entries} == {
+        "surveys.survey_created", "surveys.section_added", "surveys.question_added",
+        "surveys.wave_status_changed", "surveys.invitations_sent", "surveys.response_entered",
+    }  # fmt: skip
+    assert {(e.actor_id, e.member_id) for e in entries} == {(staff.pk, member_a.pk)}
+    before = AuditEntry.objects.count()
+    with in_member(member_a):
+        services.response_submit(token=token, raw={"size": "4"}, research_consent=False)
+        assert Response.objects.filter(wave=wave).count() == 2
+    assert AuditEntry.objects.count() == before
 
 
 def test_survey_pages_need_a_membership(client_for, user, member_a):
