@@ -115,7 +115,7 @@ def _wave_with(request: HttpRequest, wave: Wave, **forms: Any) -> HttpResponse:
         "section_form": SectionForm(), "question_form": QuestionForm(sections=sections),
         "invite_form": InviteForm(), "site": request.build_absolute_uri("/")[:-1],
     }  # fmt: skip
-    context.update(forms)
+    context |= forms
     return render(request, "surveys/wave_detail.html", context, status=400)
 
 
