@@ -51,10 +51,19 @@ mutants: $(VENV)/.dev
 	@$(call with_database,$(TEST_DATA)); \
 	$(PY) -m tests.mutants $(MUTANTS_ARGS)
 
-## make lint: ruff, formatting, and Django's deployment checks with production settings
+# mypy's targets: every app's services, selectors and permissions, as modules or as packages,
+# found by pattern so a new one is checked the day it is written.
+TYPED := $(wildcard */services.py */*_services.py */services \
+  */selectors.py */*_selectors.py */selectors */permissions.py */*_permissions.py */permissions)
+
+## make lint: ruff, formatting, the house rules (import contracts, tests/house.py), mypy, and
+## Django's deployment checks with production settings. None of it needs a database.
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache --no-logo
+	$(PY) -m tests.house
+	DATABASE_URL=postgres://lint@127.0.0.1:1/lint $(VENV)/bin/mypy $(TYPED)
 	DJANGO_SETTINGS_MODULE=consortium.settings.production \
 	DJANGO_SECRET_KEY=lint-only-$$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 60) \
 	DATABASE_URL=postgres://lint@127.0.0.1:1/lint \
