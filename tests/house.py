@@ -147,7 +147,7 @@ def _docstring_like(tree: ast.AST) -> set[int]:
     }
 
 
-# --- 1. Schema switching -------------------------------------------------------------------
+# --- 1. Schema switching -------------------------------------------------------------------------
 
 
 def schema_switches(
@@ -202,7 +202,7 @@ def schema_rooms_agree_with_ruff(pyproject: Path = PYPROJECT) -> list[Offence]:
     return offences
 
 
-# --- 2. Services take acting_user ----------------------------------------------------------
+# --- 2. Services take acting_user ----------------------------------------------------------------
 
 
 def is_services_module(path: str) -> bool:
@@ -233,7 +233,7 @@ def services_without_acting_user(sources: Iterable[Source]) -> list[Offence]:
     return sorted(offences, key=_order)
 
 
-# --- 3. Views and APIs write nothing themselves -----------------------------------------
+# --- 3. Views and APIs write nothing themselves --------------------------------------------------
 
 
 def _is_urls_module(path: str) -> bool:
@@ -334,7 +334,7 @@ def view_writes(sources: Iterable[Source]) -> list[Offence]:
     return sorted(offences, key=_order)
 
 
-# --- 4. DRF's default writes ----------------------------------------------------------------
+# --- 4. DRF's default writes ---------------------------------------------------------------------
 
 
 @dataclass
@@ -443,7 +443,7 @@ def viewsets_without_perform(sources: Iterable[Source]) -> list[Offence]:
     return sorted(offences, key=_order)
 
 
-# --- 5. Permission predicates live in permissions.py ----------------------------------------
+# --- 5. Permission predicates live in permissions.py ---------------------------------------------
 
 
 def is_permissions_module(path: str) -> bool:
@@ -526,7 +526,7 @@ def role_literals(sources: Iterable[Source]) -> list[Offence]:
     return sorted(offences, key=_order)
 
 
-# --- 6. The import graph ---------------------------------------------------------------------
+# --- 6. The import graph -------------------------------------------------------------------------
 
 
 def _import_linter() -> dict:
@@ -630,7 +630,7 @@ def _strongly_connected(nodes: list[str], edges: Callable[[str], list[str]]) -> 
                     yield sorted(component)
 
 
-# --- Running ---------------------------------------------------------------------------------
+# --- Running -------------------------------------------------------------------------------------
 
 
 def _order(offence: Offence) -> tuple[str, int, str]:
