@@ -61,13 +61,16 @@ TYPED := $(wildcard */services.py */*_services.py */services \
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/lint-imports --no-cache --no-logo
-	$(PY) -m tests.house
-	DATABASE_URL=postgres://lint@127.0.0.1:1/lint $(VENV)/bin/mypy $(TYPED)
 	DJANGO_SETTINGS_MODULE=consortium.settings.production \
 	DJANGO_SECRET_KEY=lint-only-$$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 60) \
 	DATABASE_URL=postgres://lint@127.0.0.1:1/lint \
 	$(PY) manage.py check --deploy --fail-level WARNING
+	@# The three house checks all run, so one failing does not hide what the others find.
+	@status=0; \
+	$(VENV)/bin/lint-imports --no-cache --no-logo || status=1; \
+	$(PY) -m tests.house || status=1; \
+	DATABASE_URL=postgres://lint@127.0.0.1:1/lint $(VENV)/bin/mypy $(TYPED) || status=1; \
+	exit $$status
 
 format: $(VENV)/.dev
 	$(VENV)/bin/ruff format .
