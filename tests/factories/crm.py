@@ -22,6 +22,8 @@ from crm.models import (
     Tag,
 )
 
+from .base import ServiceFactory
+
 
 class TagFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -36,60 +38,61 @@ def tags_of(tags: Iterable[Tag | str]) -> list[Tag]:
     return [tag if isinstance(tag, Tag) else TagFactory(name=tag) for tag in tags]
 
 
-class OrganisationFactory(factory.django.DjangoModelFactory):
+class _TaggedFactory(ServiceFactory):
+    """Tags may be given as tags or as names."""
+
+    class Meta:
+        abstract = True
+
+    acting_user = None
+    tags = ()
+
+    @classmethod
+    def _create(cls, model_class: type, *args: Any, tags: Iterable[Tag | str] = (),
+                **fields: Any) -> Any:  # fmt: skip
+        return super()._create(model_class, *args, tags=tags_of(tags), **fields)
+
+
+class OrganisationFactory(_TaggedFactory):
     """``OrganisationFactory(tags=["Directory"], identifiers=[("GB-CHC", "1100001")])``."""
 
     class Meta:
         model = Organisation
 
+    service = staticmethod(services.organisation_create)
     name = factory.Sequence(lambda n: f"Test Group {n}")
-    acting_user = None
-    tags = ()
-
-    @classmethod
-    def _create(cls, model_class, *args: Any, tags: Iterable[Tag | str] = (),
-                **fields: Any) -> Organisation:  # fmt: skip
-        return services.organisation_create(tags=tags_of(tags), **fields)
 
 
-class ContactFactory(factory.django.DjangoModelFactory):
+class ContactFactory(_TaggedFactory):
     """``ContactFactory(last_name="Hart", is_restricted=True, acting_user=manager)``: a
     restricted contact stays visible to whoever made it."""
 
     class Meta:
         model = Contact
 
+    service = staticmethod(services.contact_create)
     first_name = "Pat"
     last_name = factory.Sequence(lambda n: f"Tester{n}")
-    acting_user = None
-    tags = ()
-
-    @classmethod
-    def _create(cls, model_class, *args: Any, tags: Iterable[Tag | str] = (),
-                **fields: Any) -> Contact:  # fmt: skip
-        return services.contact_create(tags=tags_of(tags), **fields)
 
 
-class ContactRoleFactory(factory.django.DjangoModelFactory):
+class ContactRoleFactory(ServiceFactory):
     class Meta:
         model = ContactRole
 
+    service = staticmethod(services.role_add)
     contact = factory.SubFactory(ContactFactory)
     organisation = factory.SubFactory(OrganisationFactory)
     role = RoleKind.CONTACT
     acting_user = None
 
-    @classmethod
-    def _create(cls, model_class, *args: Any, **fields: Any) -> ContactRole:
-        return services.role_add(**fields)
 
-
-class InteractionFactory(factory.django.DjangoModelFactory):
+class InteractionFactory(ServiceFactory):
     """``InteractionFactory(contacts=[ada], organisations=[org])``, dated today."""
 
     class Meta:
         model = Interaction
 
+    service = staticmethod(services.interaction_create)
     kind = InteractionKind.CALL
     date = factory.LazyFunction(timezone.localdate)
     summary = factory.Sequence(lambda n: f"Call {n}")
@@ -97,22 +100,15 @@ class InteractionFactory(factory.django.DjangoModelFactory):
     contacts = ()
     organisations = ()
 
-    @classmethod
-    def _create(cls, model_class, *args: Any, **fields: Any) -> Interaction:
-        return services.interaction_create(**fields)
 
-
-class ConsentFactory(factory.django.DjangoModelFactory):
+class ConsentFactory(ServiceFactory):
     """Consent to sharing, given, unless told otherwise."""
 
     class Meta:
         model = Consent
 
+    service = staticmethod(services.consent_record)
     contact = factory.SubFactory(ContactFactory)
     purpose = ConsentPurpose.SHARING
     status = ConsentStatus.GRANTED
     acting_user = None
-
-    @classmethod
-    def _create(cls, model_class, *args: Any, **fields: Any) -> Consent:
-        return services.consent_record(**fields)

@@ -11,6 +11,8 @@ from tenants.models import Member, Membership, Role
 from tenants.services import membership_add
 from tests.conftest import PASSWORD
 
+from .base import ServiceFactory
+
 
 def manager_of(member: Member) -> Any:
     """The member's first manager: who signs, proposes and books for it in a test."""
@@ -48,17 +50,14 @@ class UserFactory(factory.django.DjangoModelFactory):
         return user
 
 
-class MembershipFactory(factory.django.DjangoModelFactory):
+class MembershipFactory(ServiceFactory):
     """A membership made by ``membership_add`` (it refuses a second one and audits)."""
 
     class Meta:
         model = Membership
 
+    service = staticmethod(membership_add)
     user = factory.SubFactory(UserFactory)
     member = None
     role = Role.STAFF
     acting_user = None
-
-    @classmethod
-    def _create(cls, model_class, *args: Any, **fields: Any) -> Membership:
-        return membership_add(**fields)
