@@ -50,8 +50,8 @@ SEARCH_PATH_SQL = re.compile(
 WRITE_METHODS = {"save", "delete", "create", "get_or_create", "update_or_create",
                  "bulk_create", "bulk_update"}  # fmt: skip
 RELATION_WRITES = {"add", "remove", "set", "clear"}
-# Django's cache and session share method names with models but write no model.
-NOT_MODELS = {"cache", "session", "messages"}
+# Django's cache, session and file storage share method names with models but write no row.
+NOT_MODELS = {"cache", "session", "messages", "storage", "default_storage"}
 # A queryset built in place: ``Model.objects.filter(...).update(...)``.
 QUERYSET_METHODS = {"all", "filter", "exclude", "select_for_update", "select_related",
                     "prefetch_related", "order_by", "annotate", "only", "defer", "using",
@@ -76,7 +76,7 @@ ACTION_METHODS = {"create": {"post"}, "update": {"put", "patch"}, "destroy": {"d
 
 # A private helper that decides who may do something: predicates live in <app>/permissions.py.
 PERMISSION_HELPER = re.compile(
-    r"^_(?:is|can|may|has|require|requires|ensure|check|must)_|^_.*_(?:only|required)$"
+    r"^_(?:is|can|may|require|requires|ensure|must)_|^_.*_(?:only|required)$"
 )
 # Outside views a private ``_check_...`` is usually validation; one named for a role is not.
 ROLE_HELPER = re.compile(

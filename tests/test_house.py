@@ -124,6 +124,7 @@ def test_a_view_that_writes_a_model_is_found():
             seen.add(1)
             cache.delete("k")
             request.session.clear()
+            default_storage.delete("upload.csv")
         """
     )
     assert [o.line for o in house.view_writes(planted)] == [3, 4, 5, 6, 7, 8]
@@ -199,7 +200,8 @@ def test_a_private_permission_helper_is_found():
     """``_is_manager`` in a view and ``_require_admin`` in a service are reported; the same in
     permissions.py, and a private validation helper in a service, are not."""
     planted = sources(
-        crm__views="def _is_manager(request):\n    pass\ndef _admin_only(request):\n    pass\n",
+        crm__views="def _is_manager(request):\n    pass\ndef _admin_only(request):\n    pass\n"
+        "def _querystring(request):\n    pass\n",
         sharing__services="def _require_admin(user):\n    pass\ndef _check_times(a):\n    pass\n",
         crm__permissions="def _is_manager(user):\n    pass\n",
     )
