@@ -51,7 +51,13 @@ mutants: $(VENV)/.dev
 	@$(call with_database,$(TEST_DATA)); \
 	$(PY) -m tests.mutants $(MUTANTS_ARGS)
 
-## make lint: ruff, formatting, and Django's deployment checks with production settings
+# mypy's targets: every app's services, selectors and permissions, as modules or as packages,
+# found by pattern so a new one is checked the day it is written.
+TYPED := $(wildcard */services.py */*_services.py */services \
+  */selectors.py */*_selectors.py */selectors */permissions.py */*_permissions.py */permissions)
+
+## make lint: ruff, formatting, the house rules (import contracts, tests/house.py), mypy, and
+## Django's deployment checks with production settings. None of it needs a database.
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -59,6 +65,12 @@ lint: $(VENV)/.dev
 	DJANGO_SECRET_KEY=lint-only-$$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 60) \
 	DATABASE_URL=postgres://lint@127.0.0.1:1/lint \
 	$(PY) manage.py check --deploy --fail-level WARNING
+	@# The three house checks all run, so one failing does not hide what the others find.
+	@status=0; \
+	$(VENV)/bin/lint-imports --no-cache --no-logo || status=1; \
+	$(PY) -m tests.house || status=1; \
+	DATABASE_URL=postgres://lint@127.0.0.1:1/lint $(VENV)/bin/mypy $(TYPED) || status=1; \
+	exit $$status
 
 format: $(VENV)/.dev
 	$(VENV)/bin/ruff format .

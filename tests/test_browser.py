@@ -12,6 +12,17 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import CHROMIUM, PASSWORD, ROOT
+from tests.factories import (
+    AgreementFactory,
+    BookingFactory,
+    ContactFactory,
+    EventFactory,
+    OrganisationFactory,
+    ResourceFactory,
+    manager_of,
+)
+from tests.factories.committed import committed
+from tests.factories.events import local_time
 from tests.threads import expect, in_thread
 
 SHOTS = ROOT / "screenshots"
@@ -199,57 +210,36 @@ def test_large_import_runs_in_the_background_with_progress(
 def shared_directory(django_db_blocker):
     """Committed: member A shares a tagged organisation with member B under an active
     agreement. Ended and removed through the services afterwards."""
-    from django.contrib.auth import get_user_model
+    yield from committed(django_db_blocker, _shared_directory_make, _shared_directory_remove)
 
-    made: dict = {}
 
-    def in_worker(fn) -> None:
-        in_thread(fn, blocker=django_db_blocker)
+def _shared_directory_make() -> dict:
+    from django_tenants.utils import schema_context
 
-    def setup() -> None:
-        from django_tenants.utils import schema_context
-
-        from crm import services as crm
-        from sharing import services
-        from tenants.models import Member
-
-        users = get_user_model().objects
-        a, b = Member.organisations.get(slug="alpha"), Member.organisations.get(slug="beta")
-        with schema_context("alpha"):
-            tag = crm.tag_get_or_create(name="Browser directory")
-            made["org"] = crm.organisation_create(
-                acting_user=None, name="Pickering Community Pantry", postcode="YO18 7AA",
-                district="Ryedale", identifiers=[("GB-CHC", "1190001")], tags=[tag],
-            )  # fmt: skip
-        agreement = services.agreement_create(
-            provider=a, acting_user=users.get(username="manager-a"), recipient_ids=[b.pk],
-            title="Ryedale groups directory", purpose="directory",
-            record_types=["organisation"], criteria_tags=["Browser directory"],
-            organisation_fields=["name", "postcode", "district", "identifiers"],
+    a, b = _member("alpha"), _member("beta")
+    with schema_context("alpha"):
+        org = OrganisationFactory(
+            name="Pickering Community Pantry", postcode="YO18 7AA", district="Ryedale",
+            identifiers=[("GB-CHC", "1190001")], tags=["Browser directory"],
         )  # fmt: skip
-        services.agreement_propose(agreement=agreement, acting_user=users.get(username="manager-a"))
-        services.agreement_sign(agreement=agreement, member=a,
-                                acting_user=users.get(username="manager-a"))  # fmt: skip
-        services.agreement_sign(agreement=agreement, member=b,
-                                acting_user=users.get(username="manager-b"))  # fmt: skip
-        made["agreement"] = agreement
-        made["a"] = a
+    agreement = AgreementFactory(
+        provider=a, recipients=[b], title="Ryedale groups directory", in_force=True,
+        criteria_tags=["Browser directory"],
+        organisation_fields=["name", "postcode", "district", "identifiers"],
+    )  # fmt: skip
+    return {"org": org, "agreement": agreement, "a": a}
 
-    in_worker(setup)
-    yield made
 
-    def teardown() -> None:
-        from django_tenants.utils import schema_context
+def _shared_directory_remove(made: dict) -> None:
+    from django_tenants.utils import schema_context
 
-        from crm import services as crm
-        from sharing import services
+    from crm import services as crm
+    from sharing import services
 
-        services.agreement_terminate(agreement=made["agreement"], member=made["a"],
-                                     acting_user=None)  # fmt: skip
-        with schema_context("alpha"):
-            crm.organisation_delete(organisation=made["org"], acting_user=None)
-
-    in_worker(teardown)
+    services.agreement_terminate(agreement=made["agreement"], member=made["a"],
+                                 acting_user=None)  # fmt: skip
+    with schema_context("alpha"):
+        crm.organisation_delete(organisation=made["org"], acting_user=None)
 
 
 def test_recipient_sees_the_shared_directory_and_why(browser, live_url, shared_directory):
@@ -282,51 +272,28 @@ def test_recipient_sees_the_shared_directory_and_why(browser, live_url, shared_d
 def shared_room(django_db_blocker):
     """A room of Alpha's, booked 10:00-12:00 in three days' time, and an event of Alpha's;
     committed for the server process and removed afterwards."""
-    made: dict[str, object] = {}
+    yield from committed(django_db_blocker, _shared_room_make, _shared_room_remove)
 
-    def setup() -> None:
-        from datetime import datetime, time, timedelta
-        from zoneinfo import ZoneInfo
 
-        from django.contrib.auth import get_user_model
-        from django.utils import timezone
+def _shared_room_make() -> dict:
+    from django.utils import timezone
 
-        from events import bookings, services
-        from tenants.models import Member
+    alpha = _member("alpha")
+    room = ResourceFactory(owner=alpha, name="Browser Hall", location="Alpha House")
+    BookingFactory(resource=room, starts_at=local_time(3, 10), ends_at=local_time(3, 12),
+                   title="Alpha trustees")  # fmt: skip
+    event = EventFactory(host=alpha, title="Browser networking breakfast",
+                         starts_at=local_time(3, 8))  # fmt: skip
+    return {"day": timezone.localdate() + dt.timedelta(days=3), "room": room, "event": event}
 
-        alpha = Member.organisations.get(slug="alpha")
-        manager = get_user_model().objects.get(username="manager-a")
-        day = timezone.localdate() + timedelta(days=3)
-        made["day"] = day
-        room = bookings.resource_save(user=manager, owner=alpha, name="Browser Hall",
-                                      kind="room", capacity=40, location="Alpha House")  # fmt: skip
-        made["room"] = room
 
-        def at(hour: int):
-            return datetime.combine(day, time(hour), ZoneInfo("Europe/London"))
+def _shared_room_remove(made: dict) -> None:
+    from events.models import Booking, Event, Registration, Resource
 
-        bookings.booking_place(user=manager, member=alpha, resource=room, starts_at=at(10),
-                               ends_at=at(12), title="Alpha trustees")  # fmt: skip
-        event = services.event_create(
-            user=manager, host=alpha, title="Browser networking breakfast",
-            event_type="networking", starts_at=at(8), ends_at=at(9), venue_kind="address",
-            address="Alpha House, York", capacity=30, waitlist=True, visibility="members",
-        )  # fmt: skip
-        services.event_publish(user=manager, event=event)
-        made["event"] = event
-
-    in_thread(setup, blocker=django_db_blocker)
-    yield made
-
-    def teardown() -> None:
-        from events.models import Booking, Event, Registration, Resource
-
-        Registration.objects.filter(event=made["event"]).delete()
-        Event.objects.filter(pk=made["event"].pk).delete()
-        Booking.objects.filter(resource=made["room"]).delete()
-        Resource.objects.filter(pk=made["room"].pk).delete()
-
-    in_thread(teardown, blocker=django_db_blocker)
+    Registration.objects.filter(event=made["event"]).delete()
+    Event.objects.filter(pk=made["event"].pk).delete()
+    Booking.objects.filter(resource=made["room"]).delete()
+    Resource.objects.filter(pk=made["room"].pk).delete()
 
 
 def test_booking_a_room_that_clashes_offers_the_next_free_slot(browser, live_url, shared_room):
@@ -372,34 +339,24 @@ def dated_records(django_db_blocker):
     """Committed at member A: a contact with a date of birth and a draft agreement with
     start, review and end dates. Removed afterwards (a draft cannot be ended by a service,
     so its versions are deleted)."""
-    from django.contrib.auth import get_user_model
-
     tag = uuid.uuid4().hex[:8]
-    made: dict = {"tag": tag}
 
-    def create() -> None:
+    def make() -> dict:
         from django_tenants.utils import schema_context
 
-        from crm import services as crm
-        from sharing import services as sharing
-        from tenants.models import Member
-
-        a = Member.organisations.get(slug="alpha")
-        b = Member.organisations.get(slug="beta")
-        manager = get_user_model().objects.get(username="manager-a")
+        a = _member("alpha")
+        manager = manager_of(a)
         with schema_context("alpha"):
-            made["contact"] = crm.contact_create(
-                acting_user=manager, first_name="Dora", last_name=f"Date-{tag}",
-                date_of_birth=DOB,
-            ).pk  # fmt: skip
-        made["agreement"] = sharing.agreement_create(
-            provider=a, acting_user=manager, recipient_ids=[b.pk], title=f"Dates {tag}",
-            purpose="directory", record_types=["organisation"], organisation_fields=["name"],
+            contact = ContactFactory(acting_user=manager, first_name="Dora",
+                                     last_name=f"Date-{tag}", date_of_birth=DOB)  # fmt: skip
+        agreement = AgreementFactory(
+            provider=a, recipients=[_member("beta")], title=f"Dates {tag}",
             start_date=dt.date(2026, 3, 9), review_date=dt.date(2026, 9, 9),
             end_date=dt.date(2027, 3, 8),
-        ).pk  # fmt: skip
+        )  # fmt: skip
+        return {"tag": tag, "contact": contact.pk, "agreement": agreement.pk}
 
-    def remove() -> None:
+    def remove(made: dict) -> None:
         from django_tenants.utils import schema_context
 
         from crm import services as crm
@@ -413,9 +370,7 @@ def dated_records(django_db_blocker):
         for agreement in Agreement.objects.filter(title=f"Dates {tag}").order_by("-version"):
             agreement.delete()
 
-    in_thread(create, blocker=django_db_blocker)
-    yield made
-    in_thread(remove, blocker=django_db_blocker)
+    yield from committed(django_db_blocker, make, remove)
 
 
 def _stored(django_db_blocker, made) -> dict:

@@ -14,6 +14,7 @@ from django.template import engines
 from django.utils import timezone
 
 from tests.events.conftest import at, contacts_a, event_factory, room  # noqa: F401
+from tests.factories import AgreementFactory, ContactFactory
 
 
 @pytest.fixture
@@ -189,21 +190,15 @@ def test_other_members_records_are_not_found_before_the_role_check(
 ):
     """Staff asking for another member's agreement, contact or membership through a
     manager's page get 404 (not found), not 403 (which says it exists)."""
-    from crm import services as crm
-    from sharing import services as sharing
     from tenants.models import Membership
     from tenants.services import member_create
 
     gamma = member_create(name="Gamma Network", slug="gamma-x", district="Ryedale")
-    agreement = sharing.agreement_create(
-        provider=member_b, acting_user=user("manager-b"), recipient_ids=[gamma.pk],
-        title="B to gamma",
-        purpose="directory", record_types=["organisation"], organisation_fields=["name"],
-        lawful_basis="legitimate_interests",
-    )  # fmt: skip
+    agreement = AgreementFactory(provider=member_b, recipients=[gamma],
+                                 lawful_basis="legitimate_interests")  # fmt: skip
     with in_member(member_b):
         # Member A holds no contacts here, so this id is only ever B's.
-        contact = crm.contact_create(acting_user=None, first_name="Only", last_name="Beta")
+        contact = ContactFactory(first_name="Only", last_name="Beta")
     membership = Membership.objects.get(user=user("staff-b"), member=member_b)
     client = client_for(user("staff-a"), member_a)
     assert client.get(f"/agreements/{agreement.pk}/amend/").status_code == 404

@@ -8,24 +8,17 @@ import importlib
 import re
 
 from django import forms
-from django.apps import apps
-from django.db import connection
 
+from tests.factories import AgreementFactory, ContactFactory
 from tests.formhtml import forms_in
-
-PROJECT_APPS = {"tenants", "crm", "sharing", "events", "surveys", "reporting"}
+from tests.subclasses import project_apps, project_subclasses
 
 
 def test_contact_edit_page_shows_the_date_of_birth_in_the_date_box(
     client_for, user, member_a, at_a
 ):
     """The date box holds 1971-03-09 (what browsers show), not 09/03/1971 (shown empty)."""
-    from crm import services
-
-    contact = services.contact_create(
-        acting_user=None, last_name="Hart", date_of_birth=dt.date(1971, 3, 9)
-    )
-    connection.set_schema_to_public()
+    contact = ContactFactory(last_name="Hart", date_of_birth=dt.date(1971, 3, 9))
     page = client_for(user("staff-a"), member_a).get(f"/contacts/{contact.pk}/edit/")
     form = next(f for f in forms_in(page.content.decode()) if "date_of_birth" in f.date_boxes)
     assert form.date_boxes["date_of_birth"] == "1971-03-09"
@@ -61,20 +54,13 @@ def test_form_with_errors_starts_with_a_summary_linking_each_field(client_for, u
 
 
 def _form_classes():
-    for config in apps.get_app_configs():
-        if config.label in PROJECT_APPS:
-            for module in ("forms", "builder"):
-                try:
-                    importlib.import_module(f"{config.name}.{module}")
-                except ModuleNotFoundError:
-                    continue
-    seen, todo = set(), [forms.BaseForm]
-    while todo:
-        for sub in todo.pop().__subclasses__():
-            if sub not in seen:
-                seen.add(sub)
-                todo.append(sub)
-    return [c for c in seen if c.__module__.split(".")[0] in PROJECT_APPS]
+    for app in project_apps():
+        for module in ("forms", "builder"):
+            try:
+                importlib.import_module(f"{app}.{module}")
+            except ModuleNotFoundError:
+                continue
+    return project_subclasses(forms.BaseForm)
 
 
 def test_no_form_label_says_optional_itself():
@@ -96,14 +82,9 @@ def test_draft_agreement_offers_no_terminate_and_cannot_be_terminated(
 ):
     """A draft has been offered to no one: its page offers no Terminate (or Suspend), and a
     hand-made terminate request leaves it a draft."""
-    from sharing import services
     from sharing.models import Status
 
-    draft = services.agreement_create(
-        provider=member_a, acting_user=user("manager-a"), recipient_ids=[member_b.pk],
-        title="Draft directory", purpose="directory", record_types=["organisation"],
-        organisation_fields=["name"],
-    )  # fmt: skip
+    draft = AgreementFactory(provider=member_a, recipients=[member_b])
     client = client_for(user("manager-a"), member_a)
     page = client.get(f"/agreements/{draft.pk}/").content.decode()
     assert ">Terminate<" not in page

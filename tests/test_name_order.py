@@ -9,10 +9,9 @@ from __future__ import annotations
 import pytest
 
 from crm import selectors as crm_selectors
-from crm import services as crm
-from events import bookings
 from events import selectors as event_selectors
 from sharing import selectors as sharing_selectors
+from tests.factories import AgreementFactory, ContactFactory, OrganisationFactory, ResourceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +23,7 @@ def test_contacts_are_listed_by_name_whatever_the_case_or_accents(at_a, user):
     """The contact list orders surnames case- and accent-insensitively, and reverses the same
     order for "name, Z to A"."""
     for name in WRITTEN:
-        crm.contact_create(acting_user=None, first_name="Pat", last_name=name)
+        ContactFactory(last_name=name)
     listed = crm_selectors.contact_list(user=user("staff-a"))
     assert [c.last_name for c in listed if c.last_name in WRITTEN] == READ
     reverse = crm_selectors.contact_list(user=user("staff-a"), sort="-name")
@@ -34,7 +33,7 @@ def test_contacts_are_listed_by_name_whatever_the_case_or_accents(at_a, user):
 def test_organisations_are_listed_by_name_whatever_the_case_or_accents(at_a):
     """The organisation list orders names case- and accent-insensitively."""
     for name in WRITTEN:
-        crm.organisation_create(acting_user=None, name=name)
+        OrganisationFactory(name=name)
     listed = crm_selectors.organisation_list()
     assert [o.name for o in listed if o.name in WRITTEN] == READ
 
@@ -42,21 +41,11 @@ def test_organisations_are_listed_by_name_whatever_the_case_or_accents(at_a):
 def test_shared_directory_lists_names_as_people_do(member_a, member_b, user, in_member, client_for):
     """The shared directory page, and its search, list organisations case- and
     accent-insensitively (upper-case names used to come first)."""
-    from sharing import services
-
     with in_member(member_a):
-        tag = crm.tag_get_or_create(name="Ordered directory")
         for name in WRITTEN:
-            crm.organisation_create(acting_user=None, name=name, tags=[tag])
-    manager_a = user("manager-a")
-    agreement = services.agreement_create(
-        provider=member_a, acting_user=manager_a, recipient_ids=[member_b.pk],
-        title="Ordered", purpose="directory", record_types=["organisation"],
-        organisation_fields=["name"], criteria_tags=["Ordered directory"],
-    )  # fmt: skip
-    services.agreement_propose(agreement=agreement, acting_user=manager_a)
-    services.agreement_sign(agreement=agreement, member=member_a, acting_user=manager_a)
-    services.agreement_sign(agreement=agreement, member=member_b, acting_user=user("manager-b"))
+            OrganisationFactory(name=name, tags=["Ordered directory"])
+    AgreementFactory(provider=member_a, recipients=[member_b], criteria_tags=["Ordered directory"],
+                     in_force=True)  # fmt: skip
 
     records = sharing_selectors.shared_records_for(member=member_b)
     assert [r.display_name for r in records] == READ
@@ -72,8 +61,7 @@ def test_shared_directory_lists_names_as_people_do(member_a, member_b, user, in_
 
 def test_resources_are_listed_by_name_whatever_the_case_or_accents(member_a, user):
     """Rooms and resources are listed case- and accent-insensitively."""
-    manager = user("manager-a")
     for name in WRITTEN:
-        bookings.resource_save(user=manager, owner=member_a, name=name, kind="room")
-    listed = event_selectors.resources_filtered(user=manager, member=member_a)
+        ResourceFactory(owner=member_a, name=name)
+    listed = event_selectors.resources_filtered(user=user("manager-a"), member=member_a)
     assert [r.name for r in listed if r.name in WRITTEN] == READ

@@ -15,7 +15,7 @@ import re
 import urllib.error
 import urllib.request
 from collections import deque
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -24,7 +24,17 @@ import pytest
 from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
 
 from tests.conftest import CHROMIUM, PASSWORD, ROOT
-from tests.threads import expect, in_thread
+from tests.factories import (
+    AgreementFactory,
+    BookingFactory,
+    ContactFactory,
+    ContactRoleFactory,
+    EventFactory,
+    OrganisationFactory,
+    ResourceFactory,
+)
+from tests.factories.committed import committed
+from tests.threads import expect
 
 SHOTS = ROOT / "screenshots" / "phone"
 PHONE = {"width": 390, "height": 844}
@@ -45,116 +55,82 @@ def phone_world(django_db_setup, django_db_blocker):
     """Committed, realistic data so lists, the planner and the directory have rows: Alpha's
     contacts (long names and addresses), organisations, a room with bookings, an event; Beta
     shares organisations with Alpha. Removed through the services afterwards."""
-    made: dict[str, object] = {}
+    yield from committed(django_db_blocker, _phone_world_make, _phone_world_remove)
 
-    def setup() -> None:
-        from django.contrib.auth import get_user_model
-        from django.db import connection
-        from django.utils import timezone
 
-        from crm import services as crm
-        from events import bookings, services
-        from sharing import services as sharing
-        from tenants.models import Member
+def _phone_world_make() -> dict[str, object]:
+    from django.db import connection
 
-        users = get_user_model().objects
-        alpha = Member.organisations.get(slug="alpha")
-        beta = Member.organisations.get(slug="beta")
-        manager_a, manager_b = users.get(username="manager-a"), users.get(username="manager-b")
-        connection.set_tenant(alpha)
-        tag = crm.tag_get_or_create(name=TAG)
-        org = crm.organisation_create(
-            acting_user=None, name="Scarborough and District Community Transport Association",
-            postcode="YO11 1AA", district="Scarborough", tags=[tag],
-            identifiers=[("GB-CHC", "1190123")], email="enquiries@transport.example.org",
+    from crm.models import RoleKind
+    from tenants.models import Member
+
+    alpha = Member.organisations.get(slug="alpha")
+    beta = Member.organisations.get(slug="beta")
+    connection.set_tenant(alpha)
+    org = OrganisationFactory(
+        name="Scarborough and District Community Transport Association", postcode="YO11 1AA",
+        district="Scarborough", tags=[TAG], identifiers=[("GB-CHC", "1190123")],
+        email="enquiries@transport.example.org",
+    )  # fmt: skip
+    for i in range(12):
+        contact = ContactFactory(
+            first_name=f"Philippa{i}", last_name="Featherstonehaugh-Wright",
+            email=f"philippa.featherstonehaugh-wright{i}@community-transport.example.org",
+            phone="01723 555000", postcode="YO11 1AA", tags=[TAG],
         )  # fmt: skip
-        for i in range(12):
-            contact = crm.contact_create(
-                acting_user=None, first_name=f"Philippa{i}", last_name="Featherstonehaugh-Wright",
-                email=f"philippa.featherstonehaugh-wright{i}@community-transport.example.org",
-                phone="01723 555000", postcode="YO11 1AA", tags=[tag],
-            )  # fmt: skip
-            crm.role_add(contact=contact, organisation=org, role="trustee", acting_user=None)
-        made["alpha_org"] = org.pk
-        connection.set_schema_to_public()
+        ContactRoleFactory(contact=contact, organisation=org, role=RoleKind.TRUSTEE)
+    connection.set_schema_to_public()
+    rooms = [
+        ResourceFactory(owner=alpha, name=name, location="Alpha House")
+        for name in ("Phone Sweep Main Hall", "Phone Sweep Meeting Room")
+    ]
+    for room in rooms:
+        BookingFactory(resource=room, title="Trustees' quarterly meeting")
+    event = EventFactory(host=alpha, title="Phone sweep networking breakfast")
+    connection.set_tenant(beta)
+    names = ["Selby Rural Youth Befriending and Mentoring Partnership", "ABBEY ADVICE",
+             "abbey allotments"]  # fmt: skip
+    beta_orgs = [
+        OrganisationFactory(name=f"Phone Sweep {name}", postcode="YO8 4AA", district="Selby",
+                            tags=[TAG], identifiers=[("GB-CHC", f"119{i:04d}")]).pk
+        for i, name in enumerate(names)
+    ]  # fmt: skip
+    connection.set_schema_to_public()
+    agreement = AgreementFactory(
+        provider=beta, recipients=[alpha], title="Phone sweep directory", criteria_tags=[TAG],
+        organisation_fields=["name", "postcode", "district", "identifiers"], in_force=True,
+    )  # fmt: skip
+    return {"alpha_org": org.pk, "rooms": [room.pk for room in rooms], "event": event.pk,
+            "beta_orgs": beta_orgs, "agreement": agreement.pk}  # fmt: skip
 
-        day = timezone.localdate() + timedelta(days=2)
 
-        def at(hour: int) -> datetime:
-            return datetime.combine(day, time(hour), ZoneInfo("Europe/London"))
+def _phone_world_remove(made: dict[str, object]) -> None:
+    from django.db import connection
 
-        rooms = []
-        for name in ("Phone Sweep Main Hall", "Phone Sweep Meeting Room"):
-            room = bookings.resource_save(user=manager_a, owner=alpha, name=name, kind="room",
-                                          capacity=40, location="Alpha House")  # fmt: skip
-            bookings.booking_place(user=manager_a, member=alpha, resource=room,
-                                   starts_at=at(10), ends_at=at(12),
-                                   title="Trustees' quarterly meeting")  # fmt: skip
-            rooms.append(room.pk)
-        made["rooms"] = rooms
-        event = services.event_create(
-            user=manager_a, host=alpha, title="Phone sweep networking breakfast",
-            event_type="networking", starts_at=at(8), ends_at=at(9), venue_kind="address",
-            address="Alpha House, York", capacity=30, waitlist=True, visibility="members",
-        )  # fmt: skip
-        services.event_publish(user=manager_a, event=event)
-        made["event"] = event.pk
+    from crm import services as crm
+    from crm.models import Contact, Organisation, Tag
+    from events.models import Booking, Event, Registration, Resource
+    from sharing import services as sharing
+    from sharing.models import Agreement
+    from tenants.models import Member
 
-        connection.set_tenant(beta)
-        beta_tag = crm.tag_get_or_create(name=TAG)
-        beta_orgs = [
-            crm.organisation_create(
-                acting_user=None, name=f"Phone Sweep {name}", postcode="YO8 4AA",
-                district="Selby", tags=[beta_tag], identifiers=[("GB-CHC", f"119{i:04d}")],
-            ).pk
-            for i, name in enumerate(["Selby Rural Youth Befriending and Mentoring Partnership",
-                                      "ABBEY ADVICE", "abbey allotments"])
-        ]  # fmt: skip
-        made["beta_orgs"] = beta_orgs
-        connection.set_schema_to_public()
-        agreement = sharing.agreement_create(
-            provider=beta, acting_user=manager_b, recipient_ids=[alpha.pk],
-            title="Phone sweep directory", purpose="directory", record_types=["organisation"],
-            organisation_fields=["name", "postcode", "district", "identifiers"],
-            criteria_tags=[TAG],
-        )  # fmt: skip
-        sharing.agreement_propose(agreement=agreement, acting_user=manager_b)
-        sharing.agreement_sign(agreement=agreement, member=beta, acting_user=manager_b)
-        sharing.agreement_sign(agreement=agreement, member=alpha, acting_user=manager_a)
-        made["agreement"] = agreement.pk
-
-    in_thread(setup, blocker=django_db_blocker)
-    yield made
-
-    def teardown() -> None:
-        from django.db import connection
-
-        from crm import services as crm
-        from crm.models import Contact, Organisation, Tag
-        from events.models import Booking, Event, Registration, Resource
-        from sharing import services as sharing
-        from sharing.models import Agreement
-        from tenants.models import Member
-
-        alpha = Member.organisations.get(slug="alpha")
-        beta = Member.organisations.get(slug="beta")
-        agreement = Agreement.objects.filter(pk=made.get("agreement")).first()
-        if agreement is not None and agreement.status not in ("terminated", "superseded"):
-            sharing.agreement_terminate(agreement=agreement, member=beta, acting_user=None)
-        Registration.objects.filter(event_id=made.get("event")).delete()
-        Event.objects.filter(pk=made.get("event")).delete()
-        Booking.objects.filter(resource_id__in=made.get("rooms", [])).delete()
-        Resource.objects.filter(pk__in=made.get("rooms", [])).delete()
-        for member in (alpha, beta):
-            connection.set_tenant(member)
-            for contact in Contact.objects.filter(tags__name=TAG):
-                crm.contact_delete(contact=contact, acting_user=None)
-            for org in Organisation.objects.filter(tags__name=TAG):
-                crm.organisation_delete(organisation=org, acting_user=None)
-            Tag.objects.filter(name=TAG).delete()
-        connection.set_schema_to_public()
-
-    in_thread(teardown, blocker=django_db_blocker)
+    alpha = Member.organisations.get(slug="alpha")
+    beta = Member.organisations.get(slug="beta")
+    agreement = Agreement.objects.filter(pk=made.get("agreement")).first()
+    if agreement is not None and agreement.status not in ("terminated", "superseded"):
+        sharing.agreement_terminate(agreement=agreement, member=beta, acting_user=None)
+    Registration.objects.filter(event_id=made.get("event")).delete()
+    Event.objects.filter(pk=made.get("event")).delete()
+    Booking.objects.filter(resource_id__in=made.get("rooms", [])).delete()
+    Resource.objects.filter(pk__in=made.get("rooms", [])).delete()
+    for member in (alpha, beta):
+        connection.set_tenant(member)
+        for contact in Contact.objects.filter(tags__name=TAG):
+            crm.contact_delete(contact=contact, acting_user=None)
+        for org in Organisation.objects.filter(tags__name=TAG):
+            crm.organisation_delete(organisation=org, acting_user=None)
+        Tag.objects.filter(name=TAG).delete()
+    connection.set_schema_to_public()
 
 
 def _routes(urlconf: str) -> list[tuple[str, bool]]:

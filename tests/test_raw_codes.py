@@ -18,6 +18,8 @@ from django.db import models
 from django.urls import get_resolver
 
 from tests import test_form_roundtrip
+from tests.factories import AgreementFactory
+from tests.subclasses import project_subclasses
 from tests.test_form_roundtrip import (
     PROJECT_APPS,
     _url_on,
@@ -54,22 +56,12 @@ def visible_text(page: str) -> str:
     return html.unescape(" ".join(parser.parts))
 
 
-def _choices_classes():
-    seen, todo = set(), [models.TextChoices]
-    while todo:
-        for sub in todo.pop().__subclasses__():
-            if sub not in seen:
-                seen.add(sub)
-                todo.append(sub)
-    return [c for c in seen if c.__module__.split(".")[0] in PROJECT_APPS]
-
-
 def _codes() -> list[tuple[str, re.Pattern]]:
     """(what, pattern) for every code that must not show, found from the code itself."""
     from tenants.models import AuditEntry
 
     found: list[tuple[str, re.Pattern]] = []
-    for choices in _choices_classes():
+    for choices in project_subclasses(models.TextChoices):
         for member in choices:
             value, label = str(member.value), str(member.label)
             if not value or value.lower() == label.lower():
@@ -96,20 +88,14 @@ def _codes() -> list[tuple[str, re.Pattern]]:
 
 
 @pytest.fixture
-def shared_with_b(full_records, member_a, member_b, user):
+def shared_with_b(full_records, member_a, member_b):
     """Member A's organisations (every shareable field) shared with member B, in force."""
-    from sharing import services
     from sharing.models import SHAREABLE_FIELDS
 
-    agreement = services.agreement_create(
-        provider=member_a, acting_user=user("manager-a"), recipient_ids=[member_b.pk],
-        title="Directory for B", purpose="directory", record_types=["organisation"],
+    return AgreementFactory(
+        provider=member_a, recipients=[member_b], title="Directory for B", in_force=True,
         organisation_fields=list(SHAREABLE_FIELDS["organisation"]),
     )  # fmt: skip
-    services.agreement_propose(agreement=agreement, acting_user=user("manager-a"))
-    services.agreement_sign(agreement=agreement, member=member_a, acting_user=user("manager-a"))
-    services.agreement_sign(agreement=agreement, member=member_b, acting_user=user("manager-b"))
-    return agreement
 
 
 # Links to a CSV download: a path ending .csv, or a query asking for format=csv.

@@ -36,6 +36,14 @@ from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from tests.factories import (
+    AgreementFactory,
+    ContactFactory,
+    InteractionFactory,
+    OrganisationFactory,
+    TagFactory,
+)
+
 pytestmark = pytest.mark.django_db
 
 PLAIN_REF = re.compile(r"(^|_)(contact|record|organisation)_ids?$")
@@ -139,10 +147,8 @@ class World:
     def restricted_contact(self, label: str, tags: list | None = None):
         """A new restricted contact (granted to the manager, who makes it), its name and
         e-mail made of marker words that count for ``label``."""
-        from crm import services
-
         first, last = self.word(), self.word()
-        contact = services.contact_create(
+        contact = ContactFactory(
             acting_user=self.manager, first_name=first.title(), last_name=last.title(),
             email=f"{first}.{last}@example.org", is_restricted=True, tags=tags or [],
         )  # fmt: skip
@@ -160,14 +166,12 @@ def make_contact(world: World, model) -> None:
 
 
 def make_interaction(world: World, model) -> None:
-    from crm import services
-
     contact = world.restricted_contact("crm.Interaction")
     summary, outcome = world.word(), world.word()
-    interaction = services.interaction_create(
-        acting_user=world.manager, kind="advice", date=timezone.localdate(),
-        summary=f"{summary.title()} session", outcome=f"{outcome.title()} agreed",
-        duration_minutes=50, contacts=[contact], organisations=[world.org],
+    interaction = InteractionFactory(
+        acting_user=world.manager, kind="advice", summary=f"{summary.title()} session",
+        outcome=f"{outcome.title()} agreed", duration_minutes=50, contacts=[contact],
+        organisations=[world.org],
     )  # fmt: skip
     world.note("crm.Interaction", "interaction", interaction.pk, summary.title(), outcome.title())
 
@@ -204,9 +208,7 @@ def make_shared_record(world: World, model) -> None:
 
 
 def _common_tag():
-    from crm import services
-
-    return services.tag_get_or_create(name="Newsletter")
+    return TagFactory(name="Newsletter")
 
 
 def make_generic(world: World, model) -> None:
@@ -416,9 +418,7 @@ def api_counts(client) -> dict[str, Any]:
 
 @pytest.fixture
 def world(member_a, member_b, user, in_member):
-    from crm import services as crm
     from events import services as events
-    from sharing import services as sharing
 
     manager = user("manager-a")
     start = timezone.now() + timedelta(days=20)
@@ -431,17 +431,13 @@ def world(member_a, member_b, user, in_member):
     consortium_event = events.event_publish(user=admin, event=events.event_create(
         user=admin, host=None, title="Consortium sweep day", **common))  # fmt: skip
     with in_member(member_a):
-        org = crm.organisation_create(acting_user=manager, name="Sweepstone Community Trust")
+        org = OrganisationFactory(acting_user=manager, name="Sweepstone Community Trust")
         tag = _common_tag()
-    agreement = sharing.agreement_create(
-        provider=member_a, acting_user=manager, recipient_ids=[member_b.pk],
-        title="Sweep directory", purpose="directory", record_types=["contact"],
-        contact_fields=["first_name", "last_name", "email"], criteria_tags=[tag.name],
-        requires_consent=False,
+    AgreementFactory(
+        provider=member_a, recipients=[member_b], title="Sweep directory",
+        record_types=["contact"], contact_fields=["first_name", "last_name", "email"],
+        criteria_tags=[tag.name], requires_consent=False, in_force=True,
     )  # fmt: skip
-    sharing.agreement_propose(agreement=agreement, acting_user=manager)
-    sharing.agreement_sign(agreement=agreement, member=member_a, acting_user=manager)
-    sharing.agreement_sign(agreement=agreement, member=member_b, acting_user=user("manager-b"))
     return World(member_a=member_a, member_b=member_b, staff=user("staff-a"), manager=manager,
                  other=user("manager-b"), org=org, event=event,
                  consortium_event=consortium_event)  # fmt: skip
