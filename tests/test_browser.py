@@ -298,21 +298,21 @@ def shared_room(django_db_blocker):
         manager = get_user_model().objects.get(username="manager-a")
         day = timezone.localdate() + timedelta(days=3)
         made["day"] = day
-        room = bookings.resource_save(user=manager, owner=alpha, name="Browser Hall",
+        room = bookings.resource_save(acting_user=manager, owner=alpha, name="Browser Hall",
                                       kind="room", capacity=40, location="Alpha House")  # fmt: skip
         made["room"] = room
 
         def at(hour: int):
             return datetime.combine(day, time(hour), ZoneInfo("Europe/London"))
 
-        bookings.booking_place(user=manager, member=alpha, resource=room, starts_at=at(10),
+        bookings.booking_place(acting_user=manager, member=alpha, resource=room, starts_at=at(10),
                                ends_at=at(12), title="Alpha trustees")  # fmt: skip
         event = services.event_create(
-            user=manager, host=alpha, title="Browser networking breakfast",
+            acting_user=manager, host=alpha, title="Browser networking breakfast",
             event_type="networking", starts_at=at(8), ends_at=at(9), venue_kind="address",
             address="Alpha House, York", capacity=30, waitlist=True, visibility="members",
         )  # fmt: skip
-        services.event_publish(user=manager, event=event)
+        services.event_publish(acting_user=manager, event=event)
         made["event"] = event
 
     in_thread(setup, blocker=django_db_blocker)

@@ -74,6 +74,6 @@ def test_resources_are_listed_by_name_whatever_the_case_or_accents(member_a, use
     """Rooms and resources are listed case- and accent-insensitively."""
     manager = user("manager-a")
     for name in WRITTEN:
-        bookings.resource_save(user=manager, owner=member_a, name=name, kind="room")
+        bookings.resource_save(acting_user=manager, owner=member_a, name=name, kind="room")
     listed = event_selectors.resources_filtered(user=manager, member=member_a)
     assert [r.name for r in listed if r.name in WRITTEN] == READ

@@ -85,19 +85,20 @@ def phone_world(django_db_setup, django_db_blocker):
 
         rooms = []
         for name in ("Phone Sweep Main Hall", "Phone Sweep Meeting Room"):
-            room = bookings.resource_save(user=manager_a, owner=alpha, name=name, kind="room",
-                                          capacity=40, location="Alpha House")  # fmt: skip
-            bookings.booking_place(user=manager_a, member=alpha, resource=room,
+            room = bookings.resource_save(acting_user=manager_a, owner=alpha, name=name,
+                                          kind="room", capacity=40,
+                                          location="Alpha House")  # fmt: skip
+            bookings.booking_place(acting_user=manager_a, member=alpha, resource=room,
                                    starts_at=at(10), ends_at=at(12),
                                    title="Trustees' quarterly meeting")  # fmt: skip
             rooms.append(room.pk)
         made["rooms"] = rooms
         event = services.event_create(
-            user=manager_a, host=alpha, title="Phone sweep networking breakfast",
+            acting_user=manager_a, host=alpha, title="Phone sweep networking breakfast",
             event_type="networking", starts_at=at(8), ends_at=at(9), venue_kind="address",
             address="Alpha House, York", capacity=30, waitlist=True, visibility="members",
         )  # fmt: skip
-        services.event_publish(user=manager_a, event=event)
+        services.event_publish(acting_user=manager_a, event=event)
         made["event"] = event.pk
 
         connection.set_tenant(beta)

@@ -68,7 +68,7 @@ def test_a_booking_that_loses_to_the_constraint_gets_a_clash_and_writes_nothing(
     monkeypatch.setattr(bookings, "_raise_clash", check_then_sneak)
     with pytest.raises(bookings.BookingClash) as caught:
         bookings.booking_place(
-            user=user("staff-a"), member=member_a, resource=room, starts_at=at(5, 10),
+            acting_user=user("staff-a"), member=member_a, resource=room, starts_at=at(5, 10),
             ends_at=at(5, 11), title="Weekly team meeting", recurrence="weekly", repeat_count=3,
         )  # fmt: skip
     assert len(calls) == 1  # the second check (after the refused write) raised the clash

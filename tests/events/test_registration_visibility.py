@@ -25,19 +25,19 @@ def booked(event_factory, member_a, member_b, contacts_a, contact_b, user, in_me
         crm.contact_update(contact=cat, acting_user=None, is_restricted=True)
         assign_perm("crm.view_restricted_contact", user("manager-a"), cat)
         services.registration_for_contact(
-            user=user("staff-a"), member=member_a, event=alpha_event, contact_id=ada.pk,
+            acting_user=user("staff-a"), member=member_a, event=alpha_event, contact_id=ada.pk,
             access_needs="Hearing loop please",
         )  # fmt: skip
         secret = services.registration_for_contact(
-            user=user("manager-a"), member=member_a, event=alpha_event, contact_id=cat.pk,
+            acting_user=user("manager-a"), member=member_a, event=alpha_event, contact_id=cat.pk,
             access_needs="Quiet entrance needed",
         )  # fmt: skip
     with in_member(member_b):
         services.registration_for_contact(
-            user=user("staff-b"), member=member_b, event=alpha_event, contact_id=contact_b.pk
+            acting_user=user("staff-b"), member=member_b, event=alpha_event, contact_id=contact_b.pk
         )
         services.registration_for_contact(
-            user=user("staff-b"), member=member_b, event=beta_event, contact_id=contact_b.pk
+            acting_user=user("staff-b"), member=member_b, event=beta_event, contact_id=contact_b.pk
         )
     return {"alpha_event": alpha_event, "beta_event": beta_event, "secret": secret}
 
@@ -127,6 +127,8 @@ def test_taking_the_register_leaves_hidden_places_as_a_colleague_recorded(
     )
     event.refresh_from_db()
     with in_member(member_a):
-        services.attendance_record(user=user("manager-a"), event=event, attended_ids={secret.pk})
-        services.attendance_record(user=user("staff-a"), event=event, attended_ids=set())
+        services.attendance_record(
+            acting_user=user("manager-a"), event=event, attended_ids={secret.pk}
+        )
+        services.attendance_record(acting_user=user("staff-a"), event=event, attended_ids=set())
     assert Registration.objects.get(pk=secret.pk).attended is True
