@@ -132,3 +132,29 @@ def test_taking_the_register_leaves_hidden_places_as_a_colleague_recorded(
         )
         services.attendance_record(acting_user=user("staff-a"), event=event, attended_ids=set())
     assert Registration.objects.get(pk=secret.pk).attended is True
+
+
+def test_only_the_booking_member_sees_the_contact_behind_a_place(booked, member_a, member_b):
+    """The CRM contact id of a place goes to the member that booked it, never to the host or
+    anyone else."""
+    beth = booked["alpha_event"].registrations.get(member=member_b)
+    assert selectors.registration_contact_id(registration=beth, member=member_b) == (
+        beth.contact_id
+    )
+    assert selectors.registration_contact_id(registration=beth, member=member_a) is None
+
+
+def test_a_contacts_places_are_read_for_that_members_schema_only(booked, member_a, member_b,
+                                                                contact_b):  # fmt: skip
+    """A contact's timeline reads the places of that member's contact with that id, not of
+    another member's contact that happens to share the id."""
+    mine = selectors.registrations_of_contact(
+        schema_name=member_b.schema_name, contact_id=contact_b.pk
+    )
+    assert {r.member_id for r in mine} == {member_b.pk}
+    assert mine.count() == 2
+    theirs = selectors.registrations_of_contact(
+        schema_name=member_a.schema_name, contact_id=contact_b.pk
+    )
+    assert {r.pk for r in theirs}.isdisjoint({r.pk for r in mine})
+    assert all(r.member_id == member_a.pk for r in theirs)
