@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -27,6 +27,9 @@ from . import permissions
 from .models import Booking, BookingStatus, Event, EventStatus, Resource
 from .selectors import free_slots
 from .times import occurrences, when_text
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 EXCLUSION_VIOLATION = "23P01"
 # First key of the two-int advisory locks that serialise writes to one resource's bookings.
@@ -158,7 +161,7 @@ def _write_or_clash(
         raise  # pragma: no cover - the clash was released in between; let the caller retry
 
 
-def _audit(action: str, *, acting_user: AnyUser, booking: Booking, **details: object) -> None:
+def _audit(action: str, *, acting_user: User, booking: Booking, **details: object) -> None:
     """One audit row per booking write, under the holder (the consortium where ``None``)."""
     audit_record(
         action=action,
@@ -173,7 +176,7 @@ def _audit(action: str, *, acting_user: AnyUser, booking: Booking, **details: ob
 @transaction.atomic
 def booking_place(
     *,
-    acting_user: AnyUser,
+    acting_user: User,
     member: Member | None,
     resource: Resource,
     starts_at: datetime,
@@ -223,7 +226,7 @@ def booking_place(
 @transaction.atomic
 def booking_move(
     *,
-    acting_user: AnyUser,
+    acting_user: User,
     member: Member | None,
     booking: Booking,
     starts_at: datetime,
@@ -255,7 +258,7 @@ def booking_move(
 
 @transaction.atomic
 def booking_cancel(
-    *, acting_user: AnyUser, booking: Booking, whole_series: bool = False, check: bool = True
+    *, acting_user: User, booking: Booking, whole_series: bool = False, check: bool = True
 ) -> int:
     """Cancel a booking (with ``whole_series``, every date of its series still to come).
 
@@ -292,7 +295,7 @@ def booking_cancel(
 
 @transaction.atomic
 def booking_decide(
-    *, acting_user: AnyUser, member: Member | None, booking: Booking, approve: bool
+    *, acting_user: User, member: Member | None, booking: Booking, approve: bool
 ) -> Booking:
     """The owner approves (the constraint still has the last word) or declines.
 
@@ -335,7 +338,7 @@ RESOURCE_FIELDS = {
 
 @transaction.atomic
 def resource_save(
-    *, acting_user: AnyUser, owner: Member | None, resource: Resource | None = None, **data: Any
+    *, acting_user: User, owner: Member | None, resource: Resource | None = None, **data: Any
 ) -> Resource:
     """Add a resource for ``owner`` (the consortium where ``None``), or change one of its own.
 

@@ -7,14 +7,18 @@ Tenant assumptions: none (events live in the public schema).
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from events.models import CalendarKey, Event, EventStatus, Visibility
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 from tenants.models import Member, Membership
 from tenants.permissions import AnyUser, is_consortium_admin
 
@@ -28,10 +32,9 @@ def _zone() -> ZoneInfo:
 def _sees_member_events(user: AnyUser, member: Member | None) -> bool:
     if member is not None or is_consortium_admin(user):
         return True
-    return (
-        bool(getattr(user, "is_authenticated", False))
-        and Membership.objects.filter(user=user).exists()
-    )
+    if isinstance(user, AnonymousUser) or not user.is_authenticated:
+        return False
+    return Membership.objects.filter(user_id=user.pk).exists()
 
 
 def events_visible(*, user: AnyUser, member: Member | None) -> QuerySet[Event]:
@@ -92,9 +95,7 @@ def public_events(*, host: Member | None = None, all_hosts: bool = True) -> Quer
     return events.select_related("host", "venue_resource")
 
 
-def feed_events(
-    *, user: AbstractBaseUser | None, host: Member | None, all_hosts: bool
-) -> QuerySet[Event]:
+def feed_events(*, user: User | None, host: Member | None, all_hosts: bool) -> QuerySet[Event]:
     """A calendar feed: public events, or with a personal key everything its owner sees."""
     if user is None:
         events = public_events(host=host, all_hosts=all_hosts)
@@ -126,7 +127,7 @@ def month_grid(year: int, month: int) -> list[list[date]]:
     return weeks
 
 
-def calendar_key_user(*, key: str) -> AbstractBaseUser | None:
+def calendar_key_user(*, key: str) -> User | None:
     """Whose private feed this is (an active account), or None."""
     found = CalendarKey.objects.filter(key=key, user__is_active=True).select_related("user")
     entry = found.first() if key else None

@@ -20,6 +20,11 @@ from tenants.ordering import name_order
 from tenants.permissions import AnyUser, is_consortium_admin
 
 
+def _schema_name() -> str:
+    """The schema the connection is on (django-tenants' attribute, which the stubs lack)."""
+    return str(getattr(connection, "schema_name", ""))
+
+
 def contact_candidates(*, user: AnyUser, search: str, limit: int = 20) -> list[Contact]:
     """Contacts of the current member's CRM this user may book (restricted ones only for
     those granted them), found with the CRM's own forgiving search."""
@@ -32,7 +37,7 @@ def contact_snapshot(*, user: AnyUser, member: Member, contact_id: int) -> dict[
 
     Tenant assumptions: the connection is on ``member``'s schema (refused otherwise).
     """
-    if connection.schema_name != member.schema_name:
+    if _schema_name() != member.schema_name:
         raise PermissionDenied("Contacts are chosen on your own organisation's site.")
     try:
         contact = (
@@ -69,7 +74,7 @@ def registrations_visible(*, user: AnyUser, member: Member | None) -> QuerySet[R
             return Registration.objects.none()
         return Registration.objects.filter(event__host__isnull=True)
     registrations = Registration.objects.filter(Q(member=member) | Q(event__host=member))
-    if connection.schema_name != member.schema_name:
+    if _schema_name() != member.schema_name:
         return registrations.exclude(member=member, contact_id__isnull=False)
     hidden = contact_ids_hidden_from(user=user)
     if hidden:

@@ -7,7 +7,7 @@ Tenant assumptions: none (events live in the public schema). Nothing here switch
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -24,10 +24,12 @@ from events.models import (
     Visibility,
 )
 from tenants.models import Member
-from tenants.permissions import AnyUser
 from tenants.services import audit_record
 
 from .capacity import event_lock, waiting_list_promote
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 EVENT_FIELDS = {
     "title",
@@ -66,7 +68,7 @@ def _check_venue(data: dict[str, Any], event: Event | None = None) -> None:
         data["venue_resource"] = None
 
 
-def _venue_sync(*, acting_user: AnyUser, event: Event) -> None:
+def _venue_sync(*, acting_user: User, event: Event) -> None:
     """Keep the venue booking in step with the event: made, moved or released with it."""
     booking = event.venue_booking
     if booking is not None and booking.status not in (BookingStatus.PENDING,
@@ -80,13 +82,14 @@ def _venue_sync(*, acting_user: AnyUser, event: Event) -> None:
     if booking and (not wants or booking.resource_id != event.venue_resource_id):
         bookings.booking_cancel(acting_user=acting_user, booking=booking, check=False)
         event.venue_booking = booking = None
-    if not wants:
+    resource = event.venue_resource if wants else None
+    if resource is None:
         return
     if booking is None:
         placed = bookings.booking_place(
             acting_user=acting_user,
             member=event.host,
-            resource=event.venue_resource,
+            resource=resource,
             starts_at=event.starts_at,
             ends_at=event.ends_at,
             title=event.title,
@@ -103,7 +106,7 @@ def _venue_sync(*, acting_user: AnyUser, event: Event) -> None:
 
 
 @transaction.atomic
-def event_create(*, acting_user: AnyUser, host: Member | None, **data: Any) -> Event:
+def event_create(*, acting_user: User, host: Member | None, **data: Any) -> Event:
     """A draft event hosted by ``host`` (the consortium where ``None``), its room booked."""
     if not permissions.can_act_for(acting_user, host):
         raise PermissionDenied("You can only create events for your own organisation.")
@@ -121,7 +124,7 @@ def event_create(*, acting_user: AnyUser, host: Member | None, **data: Any) -> E
 
 
 @transaction.atomic
-def event_update(*, acting_user: AnyUser, event: Event, **data: Any) -> Event:
+def event_update(*, acting_user: User, event: Event, **data: Any) -> Event:
     """Change the event; a capacity raised fills from the waiting list, a new time or place
     is e-mailed to everyone booked, and the room booking follows."""
     if not permissions.can_manage_event(acting_user, event):
@@ -185,7 +188,7 @@ def event_update(*, acting_user: AnyUser, event: Event, **data: Any) -> Event:
 
 
 @transaction.atomic
-def event_publish(*, acting_user: AnyUser, event: Event) -> Event:
+def event_publish(*, acting_user: User, event: Event) -> Event:
     """Open a draft for booking, once its room booking (if any) is confirmed."""
     if not permissions.can_manage_event(acting_user, event):
         raise PermissionDenied("Only the host can publish this event.")
@@ -211,7 +214,7 @@ def event_publish(*, acting_user: AnyUser, event: Event) -> Event:
 
 
 @transaction.atomic
-def event_cancel(*, acting_user: AnyUser, event: Event, reason: str = "") -> Event:
+def event_cancel(*, acting_user: User, event: Event, reason: str = "") -> Event:
     """Cancel the event: its venue booking is released and everyone booked or waiting is
     told, with a calendar cancellation attached."""
     if not permissions.can_manage_event(acting_user, event):

@@ -9,6 +9,7 @@ host's. Nothing here switches schema.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,13 +28,15 @@ from events.selectors import (
 from sharing.models import DisclosureAction, RecordType
 from sharing.services import disclosure_log
 from tenants.models import Member
-from tenants.permissions import AnyUser
 from tenants.services import audit_record
 
 from .capacity import event_lock, place, waiting_list_promote
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def _audit(action: str, *, acting_user: AnyUser | None, member: Member | None,
+
+def _audit(action: str, *, acting_user: User | None, member: Member | None,
            registration: Registration, **details: object) -> None:  # fmt: skip
     """Plain ids and the event's title: a person's name stays out of the append-only log."""
     audit_record(
@@ -50,7 +53,7 @@ def _audit(action: str, *, acting_user: AnyUser | None, member: Member | None,
 @transaction.atomic
 def registration_for_contact(
     *,
-    acting_user: AnyUser,
+    acting_user: User,
     member: Member,
     event: Event,
     contact_id: int,
@@ -162,7 +165,7 @@ def _cancel(registration: Registration) -> tuple[Registration, list[Registration
 
 @transaction.atomic
 def registration_cancel(
-    *, acting_user: AnyUser, member: Member | None, registration: Registration
+    *, acting_user: User, member: Member | None, registration: Registration
 ) -> Registration:
     """Staff cancel a place: the host's, or the member's that booked it (on its site)."""
     if not permissions.can_cancel_registration(acting_user, member, registration):
@@ -189,7 +192,7 @@ def registration_cancel_by_token(*, token: UUID | str) -> Registration:
 
 
 @transaction.atomic
-def attendance_record(*, acting_user: AnyUser, event: Event, attended_ids: set[int]) -> int:
+def attendance_record(*, acting_user: User, event: Event, attended_ids: set[int]) -> int:
     """After the event starts, the host marks who came; everyone else booked did not.
 
     Only the places ``acting_user`` may see are touched: a restricted contact's place, hidden
