@@ -87,20 +87,25 @@ def _overlapping(
     return list(found.select_related("holder", "resource"))
 
 
-def _clashes(
-    user: AnyUser,
-    member: Member | None,
-    resource: Resource,
-    spans: list[Span],
-    *,
-    exclude: int | None = None,
-) -> list[Clash]:
-    existing = _overlapping(resource, spans, exclude=exclude)
+@dataclass(frozen=True)
+class Attempt:
+    """A booking write about to happen: by whom, for whom, of what, when (``exclude``: the
+    booking being moved or decided, which cannot clash with itself)."""
+
+    user: AnyUser
+    member: Member | None
+    resource: Resource
+    spans: list[Span]
+    exclude: int | None = None
+
+
+def _clashes(attempt: Attempt) -> list[Clash]:
+    existing = _overlapping(attempt.resource, attempt.spans, exclude=attempt.exclude)
     clashes = []
-    for start, end in spans:
+    for start, end in attempt.spans:
         for booking in existing:
             if booking.starts_at < end and start < booking.ends_at:
-                shown = permissions.can_see_booking_holder(user, member, booking)
+                shown = permissions.can_see_booking_holder(attempt.user, attempt.member, booking)
                 clashes.append(Clash(start, end, booking, shown))
                 break
     return clashes
@@ -125,30 +130,17 @@ def _check_times(start: datetime, end: datetime, *, allow_past: bool = False) ->
         raise ValidationError({"starts_at": "Bookings cannot start in the past."})
 
 
-def _raise_clash(
-    user: AnyUser,
-    member: Member | None,
-    resource: Resource,
-    spans: list[Span],
-    *,
-    exclude: int | None = None,
-) -> None:
-    clashes = _clashes(user, member, resource, spans, exclude=exclude)
+def _raise_clash(attempt: Attempt) -> None:
+    clashes = _clashes(attempt)
     if clashes:
         first = clashes[0]
-        suggestions = free_slots(resource, first.starts_at, first.ends_at, exclude=exclude)
-        raise BookingClash(resource, clashes, suggestions)
+        suggestions = free_slots(
+            attempt.resource, first.starts_at, first.ends_at, exclude=attempt.exclude
+        )
+        raise BookingClash(attempt.resource, clashes, suggestions)
 
 
-def _write_or_clash(
-    write: Callable[[], object],
-    user: AnyUser,
-    member: Member | None,
-    resource: Resource,
-    spans: list[Span],
-    *,
-    exclude: int | None = None,
-) -> None:
+def _write_or_clash(write: Callable[[], object], attempt: Attempt) -> None:
     """Run ``write`` in a savepoint; if the exclusion constraint refuses it (a writer that
     skipped the resource lock), answer with the clash and its suggestions instead."""
     try:
@@ -157,7 +149,7 @@ def _write_or_clash(
     except IntegrityError as exc:
         if getattr(exc.__cause__, "pgcode", None) != EXCLUSION_VIOLATION:
             raise
-        _raise_clash(user, member, resource, spans, exclude=exclude)
+        _raise_clash(attempt)
         raise  # pragma: no cover - the clash was released in between; let the caller retry
 
 
@@ -201,7 +193,8 @@ def booking_place(
     _check_times(starts_at, ends_at, allow_past=allow_past)
     spans = occurrences(starts_at, ends_at, recurrence, repeat_count)
     _lock_resource(resource.pk)
-    _raise_clash(acting_user, member, resource, spans)
+    attempt = Attempt(acting_user, member, resource, spans)
+    _raise_clash(attempt)
     needs_approval = permissions.booking_needs_approval(resource, member)
     status = BookingStatus.PENDING if needs_approval else BookingStatus.CONFIRMED
     series = uuid.uuid4() if len(spans) > 1 else None
@@ -217,7 +210,7 @@ def booking_place(
         )
         for start, end in spans
     ]
-    _write_or_clash(lambda: Booking.objects.bulk_create(made), acting_user, member, resource, spans)
+    _write_or_clash(lambda: Booking.objects.bulk_create(made), attempt)
     _audit("booking.placed", acting_user=acting_user, booking=made[0], dates=len(made),
            status=str(status))  # fmt: skip
     return made
@@ -245,13 +238,12 @@ def booking_move(
     if not permissions.can_book_resource(acting_user, booking.resource, member):
         raise PermissionDenied(f"You cannot book {booking.resource.name} for this organisation.")
     _check_times(starts_at, ends_at, allow_past=True)
-    spans = [(starts_at, ends_at)]
-    _raise_clash(acting_user, member, booking.resource, spans, exclude=booking.pk)
+    attempt = Attempt(acting_user, member, booking.resource, [(starts_at, ends_at)], booking.pk)
+    _raise_clash(attempt)
     booking.during = DateTimeTZRange(starts_at, ends_at, "[)")
     if permissions.booking_needs_approval(booking.resource, member):
         booking.status = BookingStatus.PENDING  # the owner approved other times, not these
-    _write_or_clash(lambda: booking.save(update_fields=["during", "status"]), acting_user,
-                    member, booking.resource, spans, exclude=booking.pk)  # fmt: skip
+    _write_or_clash(lambda: booking.save(update_fields=["during", "status"]), attempt)
     _audit("booking.moved", acting_user=acting_user, booking=booking, status=str(booking.status))
     return booking
 
@@ -314,10 +306,10 @@ def booking_decide(
     booking.status = BookingStatus.CONFIRMED if approve else BookingStatus.DECLINED
     booking.decided_by = acting_user
     spans = [(booking.starts_at, booking.ends_at)]
+    attempt = Attempt(acting_user, member, booking.resource, spans, booking.pk)
     if approve:
-        _raise_clash(acting_user, member, booking.resource, spans, exclude=booking.pk)
-    _write_or_clash(lambda: booking.save(update_fields=["status", "decided_by"]), acting_user,
-                    member, booking.resource, spans, exclude=booking.pk)  # fmt: skip
+        _raise_clash(attempt)
+    _write_or_clash(lambda: booking.save(update_fields=["status", "decided_by"]), attempt)
     _audit("booking.approved" if approve else "booking.declined", acting_user=acting_user,
            booking=booking)  # fmt: skip
     return booking

@@ -95,45 +95,50 @@ def acting_required(view: View) -> View:
     return wrapper
 
 
-def event_required(*, manage: bool = False) -> Callable[[View], View]:
-    """Hand the view the event of ``event_id`` that this site may see (404 otherwise); with
-    ``manage``, 403 unless the user manages it."""
+def _object_required(
+    id_name: str,
+    find: Callable[[HttpRequest, int], Any],
+    manages: Callable[[AnyUser, Any], bool],
+    *,
+    manage: bool,
+) -> Callable[[View], View]:
+    """Turn the URL's ``id_name`` into the object this site may see, handed to the view in
+    its place (``find`` raises Http404 otherwise); with ``manage``, 403 unless ``manages``."""
 
     def decorator(view: View) -> View:
         @wraps(view)
-        def wrapper(request: HttpRequest, event_id: int, *args: Any, **kwargs: Any) -> HttpResponse:
-            try:
-                event = event_get(user=request.user, member=site_member(request), event_id=event_id)
-            except Event.DoesNotExist as exc:
-                raise Http404("No such event here.") from exc
-            if manage and not can_manage_event(request.user, event):
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            found = find(request, kwargs.pop(id_name))
+            if manage and not manages(request.user, found):
                 raise PermissionDenied
-            return view(request, event, *args, **kwargs)
+            return view(request, found, *args, **kwargs)
 
         return wrapper
 
     return decorator
+
+
+def _event_find(request: HttpRequest, event_id: int) -> Event:
+    try:
+        return event_get(user=request.user, member=site_member(request), event_id=event_id)
+    except Event.DoesNotExist as exc:
+        raise Http404("No such event here.") from exc
+
+
+def _resource_find(request: HttpRequest, resource_id: int) -> Resource:
+    try:
+        return resource_get(user=request.user, member=site_member(request), resource_id=resource_id)
+    except Resource.DoesNotExist as exc:
+        raise Http404("No such resource here.") from exc
+
+
+def event_required(*, manage: bool = False) -> Callable[[View], View]:
+    """The view gets the event of the URL's id that this site may see (404 otherwise); with
+    ``manage``, 403 unless the user manages it."""
+    return _object_required("event_id", _event_find, can_manage_event, manage=manage)
 
 
 def resource_required(*, manage: bool = False) -> Callable[[View], View]:
-    """Hand the view the resource of ``resource_id`` that this site may book or manages (404
+    """The view gets the resource of the URL's id that this site may book or manages (404
     otherwise); with ``manage``, 403 unless the user manages it."""
-
-    def decorator(view: View) -> View:
-        @wraps(view)
-        def wrapper(
-            request: HttpRequest, resource_id: int, *args: Any, **kwargs: Any
-        ) -> HttpResponse:
-            try:
-                resource = resource_get(
-                    user=request.user, member=site_member(request), resource_id=resource_id
-                )
-            except Resource.DoesNotExist as exc:
-                raise Http404("No such resource here.") from exc
-            if manage and not can_manage_resource(request.user, resource):
-                raise PermissionDenied
-            return view(request, resource, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
+    return _object_required("resource_id", _resource_find, can_manage_resource, manage=manage)

@@ -4,11 +4,13 @@ resources down the side, a week or a day across)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -30,28 +32,34 @@ from tenants.forms import form_errors_add
 from .base import parse_date, render_page
 
 
+def _resources_asked(request: HttpRequest) -> tuple[QuerySet[Resource], dict[str, Any]]:
+    """The resources this site may see that the address's filters ask for, and the filters
+    for the page to show again."""
+    kind = request.GET.get("kind", "")
+    search = request.GET.get("q", "").strip()[:100]
+    owner = request.GET.get("owner", "")
+    resources = selectors.resources_filtered(
+        user=request.user,
+        member=site_member(request),
+        kind=kind if kind in ResourceKind.values else "",
+        owner=owner,
+        search=search,
+    )
+    filters = {"kind": kind, "kinds": ResourceKind.choices, "search": search, "owner": owner}
+    return resources, filters
+
+
 @login_required
 def resource_list(request: HttpRequest) -> HttpResponse:
     member = site_member(request)
-    kind = request.GET.get("kind", "")
-    search = request.GET.get("q", "").strip()[:100]
-    resources = selectors.resources_filtered(
-        user=request.user,
-        member=member,
-        kind=kind if kind in ResourceKind.values else "",
-        owner=request.GET.get("owner", ""),
-        search=search,
-    )
+    resources, filters = _resources_asked(request)
     page = Paginator(resources, 25).get_page(request.GET.get("page"))
     return render_page(
         request,
         "events/resource_list.html",
         {
             "page": page,
-            "search": search,
-            "kind": kind,
-            "kinds": ResourceKind.choices,
-            "owner": request.GET.get("owner", ""),
+            **filters,
             "waiting": selectors.approvals_waiting(member=member).count()
             if can_act_for(request.user, member)
             else 0,
@@ -124,16 +132,8 @@ def planner(request: HttpRequest) -> HttpResponse:
         days, step = 1, timedelta(days=1)
     else:
         first, days, step = _week_start(request.GET.get("date")), 7, timedelta(days=7)
-    kind = request.GET.get("kind", "")
-    search = request.GET.get("q", "").strip()[:100]
-    resources = selectors.resources_filtered(
-        user=request.user,
-        member=member,
-        kind=kind if kind in ResourceKind.values else "",
-        owner=request.GET.get("owner", ""),
-        search=search,
-    ).filter(is_active=True)
-    page = Paginator(resources, 25).get_page(request.GET.get("page"))
+    resources, filters = _resources_asked(request)
+    page = Paginator(resources.filter(is_active=True), 25).get_page(request.GET.get("page"))
     grid = selectors.planner(
         user=request.user,
         member=member,
@@ -157,10 +157,7 @@ def planner(request: HttpRequest) -> HttpResponse:
             "previous": first - step,
             "next": first + step,
             "today": timezone.localdate(),
-            "kind": kind,
-            "kinds": ResourceKind.choices,
-            "search": search,
-            "owner": request.GET.get("owner", ""),
+            **filters,
             "query": query.urlencode(),
             "hours": list(range(7, 21)),
         },

@@ -18,13 +18,18 @@ def _last(action: str) -> AuditEntry:
     return AuditEntry.objects.filter(action=action).order_by("-id").first()
 
 
+def _trustees(room, member, staff):
+    [booking] = bookings.booking_place(
+        acting_user=staff, member=member, resource=room, starts_at=at(5, 10),
+        ends_at=at(5, 11), title="Trustees",
+    )  # fmt: skip
+    return booking
+
+
 def test_placing_moving_and_cancelling_a_booking_are_audited(room, member_a, user):
     """Placing, moving and cancelling a booking each record the acting user and the holder."""
     staff = user("staff-a")
-    [booking] = bookings.booking_place(
-        acting_user=staff, member=member_a, resource=room, starts_at=at(5, 10),
-        ends_at=at(5, 11), title="Trustees",
-    )  # fmt: skip
+    booking = _trustees(room, member_a, staff)
     placed = _last("booking.placed")
     assert (placed.actor_id, placed.member_id) == (staff.pk, member_a.pk)
     assert placed.details["booking"] == booking.pk
@@ -41,10 +46,7 @@ def test_placing_moving_and_cancelling_a_booking_are_audited(room, member_a, use
 def test_a_cancellation_that_changes_nothing_is_not_audited(room, member_a, user):
     """Cancelling an already cancelled booking writes nothing, so it logs nothing."""
     staff = user("staff-a")
-    [booking] = bookings.booking_place(
-        acting_user=staff, member=member_a, resource=room, starts_at=at(5, 10),
-        ends_at=at(5, 11), title="Trustees",
-    )  # fmt: skip
+    booking = _trustees(room, member_a, staff)
     bookings.booking_cancel(acting_user=staff, booking=booking)
     before = AuditEntry.objects.filter(action="booking.cancelled").count()
     assert bookings.booking_cancel(acting_user=staff, booking=booking) == 0
