@@ -224,35 +224,45 @@ def events_demo_fill_public(*, admin: Any, slugs: list[str]) -> EventsDemoPlan |
         if index % 9 == 8:
             continue  # leave a few drafts for their hosts to finish
         services.event_publish(acting_user=host_user, event=event)
-        wanted = _plan_places(event, rng, fake, members, plan)
+        taken = _plan_places(event, rng, fake, members, plan)
         if index % 3 == 0:  # a third already happened: moved back once everyone is booked
             shift = timedelta(days=(day - today).days + rng.randrange(7, 90))
-            places = min(event.capacity or wanted, wanted)
-            came = tuple(rng.random() < 0.82 for _ in range(places))
+            booked = min(event.capacity or taken, taken)
+            came = tuple(rng.random() < 0.82 for _ in range(booked))
             plan.past.append(PastEvent(event.pk, event.host_id, shift, came))
     return plan
 
 
 def _plan_places(event: Event, rng: random.Random, fake: Faker, members: list[Member],
                  plan: EventsDemoPlan) -> int:  # fmt: skip
-    """Sign the public up now; leave each member's places to its own site. Returns how many
-    people were meant to come."""
-    wanted = int((event.capacity or 20) * rng.uniform(0.4, 1.3))
-    for _ in range(wanted):
+    """Sign the public up now and leave each member's places to its own site, counting the
+    places in the order people arrive: a full event without a waiting list is offered no
+    one more (its sign-up would refuse them), so the same people hold its places whichever
+    site books first. Returns how many places were taken or waited for."""
+    taken = 0
+    for _ in range(int((event.capacity or 20) * rng.uniform(0.4, 1.3))):
+        full = not event.waitlist and event.capacity is not None and taken >= event.capacity
         if event.visibility == "public" and rng.random() < 0.4:
             first, last = fake.first_name(), fake.last_name()
+            person = {
+                "name": f"{first} {last}",
+                "email": f"{first}.{last}@{fake.free_email_domain()}".lower(),
+                "organisation": fake.company(),
+                "access_needs": rng.choice(["", "", "", "Step-free access", "Vegetarian"]),
+            }
+            if full:
+                continue
             try:
-                services.registration_public(
-                    event=event, name=f"{first} {last}",
-                    email=f"{first}.{last}@{fake.free_email_domain()}".lower(),
-                    organisation=fake.company(), consent=True,
-                    access_needs=rng.choice(["", "", "", "Step-free access", "Vegetarian"]),
-                )  # fmt: skip
+                services.registration_public(event=event, consent=True, **person)
             except (ValidationError, services.EventFull):
                 continue
-            continue
-        plan.places[rng.choice(members).pk].append(event.pk)
-    return wanted
+        else:
+            member = rng.choice(members)
+            if full:
+                continue
+            plan.places[member.pk].append(event.pk)
+        taken += 1
+    return taken
 
 
 def events_demo_fill_member(*, member: Member, plan: EventsDemoPlan) -> None:
@@ -283,11 +293,14 @@ def events_demo_fill_past(*, plan: EventsDemoPlan) -> None:
     Tenant assumptions: the public schema.
     """
     admin = get_user_model().objects.get(pk=plan.admin_id)
+    zone = ZoneInfo(settings.TIME_ZONE)
     for past in plan.past:
         event = Event.objects.get(pk=past.event_id)
-        # No service moves an event into the past: the demo makes up its history here.
+        # No service moves an event into the past: the demo makes up its history here, at
+        # the same local time of day (across a clock change too).
         Event.objects.filter(pk=event.pk).update(
-            starts_at=event.starts_at - past.shift, ends_at=event.ends_at - past.shift
+            starts_at=event.starts_at.astimezone(zone) - past.shift,
+            ends_at=event.ends_at.astimezone(zone) - past.shift,
         )
         if past.host_id is None:
             _register_take(past, admin)
