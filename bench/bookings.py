@@ -134,7 +134,7 @@ def _run(args, member, at, rng, today, first_day):
         t0 = time.perf_counter()
         try:
             placed = bookings.booking_place(
-                user=user,
+                acting_user=user,
                 member=member,
                 resource=resource,
                 starts_at=start,

@@ -1,5 +1,5 @@
 """Events API on a member's site: events, registrations, resources and bookings, through the
-same selectors, rules and services as the pages (and in the OpenAPI schema)."""
+same selectors, permissions and services as the pages (and in the OpenAPI schema)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from . import bookings, rules, selectors, services
+from . import bookings, permissions, selectors, services
 from .models import Booking, Event, Recurrence, Registration, Resource
 
 
@@ -114,9 +114,10 @@ class RegistrationSerializer(serializers.ModelSerializer):
             "created_at",
         ]
 
-    def get_contact_id(self, obj) -> int | None:
-        member = self.context["request"].tenant
-        return obj.contact_id if obj.member_id == member.pk else None
+    def get_contact_id(self, obj: Registration) -> int | None:
+        return selectors.registration_contact_id(
+            registration=obj, member=self.context["request"].tenant
+        )
 
 
 class RegistrationFilter(filters.FilterSet):
@@ -165,7 +166,7 @@ class RegistrationViewSet(
                 user=request.user, member=member, event_id=incoming.validated_data["event"]
             )
             registration = services.registration_for_contact(
-                user=request.user,
+                acting_user=request.user,
                 member=member,
                 event=event,
                 contact_id=incoming.validated_data["contact_id"],
@@ -183,7 +184,7 @@ class RegistrationViewSet(
         registration = self.get_object()
         try:
             registration = services.registration_cancel(
-                registration=registration, user=request.user, member=request.tenant
+                acting_user=request.user, member=request.tenant, registration=registration
             )
         except (PermissionDenied, ValidationError) as exc:
             raise _drf_error(exc) from exc
@@ -261,12 +262,16 @@ class BookingSerializer(serializers.ModelSerializer):
 
     def get_holder(self, obj) -> str:
         request = self.context["request"]
-        return obj.holder_name if rules.may_see_holder(request.user, request.tenant, obj) else ""
+        return (
+            obj.holder_name
+            if permissions.can_see_booking_holder(request.user, request.tenant, obj)
+            else ""
+        )
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
         request = self.context["request"]
-        if not rules.may_see_holder(request.user, request.tenant, instance):
+        if not permissions.can_see_booking_holder(request.user, request.tenant, instance):
             data["title"] = "Booked"
         return data
 
@@ -300,16 +305,15 @@ class BookingViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        resource = (
-            selectors.resources_bookable(user=request.user, member=request.tenant)
-            .filter(pk=data["resource"].pk)
-            .first()
-        )
-        if resource is None:
-            raise exceptions.NotFound("No such resource.")
+        try:
+            resource = selectors.resource_get(
+                user=request.user, member=request.tenant, resource_id=data["resource"].pk
+            )
+        except Resource.DoesNotExist as exc:
+            raise exceptions.NotFound("No such resource.") from exc
         try:
             made = bookings.booking_place(
-                user=request.user,
+                acting_user=request.user,
                 member=request.tenant,
                 resource=resource,
                 starts_at=data["starts_at"],
@@ -327,7 +331,7 @@ class BookingViewSet(
     def cancel(self, request, pk=None, format=None):
         booking = self.get_object()
         try:
-            bookings.booking_cancel(user=request.user, booking=booking)
+            bookings.booking_cancel(acting_user=request.user, booking=booking)
         except (PermissionDenied, ValidationError) as exc:
             raise _drf_error(exc) from exc
         booking.refresh_from_db()

@@ -1,4 +1,4 @@
-"""Resources and bookings: place, repeat, approve, cancel, and find the next free slots.
+"""Resources and bookings: place, repeat, move, approve and cancel, each with an audit row.
 
 The exclusion constraint ``events_booking_no_overlap`` is the guarantee that confirmed
 bookings never overlap; the checks here only turn a clash into a helpful message before (or
@@ -8,47 +8,32 @@ after) the database refuses it.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import MAXYEAR, datetime, time, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
-from django.utils import formats, timezone
+from django.utils import timezone
 from psycopg2.extras import DateTimeTZRange
 
 from tenants.models import Member
+from tenants.permissions import AnyUser
 from tenants.services import audit_record
 
-from . import rules
-from .models import Booking, BookingStatus, Event, EventStatus, Recurrence, Resource
+from . import permissions
+from .models import Booking, BookingStatus, Event, EventStatus, Resource
+from .selectors import free_slots
+from .times import occurrences, when_text
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 EXCLUSION_VIOLATION = "23P01"
 # First key of the two-int advisory locks that serialise writes to one resource's bookings.
 LOCK_NAMESPACE = 3_684_765
-MAX_OCCURRENCES = 104
-REPEATS_PAST_CALENDAR = (
-    "These repeats would run past the end of the calendar (the year 9999): book fewer."
-)
-# Suggested slots fall inside the working day, local time.
-DAY_STARTS, DAY_ENDS = time(8, 0), time(20, 0)
-SUGGESTION_DAYS = 14
-
-
-def local(moment: datetime) -> datetime:
-    return moment.astimezone(ZoneInfo(settings.TIME_ZONE))
-
-
-def when_text(start: datetime, end: datetime) -> str:
-    """'Tuesday 3 March 2026, 10:00–12:00' in local time."""
-    start, end = local(start), local(end)
-    day = formats.date_format(start, "l j F Y")
-    if start.date() == end.date():
-        return f"{day}, {start:%H:%M}–{end:%H:%M}"
-    return f"{day} {start:%H:%M} – {formats.date_format(end, 'l j F Y')} {end:%H:%M}"
 
 
 @dataclass
@@ -87,45 +72,11 @@ class BookingClash(Exception):
         return f"{self.message} " + " ".join(c.text() for c in self.clashes)
 
 
-def occurrences(
-    start: datetime, end: datetime, recurrence: str, count: int
-) -> list[tuple[datetime, datetime]]:
-    """The dates of a (repeating) booking, keeping local wall-clock times across clock
-    changes. A monthly repeat on a date some months lack (the 31st) skips those months."""
-    if recurrence == Recurrence.NONE or count <= 1:
-        return [(start, end)]
-    if count > MAX_OCCURRENCES:
-        raise ValidationError({"repeat_count": f"At most {MAX_OCCURRENCES} repeats at a time."})
-    zone = ZoneInfo(settings.TIME_ZONE)
-    first, last = local(start).replace(tzinfo=None), local(end).replace(tzinfo=None)
-    length = last - first
-    found: list[tuple[datetime, datetime]] = []
-    step = 0
-    while len(found) < count and step < count * 2:
-        try:
-            if recurrence == Recurrence.WEEKLY:
-                wall = first + timedelta(weeks=step)
-            else:
-                month = first.month - 1 + step
-                year = first.year + month // 12
-                if year > MAXYEAR:
-                    raise OverflowError(year)
-                try:
-                    wall = first.replace(year=year, month=month % 12 + 1)
-                except ValueError:  # the 31st in a shorter month
-                    step += 1
-                    continue
-            ends = wall + length
-        except OverflowError:
-            raise ValidationError({"repeat_count": REPEATS_PAST_CALENDAR}) from None
-        begins = wall.replace(tzinfo=zone)
-        found.append((begins, ends.replace(tzinfo=zone)))
-        step += 1
-    return found
+Span = tuple[datetime, datetime]
 
 
 def _overlapping(
-    resource: Resource, spans: list[tuple[datetime, datetime]], *, exclude: int | None = None
+    resource: Resource, spans: list[Span], *, exclude: int | None = None
 ) -> list[Booking]:
     query = Q()
     for start, end in spans:
@@ -136,65 +87,28 @@ def _overlapping(
     return list(found.select_related("holder", "resource"))
 
 
-def _clashes(
-    user: Any,
-    member: Member | None,
-    resource: Resource,
-    spans: list[tuple[datetime, datetime]],
-    *,
-    exclude: int | None = None,
-) -> list[Clash]:
-    existing = _overlapping(resource, spans, exclude=exclude)
+@dataclass(frozen=True)
+class Attempt:
+    """A booking write about to happen: by whom, for whom, of what, when (``exclude``: the
+    booking being moved or decided, which cannot clash with itself)."""
+
+    user: AnyUser
+    member: Member | None
+    resource: Resource
+    spans: list[Span]
+    exclude: int | None = None
+
+
+def _clashes(attempt: Attempt) -> list[Clash]:
+    existing = _overlapping(attempt.resource, attempt.spans, exclude=attempt.exclude)
     clashes = []
-    for start, end in spans:
+    for start, end in attempt.spans:
         for booking in existing:
             if booking.starts_at < end and start < booking.ends_at:
-                shown = rules.may_see_holder(user, member, booking)
+                shown = permissions.can_see_booking_holder(attempt.user, attempt.member, booking)
                 clashes.append(Clash(start, end, booking, shown))
                 break
     return clashes
-
-
-def free_slots(
-    resource: Resource,
-    start: datetime,
-    end: datetime,
-    *,
-    wanted: int = 3,
-    exclude: int | None = None,
-) -> list[tuple[datetime, datetime]]:
-    """The next ``wanted`` free slots of the same length from ``start`` on, in working hours
-    (local time), looking up to two weeks ahead."""
-    length = end - start
-    horizon = start + timedelta(days=SUGGESTION_DAYS)
-    taken = Booking.objects.filter(
-        resource=resource,
-        status=BookingStatus.CONFIRMED,
-        during__overlap=DateTimeTZRange(start, horizon, "[)"),
-    ).order_by("during")
-    if exclude:
-        taken = taken.exclude(pk=exclude)
-    busy = [(b.starts_at, b.ends_at) for b in taken]
-    zone = ZoneInfo(settings.TIME_ZONE)
-    slots: list[tuple[datetime, datetime]] = []
-    candidate = start
-    while len(slots) < wanted and candidate < horizon:
-        wall = local(candidate)
-        opens = datetime.combine(wall.date(), DAY_STARTS, zone)
-        closes = datetime.combine(wall.date(), DAY_ENDS, zone)
-        if candidate < opens:
-            candidate = opens
-            continue
-        if candidate + length > closes:
-            candidate = datetime.combine(wall.date() + timedelta(days=1), DAY_STARTS, zone)
-            continue
-        blocking = [b for b in busy if b[0] < candidate + length and candidate < b[1]]
-        if blocking:
-            candidate = max(b[1] for b in blocking)
-            continue
-        slots.append((candidate, candidate + length))
-        candidate = candidate + length
-    return slots
 
 
 def _lock_resource(resource_id: int) -> None:
@@ -216,15 +130,17 @@ def _check_times(start: datetime, end: datetime, *, allow_past: bool = False) ->
         raise ValidationError({"starts_at": "Bookings cannot start in the past."})
 
 
-def _raise_clash(user, member, resource, spans, *, exclude=None) -> None:
-    clashes = _clashes(user, member, resource, spans, exclude=exclude)
+def _raise_clash(attempt: Attempt) -> None:
+    clashes = _clashes(attempt)
     if clashes:
         first = clashes[0]
-        suggestions = free_slots(resource, first.starts_at, first.ends_at, exclude=exclude)
-        raise BookingClash(resource, clashes, suggestions)
+        suggestions = free_slots(
+            attempt.resource, first.starts_at, first.ends_at, exclude=attempt.exclude
+        )
+        raise BookingClash(attempt.resource, clashes, suggestions)
 
 
-def _write_or_clash(write, user, member, resource, spans, *, exclude=None) -> None:
+def _write_or_clash(write: Callable[[], object], attempt: Attempt) -> None:
     """Run ``write`` in a savepoint; if the exclusion constraint refuses it (a writer that
     skipped the resource lock), answer with the clash and its suggestions instead."""
     try:
@@ -233,14 +149,26 @@ def _write_or_clash(write, user, member, resource, spans, *, exclude=None) -> No
     except IntegrityError as exc:
         if getattr(exc.__cause__, "pgcode", None) != EXCLUSION_VIOLATION:
             raise
-        _raise_clash(user, member, resource, spans, exclude=exclude)
+        _raise_clash(attempt)
         raise  # pragma: no cover - the clash was released in between; let the caller retry
+
+
+def _audit(action: str, *, acting_user: User, booking: Booking, **details: object) -> None:
+    """One audit row per booking write, under the holder (the consortium where ``None``)."""
+    audit_record(
+        action=action,
+        actor=acting_user,
+        member=booking.holder,
+        target=f"{booking.resource.name}: {booking.title}",
+        booking=booking.pk,
+        **details,
+    )
 
 
 @transaction.atomic
 def booking_place(
     *,
-    user: Any,
+    acting_user: User,
     member: Member | None,
     resource: Resource,
     starts_at: datetime,
@@ -255,20 +183,22 @@ def booking_place(
     Every date is checked first and every clash reported before anything is written; then
     the bookings are inserted together, and the exclusion constraint refuses any that a
     concurrent booking took in the meantime (nothing is written then either).
+
+    Tenant assumptions: none (resources and bookings live in the public schema).
     """
-    if not rules.may_book(user, resource, member):
+    if not permissions.can_book_resource(acting_user, resource, member):
         raise PermissionDenied(f"You cannot book {resource.name} for this organisation.")
     if not title.strip():
         raise ValidationError({"title": "Say what the booking is for."})
     _check_times(starts_at, ends_at, allow_past=allow_past)
     spans = occurrences(starts_at, ends_at, recurrence, repeat_count)
     _lock_resource(resource.pk)
-    _raise_clash(user, member, resource, spans)
-    status = (
-        BookingStatus.PENDING if rules.needs_approval(resource, member) else BookingStatus.CONFIRMED
-    )
+    attempt = Attempt(acting_user, member, resource, spans)
+    _raise_clash(attempt)
+    needs_approval = permissions.booking_needs_approval(resource, member)
+    status = BookingStatus.PENDING if needs_approval else BookingStatus.CONFIRMED
     series = uuid.uuid4() if len(spans) > 1 else None
-    bookings = [
+    made = [
         Booking(
             resource=resource,
             during=DateTimeTZRange(start, end, "[)"),
@@ -276,43 +206,58 @@ def booking_place(
             title=title.strip()[:200],
             status=status,
             series=series,
-            booked_by=user,
+            booked_by=acting_user,
         )
         for start, end in spans
     ]
-    _write_or_clash(lambda: Booking.objects.bulk_create(bookings), user, member, resource, spans)
-    return bookings
+    _write_or_clash(lambda: Booking.objects.bulk_create(made), attempt)
+    _audit("booking.placed", acting_user=acting_user, booking=made[0], dates=len(made),
+           status=str(status))  # fmt: skip
+    return made
 
 
 @transaction.atomic
 def booking_move(
-    *, user: Any, member: Member | None, booking: Booking, starts_at: datetime, ends_at: datetime
+    *,
+    acting_user: User,
+    member: Member | None,
+    booking: Booking,
+    starts_at: datetime,
+    ends_at: datetime,
 ) -> Booking:
-    """Move a booking (an event's venue when the event's time changes)."""
+    """Move a booking (an event's venue when the event's time changes).
+
+    Tenant assumptions: none (public schema).
+    """
     _lock_resource(booking.resource_id)
     booking = (
         Booking.objects.select_for_update(of=("self",))
-        .select_related("resource")
+        .select_related("resource", "holder")
         .get(pk=booking.pk)
     )
-    if not rules.may_book(user, booking.resource, member):
+    if not permissions.can_book_resource(acting_user, booking.resource, member):
         raise PermissionDenied(f"You cannot book {booking.resource.name} for this organisation.")
     _check_times(starts_at, ends_at, allow_past=True)
-    spans = [(starts_at, ends_at)]
-    _raise_clash(user, member, booking.resource, spans, exclude=booking.pk)
+    attempt = Attempt(acting_user, member, booking.resource, [(starts_at, ends_at)], booking.pk)
+    _raise_clash(attempt)
     booking.during = DateTimeTZRange(starts_at, ends_at, "[)")
-    if rules.needs_approval(booking.resource, member):
+    if permissions.booking_needs_approval(booking.resource, member):
         booking.status = BookingStatus.PENDING  # the owner approved other times, not these
-    _write_or_clash(lambda: booking.save(update_fields=["during", "status"]), user, member,
-                    booking.resource, spans, exclude=booking.pk)  # fmt: skip
+    _write_or_clash(lambda: booking.save(update_fields=["during", "status"]), attempt)
+    _audit("booking.moved", acting_user=acting_user, booking=booking, status=str(booking.status))
     return booking
 
 
 @transaction.atomic
 def booking_cancel(
-    *, user: Any, booking: Booking, whole_series: bool = False, check: bool = True
+    *, acting_user: User, booking: Booking, whole_series: bool = False, check: bool = True
 ) -> int:
-    if check and not rules.may_cancel_booking(user, booking):
+    """Cancel a booking (with ``whole_series``, every date of its series still to come).
+
+    ``check=False`` is for the event that holds the booking as its venue, which releases it
+    itself. Tenant assumptions: none (public schema).
+    """
+    if check and not permissions.can_cancel_booking(acting_user, booking):
         raise PermissionDenied("Only the holder or the resource's owner can cancel this booking.")
     if check:
         event = Event.objects.filter(
@@ -334,29 +279,39 @@ def booking_cancel(
             )
             | targets
         )
-    return targets.update(status=BookingStatus.CANCELLED, decided_by=user)
+    count = targets.update(status=BookingStatus.CANCELLED, decided_by=acting_user)
+    if count:
+        _audit("booking.cancelled", acting_user=acting_user, booking=booking, dates=count)
+    return count
 
 
 @transaction.atomic
-def booking_decide(*, user: Any, member: Member | None, booking: Booking, approve: bool) -> Booking:
-    """The owner approves (the constraint still has the last word) or declines."""
+def booking_decide(
+    *, acting_user: User, member: Member | None, booking: Booking, approve: bool
+) -> Booking:
+    """The owner approves (the constraint still has the last word) or declines.
+
+    Tenant assumptions: none (public schema).
+    """
     _lock_resource(booking.resource_id)
     booking = (
         Booking.objects.select_for_update(of=("self",))
         .select_related("resource", "holder")
         .get(pk=booking.pk)
     )
-    if not rules.may_manage_resource(user, booking.resource):
+    if not permissions.can_manage_resource(acting_user, booking.resource):
         raise PermissionDenied("Only the resource's owner can approve its bookings.")
     if booking.status != BookingStatus.PENDING:
         raise ValidationError("This booking has already been decided.")
     booking.status = BookingStatus.CONFIRMED if approve else BookingStatus.DECLINED
-    booking.decided_by = user
+    booking.decided_by = acting_user
     spans = [(booking.starts_at, booking.ends_at)]
+    attempt = Attempt(acting_user, member, booking.resource, spans, booking.pk)
     if approve:
-        _raise_clash(user, member, booking.resource, spans, exclude=booking.pk)
-    _write_or_clash(lambda: booking.save(update_fields=["status", "decided_by"]), user, member,
-                    booking.resource, spans, exclude=booking.pk)  # fmt: skip
+        _raise_clash(attempt)
+    _write_or_clash(lambda: booking.save(update_fields=["status", "decided_by"]), attempt)
+    _audit("booking.approved" if approve else "booking.declined", acting_user=acting_user,
+           booking=booking)  # fmt: skip
     return booking
 
 
@@ -375,15 +330,19 @@ RESOURCE_FIELDS = {
 
 @transaction.atomic
 def resource_save(
-    *, user: Any, owner: Member | None, resource: Resource | None = None, **data: Any
+    *, acting_user: User, owner: Member | None, resource: Resource | None = None, **data: Any
 ) -> Resource:
-    if not rules.acts_for(user, owner):
+    """Add a resource for ``owner`` (the consortium where ``None``), or change one of its own.
+
+    Tenant assumptions: none (public schema).
+    """
+    if not permissions.can_act_for(acting_user, owner):
         raise PermissionDenied("You can only manage your own organisation's resources.")
     unknown = set(data) - RESOURCE_FIELDS
     if unknown:
         raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
     created = resource is None
-    if created:
+    if resource is None:
         resource = Resource(owner=owner)
     elif resource.owner != owner:
         raise PermissionDenied("You can only manage your own organisation's resources.")
@@ -393,7 +352,7 @@ def resource_save(
     resource.save()
     audit_record(
         action="resource.created" if created else "resource.changed",
-        actor=user,
+        actor=acting_user,
         member=owner,
         target=resource.name,
     )

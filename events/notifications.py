@@ -11,9 +11,9 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 
-from .bookings import when_text
 from .calendar import invitation, public_path
 from .models import Event, Registration, RegistrationStatus
+from .times import when_text
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from crm.timeline import TimelineEntry
 
-from .models import Registration
+from .selectors import registrations_of_contact
 
 
 def _url(event_id: int) -> str:
@@ -24,9 +24,7 @@ def _url(event_id: int) -> str:
 def contact_events(record_type: str, record_id: int, schema_name: str) -> list[TimelineEntry]:
     if record_type != "contact":
         return []
-    registrations = Registration.objects.filter(
-        member__schema_name=schema_name, contact_id=record_id
-    ).select_related("event", "event__host")
+    registrations = registrations_of_contact(schema_name=schema_name, contact_id=record_id)
     entries = []
     for registration in registrations:
         event = registration.event

@@ -108,8 +108,8 @@ def test_json_with_nul_is_a_400(client_for, user, member_a):
 def test_weekly_booking_repeated_past_year_9999_is_a_form_error(room, client_for, user, member_a):
     """A weekly booking whose repeats would run past the year 9999 is a form error on the
     repeat count, and nothing is booked."""
-    from events.bookings import REPEATS_PAST_CALENDAR
     from events.models import Booking
+    from events.times import REPEATS_PAST_CALENDAR
 
     client = client_for(user("staff-a"), member_a)
     response = client.post("/bookings/new/", {
@@ -125,12 +125,12 @@ def test_monthly_booking_past_year_9999_is_refused_not_shortened(room, user, mem
     """A monthly repeat running past 9999 is refused, not silently booked fewer times."""
     from django.core.exceptions import ValidationError
 
-    from events import bookings
+    from events import times
 
     start = at(0, 10).replace(year=9999, month=11, day=1)
     with pytest.raises(ValidationError) as caught:
-        bookings.occurrences(start, start + timedelta(hours=1), "monthly", 4)
-    assert bookings.REPEATS_PAST_CALENDAR in caught.value.messages
+        times.occurrences(start, start + timedelta(hours=1), "monthly", 4)
+    assert times.REPEATS_PAST_CALENDAR in caught.value.messages
 
 
 @pytest.mark.parametrize("what", ["bookings", "registrations"])
@@ -141,14 +141,17 @@ def test_api_cancel_with_a_format_suffix(what, room, event_factory, contacts_a, 
 
     if what == "bookings":
         made = bookings.booking_place(
-            user=user("staff-a"), member=member_a, resource=room, starts_at=at(3, 10),
+            acting_user=user("staff-a"), member=member_a, resource=room, starts_at=at(3, 10),
             ends_at=at(3, 11), title="Meeting",
         )[0]  # fmt: skip
     else:
         event = event_factory(host=None, by="admin-c", visibility="members")
         with in_member(member_a):
             made = services.registration_for_contact(
-                user=user("staff-a"), member=member_a, event=event, contact_id=contacts_a[0].pk
+                acting_user=user("staff-a"),
+                member=member_a,
+                event=event,
+                contact_id=contacts_a[0].pk,
             )
     client = client_for(user("staff-a"), member_a)
     response = client.post(f"/api/{what}/{made.pk}/cancel.json")

@@ -180,13 +180,13 @@ def full_records(member_a, member_b, user, in_member):
         security_notes=LONG_TEXT,
     )  # fmt: skip
     room = bookings.resource_save(
-        user=manager, owner=member_a, name="Board Room", kind="room", description=LONG_TEXT,
+        acting_user=manager, owner=member_a, name="Board Room", kind="room", description=LONG_TEXT,
         location="Alpha House, York", capacity=12, accessibility="Step-free; hearing loop",
         bookable_by="members", needs_approval=True, is_active=True,
     )  # fmt: skip
     start = dt.datetime(2027, 3, 9, 10, 30, tzinfo=dt.UTC)
     events.event_create(
-        user=user("staff-a"), host=member_a, title="Funding bids workshop",
+        acting_user=user("staff-a"), host=member_a, title="Funding bids workshop",
         event_type="training", description=LONG_TEXT, starts_at=start,
         ends_at=start + dt.timedelta(hours=2), venue_kind="address",
         address="Community Hall\nMalton", capacity=30, waitlist=True, visibility="members",

@@ -354,30 +354,30 @@ def _build_world() -> World:
         "address": "Sweep Hall", "capacity": 10, "waitlist": True,
     }  # fmt: skip
     event_a = events.event_publish(
-        user=users["staff-a"],
+        acting_user=users["staff-a"],
         event=events.event_create(
-            user=users["staff-a"], host=alpha, visibility="public", **event_fields
+            acting_user=users["staff-a"], host=alpha, visibility="public", **event_fields
         ),
     )
     event_b = events.event_create(
-        user=users["staff-b"], host=beta, visibility="host", **event_fields
+        acting_user=users["staff-b"], host=beta, visibility="host", **event_fields
     )
     pair(type(event_a), event_a, event_b)
     world.ids["event_uid"] = event_a.uid
     connection.set_tenant(alpha)
     reg_a = events.registration_for_contact(
-        user=users["staff-a"], member=alpha, event=event_a, contact_id=a["people"][0].pk
+        acting_user=users["staff-a"], member=alpha, event=event_a, contact_id=a["people"][0].pk
     )
     connection.set_tenant(beta)
     # B's registration is on the consortium's event: A neither hosts it nor made it.
     event_c = events.event_publish(
-        user=users["admin-c"],
+        acting_user=users["admin-c"],
         event=events.event_create(
-            user=users["admin-c"], host=None, visibility="members", **event_fields
+            acting_user=users["admin-c"], host=None, visibility="members", **event_fields
         ),
     )
     reg_b = events.registration_for_contact(
-        user=users["staff-b"], member=beta, event=event_c, contact_id=b["people"][0].pk
+        acting_user=users["staff-b"], member=beta, event=event_c, contact_id=b["people"][0].pk
     )
     connection.set_schema_to_public()
     pair(type(reg_a), reg_a, reg_b)
@@ -386,20 +386,20 @@ def _build_world() -> World:
     )
     world.ids["registration_token"] = public_reg.token
     room_a = bookings.resource_save(
-        user=users["manager-a"], owner=alpha, name="Sweep room A", kind="room", capacity=8,
+        acting_user=users["manager-a"], owner=alpha, name="Sweep room A", kind="room", capacity=8,
         location="Alpha House", bookable_by="members", needs_approval=False,
     )  # fmt: skip
     room_b = bookings.resource_save(
-        user=users["manager-b"], owner=beta, name="Sweep room B", kind="room", capacity=8,
+        acting_user=users["manager-b"], owner=beta, name="Sweep room B", kind="room", capacity=8,
         location="Beta House", bookable_by="owner", needs_approval=False,
     )  # fmt: skip
     pair(type(room_a), room_a, room_b)
     booking_a = bookings.booking_place(
-        user=users["staff-a"], member=alpha, resource=room_a, starts_at=start,
+        acting_user=users["staff-a"], member=alpha, resource=room_a, starts_at=start,
         ends_at=start + timedelta(hours=1), title="Sweep meeting",
     )[0]  # fmt: skip
     booking_b = bookings.booking_place(
-        user=users["staff-b"], member=beta, resource=room_b, starts_at=start,
+        acting_user=users["staff-b"], member=beta, resource=room_b, starts_at=start,
         ends_at=start + timedelta(hours=1), title="Sweep meeting",
     )[0]  # fmt: skip
     pair(type(booking_a), booking_a, booking_b)

@@ -182,7 +182,7 @@ def make_registration(world: World, model) -> None:
     contact = world.restricted_contact("events.Registration")
     needs = world.word()
     registration = services.registration_for_contact(
-        user=world.manager, member=world.member_a, event=world.event, contact_id=contact.pk,
+        acting_user=world.manager, member=world.member_a, event=world.event, contact_id=contact.pk,
         access_needs=f"{needs.title()} ramp",
     )  # fmt: skip
     world.note("events.Registration", "registration", registration.pk, needs.title())
@@ -194,7 +194,7 @@ def make_disclosure(world: World, model) -> None:
 
     contact = world.restricted_contact("sharing.Disclosure")
     services.registration_for_contact(
-        user=world.manager, member=world.member_a, event=world.consortium_event,
+        acting_user=world.manager, member=world.member_a, event=world.consortium_event,
         contact_id=contact.pk,
     )  # fmt: skip
     world.id_only.add("sharing.Disclosure")
@@ -425,11 +425,11 @@ def world(member_a, member_b, user, in_member):
     common = {"event_type": "training", "starts_at": start,
               "ends_at": start + timedelta(hours=2), "venue_kind": "address",
               "address": "Community Hall", "capacity": 40, "visibility": "members"}  # fmt: skip
-    event = events.event_publish(user=manager, event=events.event_create(
-        user=manager, host=member_a, title="Sweep open day", **common))  # fmt: skip
+    event = events.event_publish(acting_user=manager, event=events.event_create(
+        acting_user=manager, host=member_a, title="Sweep open day", **common))  # fmt: skip
     admin = user("admin-c")
-    consortium_event = events.event_publish(user=admin, event=events.event_create(
-        user=admin, host=None, title="Consortium sweep day", **common))  # fmt: skip
+    consortium_event = events.event_publish(acting_user=admin, event=events.event_create(
+        acting_user=admin, host=None, title="Consortium sweep day", **common))  # fmt: skip
     with in_member(member_a):
         org = OrganisationFactory(acting_user=manager, name="Sweepstone Community Trust")
         tag = _common_tag()

@@ -20,7 +20,7 @@ def at(days: int, hour: int, minute: int = 0) -> datetime:
 @pytest.fixture
 def room(member_a, user):
     return bookings.resource_save(
-        user=user("manager-a"),
+        acting_user=user("manager-a"),
         owner=member_a,
         name="Board Room",
         kind="room",
@@ -46,9 +46,9 @@ def event_factory(member_a, user):
             "visibility": "public",
             **fields,
         }
-        event = services.event_create(user=user(by), host=host, **data)
+        event = services.event_create(acting_user=user(by), host=host, **data)
         if publish:
-            event = services.event_publish(user=user(by), event=event)
+            event = services.event_publish(acting_user=user(by), event=event)
         return event
 
     return make

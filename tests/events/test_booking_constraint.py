@@ -32,7 +32,8 @@ def test_write_or_clash_turns_the_constraint_into_a_clash(room, member_a, user):
     spans = [(at(4, 11), at(4, 13))]
     with pytest.raises(bookings.BookingClash) as caught:
         bookings._write_or_clash(
-            lambda: _sneak(room, member_a, *spans[0]), user("staff-a"), member_a, room, spans
+            lambda: _sneak(room, member_a, *spans[0]),
+            bookings.Attempt(user("staff-a"), member_a, room, spans),
         )
     assert [(c.starts_at, c.ends_at) for c in caught.value.clashes] == spans
     assert caught.value.suggestions
@@ -46,7 +47,8 @@ def test_write_or_clash_lets_other_integrity_errors_through(room, member_a, user
     empty = [(at(4, 10), at(4, 10))]
     with pytest.raises(IntegrityError):
         bookings._write_or_clash(
-            lambda: _sneak(room, member_a, *empty[0]), user("staff-a"), member_a, room, empty
+            lambda: _sneak(room, member_a, *empty[0]),
+            bookings.Attempt(user("staff-a"), member_a, room, empty),
         )
 
 
@@ -68,7 +70,7 @@ def test_a_booking_that_loses_to_the_constraint_gets_a_clash_and_writes_nothing(
     monkeypatch.setattr(bookings, "_raise_clash", check_then_sneak)
     with pytest.raises(bookings.BookingClash) as caught:
         bookings.booking_place(
-            user=user("staff-a"), member=member_a, resource=room, starts_at=at(5, 10),
+            acting_user=user("staff-a"), member=member_a, resource=room, starts_at=at(5, 10),
             ends_at=at(5, 11), title="Weekly team meeting", recurrence="weekly", repeat_count=3,
         )  # fmt: skip
     assert len(calls) == 1  # the second check (after the refused write) raised the clash

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from psycopg2.extras import DateTimeTZRange
 
-from events import bookings
+from events import bookings, times
 from events.models import Booking, BookingStatus
 
 from .conftest import at
@@ -15,7 +15,7 @@ from .conftest import at
 
 def place(user, member, resource, start, end, **kw):
     return bookings.booking_place(
-        user=user,
+        acting_user=user,
         member=member,
         resource=resource,
         starts_at=start,
@@ -41,7 +41,7 @@ def test_the_database_refuses_overlapping_confirmed_bookings(room, member_a, use
 def test_back_to_back_bookings_are_fine_and_cancelled_ones_free_the_slot(room, member_a, user):
     first = place(user("staff-a"), member_a, room, at(3, 10), at(3, 12))[0]
     place(user("staff-a"), member_a, room, at(3, 12), at(3, 13))
-    bookings.booking_cancel(user=user("staff-a"), booking=first)
+    bookings.booking_cancel(acting_user=user("staff-a"), booking=first)
     assert place(user("staff-a"), member_a, room, at(3, 9), at(3, 11))
 
 
@@ -98,7 +98,7 @@ def test_weekly_repeats_keep_the_local_time_across_the_clock_change(room, member
     # 2027's clocks go back on Sunday 31 October; book Thursdays 10:00 across it.
     start = datetime(2027, 10, 21, 10, 0, tzinfo=london)
     made = bookings.booking_place(
-        user=user("staff-a"),
+        acting_user=user("staff-a"),
         member=member_a,
         resource=room,
         starts_at=start,
@@ -118,7 +118,7 @@ def test_monthly_repeats_skip_months_without_the_date():
     from zoneinfo import ZoneInfo
 
     start = datetime(2027, 1, 31, 9, 0, tzinfo=ZoneInfo("Europe/London"))
-    spans = bookings.occurrences(start, start.replace(hour=10), "monthly", 3)
+    spans = times.occurrences(start, start.replace(hour=10), "monthly", 3)
     assert [s.date().isoformat() for s, _ in spans] == ["2027-01-31", "2027-03-31", "2027-05-31"]
 
 
@@ -131,15 +131,15 @@ def test_approval_is_needed_from_others_and_the_constraint_decides(room, member_
     assert own.status == BookingStatus.CONFIRMED  # the owner needs no approval
     with pytest.raises(PermissionDenied):
         bookings.booking_decide(
-            user=user("staff-b"), member=member_b, booking=pending, approve=True
+            acting_user=user("staff-b"), member=member_b, booking=pending, approve=True
         )
     with pytest.raises(bookings.BookingClash):
         bookings.booking_decide(
-            user=user("manager-a"), member=member_a, booking=pending, approve=True
+            acting_user=user("manager-a"), member=member_a, booking=pending, approve=True
         )
-    bookings.booking_cancel(user=user("staff-a"), booking=own)
+    bookings.booking_cancel(acting_user=user("staff-a"), booking=own)
     decided = bookings.booking_decide(
-        user=user("manager-a"), member=member_a, booking=pending, approve=True
+        acting_user=user("manager-a"), member=member_a, booking=pending, approve=True
     )
     assert decided.status == BookingStatus.CONFIRMED
 

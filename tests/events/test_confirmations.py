@@ -13,7 +13,7 @@ from .conftest import at
 def test_cancelling_a_booking_asks_first(room, user, client_for, member_a):
     """“Cancel” on a booking shows what will happen and changes nothing; confirming cancels."""
     booking = bookings.booking_place(
-        user=user("staff-a"), member=member_a, resource=room, title="Trustees",
+        acting_user=user("staff-a"), member=member_a, resource=room, title="Trustees",
         starts_at=at(3, 10), ends_at=at(3, 11),
     )[0]  # fmt: skip
     client = client_for(user("staff-a"), member_a)

@@ -33,7 +33,7 @@ def test_capacity_then_waiting_list_then_promotion(
     assert event.booked_count == 2
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        services.registration_cancel(registration=first, by_token=True)
+        services.registration_cancel_by_token(token=first.token)
     third.refresh_from_db()
     assert third.status == RegistrationStatus.BOOKED
     assert third.promoted_at
@@ -93,16 +93,19 @@ def test_staff_book_their_own_contacts_and_the_host_gets_only_a_snapshot(
     ada = contacts_a[0]
     with in_member(member_a):
         registration = services.registration_for_contact(
-            user=user("staff-a"), member=member_a, event=event, contact_id=ada.pk
+            acting_user=user("staff-a"), member=member_a, event=event, contact_id=ada.pk
         )
         # Beta's contact id means nothing in Alpha's CRM: refused, not guessed.
         with pytest.raises(ValidationError, match="not in your CRM"):
             services.registration_for_contact(
-                user=user("staff-a"), member=member_a, event=event, contact_id=contact_b.pk + 10_000
+                acting_user=user("staff-a"),
+                member=member_a,
+                event=event,
+                contact_id=contact_b.pk + 10_000,
             )
         with pytest.raises(ValidationError, match="already booked"):
             services.registration_for_contact(
-                user=user("staff-a"), member=member_a, event=event, contact_id=ada.pk
+                acting_user=user("staff-a"), member=member_a, event=event, contact_id=ada.pk
             )
     assert (registration.name, registration.email, registration.organisation) == (
         "Ada Lovelace",
@@ -117,12 +120,12 @@ def test_staff_book_their_own_contacts_and_the_host_gets_only_a_snapshot(
     # Staff of another member cannot book from Alpha's CRM, even knowing the ids.
     with in_member(member_a), pytest.raises(PermissionDenied):
         services.registration_for_contact(
-            user=user("staff-b"), member=member_a, event=event, contact_id=contacts_a[1].pk
+            acting_user=user("staff-b"), member=member_a, event=event, contact_id=contacts_a[1].pk
         )
     # On the wrong site (schema), no contact is read at all.
     with in_member(member_b), pytest.raises(PermissionDenied):
         services.registration_for_contact(
-            user=user("staff-a"), member=member_a, event=event, contact_id=contacts_a[1].pk
+            acting_user=user("staff-a"), member=member_a, event=event, contact_id=contacts_a[1].pk
         )
 
 
@@ -132,7 +135,7 @@ def test_booking_onto_our_own_event_is_not_a_disclosure(
     event = event_factory()
     with in_member(member_a):
         services.registration_for_contact(
-            user=user("staff-a"), member=member_a, event=event, contact_id=contacts_a[0].pk
+            acting_user=user("staff-a"), member=member_a, event=event, contact_id=contacts_a[0].pk
         )
     assert not Disclosure.objects.filter(action=DisclosureAction.EVENT_SNAPSHOT).exists()
 
@@ -147,7 +150,10 @@ def test_restricted_contacts_cannot_be_booked_by_colleagues_without_access(
         crm.contact_update(contact=contacts_a[2], acting_user=None, is_restricted=True)
         with pytest.raises(ValidationError, match="not in your CRM"):
             services.registration_for_contact(
-                user=user("staff-a"), member=member_a, event=event, contact_id=contacts_a[2].pk
+                acting_user=user("staff-a"),
+                member=member_a,
+                event=event,
+                contact_id=contacts_a[2].pk,
             )
 
 
@@ -159,19 +165,22 @@ def test_the_contact_timeline_shows_booked_attended_and_cancelled(
     upcoming = event_factory(host=member_b, by="staff-b", title="Trustee basics")
     with in_member(member_a):
         reg = services.registration_for_contact(
-            user=user("staff-a"), member=member_a, event=upcoming, contact_id=contacts_a[0].pk
+            acting_user=user("staff-a"),
+            member=member_a,
+            event=upcoming,
+            contact_id=contacts_a[0].pk,
         )
-        services.registration_cancel(registration=reg, user=user("staff-a"), member=member_a)
+        services.registration_cancel(registration=reg, acting_user=user("staff-a"), member=member_a)
     past = event_factory(title="Networking lunch", starts_at=at(2, 12), ends_at=at(2, 14))
     with in_member(member_a):
         services.registration_for_contact(
-            user=user("staff-a"), member=member_a, event=past, contact_id=contacts_a[0].pk
+            acting_user=user("staff-a"), member=member_a, event=past, contact_id=contacts_a[0].pk
         )
     Event.objects.filter(pk=past.pk).update(starts_at=at(-2, 12), ends_at=at(-2, 14))
     past.refresh_from_db()
     with in_member(member_a):  # the host takes the register on its own site
         services.attendance_record(
-            user=user("staff-a"),
+            acting_user=user("staff-a"),
             event=past,
             attended_ids=set(past.registrations.values_list("pk", flat=True)),
         )
@@ -193,11 +202,11 @@ def test_the_venue_is_booked_moved_and_released_with_the_event(event_factory, ro
     assert booking.status == BookingStatus.CONFIRMED
     assert booking.starts_at == event.starts_at
     services.event_update(
-        user=user("staff-a"), event=event, starts_at=at(11, 14), ends_at=at(11, 16)
+        acting_user=user("staff-a"), event=event, starts_at=at(11, 14), ends_at=at(11, 16)
     )
     booking.refresh_from_db()
     assert booking.starts_at == at(11, 14)
-    services.event_cancel(user=user("staff-a"), event=event, reason="Trainer ill")
+    services.event_cancel(acting_user=user("staff-a"), event=event, reason="Trainer ill")
     booking.refresh_from_db()
     assert booking.status == BookingStatus.CANCELLED
 
@@ -206,7 +215,7 @@ def test_an_event_whose_room_is_taken_is_not_created(event_factory, room, member
     from events import bookings
 
     bookings.booking_place(
-        user=user("staff-a"),
+        acting_user=user("staff-a"),
         member=member_a,
         resource=room,
         starts_at=at(10, 9),
@@ -228,7 +237,7 @@ def test_cancelling_the_event_tells_everyone_with_a_calendar_cancellation(
     book(event, "Ben")
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        services.event_cancel(user=user("staff-a"), event=event, reason="Venue flooded")
+        services.event_cancel(acting_user=user("staff-a"), event=event, reason="Venue flooded")
     assert len(mail.outbox) == 2
     assert all("Venue flooded" in m.body for m in mail.outbox)
     cal = icalendar.Calendar.from_ical(mail.outbox[0].attachments[0][1])
@@ -241,8 +250,8 @@ def test_capacity_cannot_drop_below_bookings_and_raising_it_promotes(event_facto
     book(event, "Ann")
     waiting = book(event, "Ben")
     with pytest.raises(ValidationError):
-        services.event_update(user=user("staff-a"), event=event, capacity=0)
-    services.event_update(user=user("staff-a"), event=event, capacity=2)
+        services.event_update(acting_user=user("staff-a"), event=event, capacity=0)
+    services.event_update(acting_user=user("staff-a"), event=event, capacity=2)
     waiting.refresh_from_db()
     assert waiting.status == RegistrationStatus.BOOKED
 
@@ -251,7 +260,7 @@ def test_only_the_host_manages_an_event(event_factory, user):
     event = event_factory()
     for name in ["staff-b", "outsider", "researcher-r"]:
         with pytest.raises(PermissionDenied):
-            services.event_update(user=user(name), event=event, title="Mine now")
+            services.event_update(acting_user=user(name), event=event, title="Mine now")
     with pytest.raises(PermissionDenied):
-        services.event_create(user=user("staff-b"), host=event.host, title="x")
+        services.event_create(acting_user=user("staff-b"), host=event.host, title="x")
     assert connection.schema_name == "public"

@@ -81,7 +81,7 @@ def test_create_publish_and_see_an_event_from_another_member(staff_a, staff_b, r
 
 def test_form_errors_say_what_is_wrong(staff_a, room, member_a, user):
     bookings.booking_place(
-        user=user("staff-a"),
+        acting_user=user("staff-a"),
         member=member_a,
         resource=room,
         starts_at=at(12, 9),
@@ -147,7 +147,7 @@ def test_the_host_exports_the_register(
     event = event_factory(host=member_b, by="staff-b")
     with in_member(member_a):
         services.registration_for_contact(
-            user=user("staff-a"), member=member_a, event=event, contact_id=contacts_a[0].pk
+            acting_user=user("staff-a"), member=member_a, event=event, contact_id=contacts_a[0].pk
         )
     services.registration_public(event=event, name="=cmd()", email="x@example.net",
                                  organisation="+44 1723 555000", consent=True)  # fmt: skip
@@ -190,7 +190,7 @@ def test_public_sign_up_page(client_for, event_factory):
 
 def test_a_booking_clash_in_the_form_suggests_free_slots(staff_b, room, member_a, user):
     bookings.booking_place(
-        user=user("staff-a"),
+        acting_user=user("staff-a"),
         member=member_a,
         resource=room,
         starts_at=at(4, 10),
@@ -254,7 +254,7 @@ def test_the_planner_shows_blocks_and_hides_other_members_titles(
     staff_a, staff_b, room, member_a, user
 ):
     bookings.booking_place(
-        user=user("staff-a"),
+        acting_user=user("staff-a"),
         member=member_a,
         resource=room,
         starts_at=at(1, 10),
@@ -361,7 +361,7 @@ def test_the_dashboard_charts_events_and_attendance(
     with in_member(member_a):
         for person in contacts_a[:2]:
             services.registration_for_contact(
-                user=user("staff-a"), member=member_a, event=event, contact_id=person.pk
+                acting_user=user("staff-a"), member=member_a, event=event, contact_id=person.pk
             )
     from django.test import RequestFactory
 

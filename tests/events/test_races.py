@@ -78,12 +78,12 @@ def public_event(world, *, title: str, capacity: int, waitlist: bool, early: int
 
     def setup() -> Event:
         event = services.event_create(
-            user=world["staff_a"], host=world["a"], title=f"Race {world['tag']} {title}",
+            acting_user=world["staff_a"], host=world["a"], title=f"Race {world['tag']} {title}",
             event_type="training", starts_at=at(20, 10), ends_at=at(20, 12),
             venue_kind="online", online_url="https://meet.example.org/x", capacity=capacity,
             waitlist=waitlist, visibility="public",
         )  # fmt: skip
-        services.event_publish(user=world["staff_a"], event=event)
+        services.event_publish(acting_user=world["staff_a"], event=event)
         for i in range(early):
             services.registration_public(event=event, name=f"Early {i}",
                                          email=f"early{i}@example.net", consent=True)  # fmt: skip
@@ -132,7 +132,10 @@ def test_without_a_waiting_list_the_rest_are_refused(world):
 def test_two_members_racing_for_one_room_get_one_booking(world):
     def setup():
         return bookings.resource_save(
-            user=world["staff_a"], owner=world["a"], name=f"Race room {world['tag']}", kind="room"
+            acting_user=world["staff_a"],
+            owner=world["a"],
+            name=f"Race room {world['tag']}",
+            kind="room",
         )
 
     room = committed(setup)
@@ -140,7 +143,7 @@ def test_two_members_racing_for_one_room_get_one_booking(world):
 
     def attempt(user, member, hour):
         return lambda: bookings.booking_place(
-            user=user,
+            acting_user=user,
             member=member,
             resource=room,
             starts_at=at(9, hour),

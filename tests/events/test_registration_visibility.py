@@ -25,19 +25,19 @@ def booked(event_factory, member_a, member_b, contacts_a, contact_b, user, in_me
         crm.contact_update(contact=cat, acting_user=None, is_restricted=True)
         assign_perm("crm.view_restricted_contact", user("manager-a"), cat)
         services.registration_for_contact(
-            user=user("staff-a"), member=member_a, event=alpha_event, contact_id=ada.pk,
+            acting_user=user("staff-a"), member=member_a, event=alpha_event, contact_id=ada.pk,
             access_needs="Hearing loop please",
         )  # fmt: skip
         secret = services.registration_for_contact(
-            user=user("manager-a"), member=member_a, event=alpha_event, contact_id=cat.pk,
+            acting_user=user("manager-a"), member=member_a, event=alpha_event, contact_id=cat.pk,
             access_needs="Quiet entrance needed",
         )  # fmt: skip
     with in_member(member_b):
         services.registration_for_contact(
-            user=user("staff-b"), member=member_b, event=alpha_event, contact_id=contact_b.pk
+            acting_user=user("staff-b"), member=member_b, event=alpha_event, contact_id=contact_b.pk
         )
         services.registration_for_contact(
-            user=user("staff-b"), member=member_b, event=beta_event, contact_id=contact_b.pk
+            acting_user=user("staff-b"), member=member_b, event=beta_event, contact_id=contact_b.pk
         )
     return {"alpha_event": alpha_event, "beta_event": beta_event, "secret": secret}
 
@@ -127,6 +127,34 @@ def test_taking_the_register_leaves_hidden_places_as_a_colleague_recorded(
     )
     event.refresh_from_db()
     with in_member(member_a):
-        services.attendance_record(user=user("manager-a"), event=event, attended_ids={secret.pk})
-        services.attendance_record(user=user("staff-a"), event=event, attended_ids=set())
+        services.attendance_record(
+            acting_user=user("manager-a"), event=event, attended_ids={secret.pk}
+        )
+        services.attendance_record(acting_user=user("staff-a"), event=event, attended_ids=set())
     assert Registration.objects.get(pk=secret.pk).attended is True
+
+
+def test_only_the_booking_member_sees_the_contact_behind_a_place(booked, member_a, member_b):
+    """The CRM contact id of a place goes to the member that booked it, never to the host or
+    anyone else."""
+    beth = booked["alpha_event"].registrations.get(member=member_b)
+    assert selectors.registration_contact_id(registration=beth, member=member_b) == (
+        beth.contact_id
+    )
+    assert selectors.registration_contact_id(registration=beth, member=member_a) is None
+
+
+def test_a_contacts_places_are_read_for_that_members_schema_only(booked, member_a, member_b,
+                                                                contact_b):  # fmt: skip
+    """A contact's timeline reads the places of that member's contact with that id, not of
+    another member's contact that happens to share the id."""
+    mine = selectors.registrations_of_contact(
+        schema_name=member_b.schema_name, contact_id=contact_b.pk
+    )
+    assert {r.member_id for r in mine} == {member_b.pk}
+    assert mine.count() == 2
+    theirs = selectors.registrations_of_contact(
+        schema_name=member_a.schema_name, contact_id=contact_b.pk
+    )
+    assert {r.pk for r in theirs}.isdisjoint({r.pk for r in mine})
+    assert all(r.member_id == member_a.pk for r in theirs)

@@ -37,7 +37,7 @@ class ResourceFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args: Any, acting_user: Any, **fields: Any) -> Resource:
-        return bookings.resource_save(user=acting_user, **fields)
+        return bookings.resource_save(acting_user=acting_user, **fields)
 
 
 class BookingFactory(factory.django.DjangoModelFactory):
@@ -55,7 +55,7 @@ class BookingFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args: Any, acting_user: Any, **fields: Any) -> Booking:
-        return bookings.booking_place(user=acting_user, **fields)[0]
+        return bookings.booking_place(acting_user=acting_user, **fields)[0]
 
 
 class EventFactory(factory.django.DjangoModelFactory):
@@ -81,5 +81,5 @@ class EventFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *args: Any, acting_user: Any, publish: bool = True,
                 **fields: Any) -> Event:  # fmt: skip
-        event = services.event_create(user=acting_user, **fields)
-        return services.event_publish(user=acting_user, event=event) if publish else event
+        event = services.event_create(acting_user=acting_user, **fields)
+        return services.event_publish(acting_user=acting_user, event=event) if publish else event

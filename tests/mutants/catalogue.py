@@ -87,7 +87,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     Mutation(
         "registration filter",
-        "events/selectors.py",
+        "events/selectors/registrations.py",
         "Registration.objects.filter(Q(member=member) | Q(event__host=member))",
         "Registration.objects.all()",
         ("tests/events/test_registration_visibility.py",),
@@ -95,7 +95,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     Mutation(
         "registration restricted exclusion",
-        "events/selectors.py",
+        "events/selectors/registrations.py",
         "registrations.exclude(member=member, contact_id__in=hidden)",
         "registrations",
         ("tests/events/test_registration_visibility.py",),
@@ -103,7 +103,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     Mutation(
         "capacity lock",
-        "events/services.py",
+        "events/services/capacity.py",
         "return Event.objects.select_for_update().get(pk=event.pk)",
         "return Event.objects.get(pk=event.pk)",
         ("tests/events/test_races.py",),

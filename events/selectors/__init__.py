@@ -1,0 +1,71 @@
+"""Every read of events, registrations, resources and bookings that has a rule: who may see
+what, acting for a member or for the consortium. One module per room; the public names are
+re-exported here so callers read ``selectors.events_visible``."""
+
+from .events import (
+    SHOWN,
+    calendar_key_user,
+    event_get,
+    event_visible,
+    events_filtered,
+    events_visible,
+    feed_events,
+    month_grid,
+    public_events,
+)
+from .registrations import (
+    contact_candidates,
+    contact_snapshot,
+    registration_by_token,
+    registration_contact_id,
+    registration_counts,
+    registration_get,
+    registrations_by_member,
+    registrations_for_host,
+    registrations_of,
+    registrations_of_contact,
+    registrations_visible,
+)
+from .resources import (
+    Block,
+    approvals_waiting,
+    bookings_held_by,
+    free_slots,
+    planner,
+    resource_get,
+    resource_upcoming,
+    resources_bookable,
+    resources_filtered,
+)
+
+__all__ = [
+    "SHOWN",
+    "Block",
+    "approvals_waiting",
+    "bookings_held_by",
+    "calendar_key_user",
+    "contact_candidates",
+    "contact_snapshot",
+    "event_get",
+    "event_visible",
+    "events_filtered",
+    "events_visible",
+    "feed_events",
+    "free_slots",
+    "month_grid",
+    "planner",
+    "public_events",
+    "registration_by_token",
+    "registration_contact_id",
+    "registration_counts",
+    "registration_get",
+    "registrations_by_member",
+    "registrations_for_host",
+    "registrations_of",
+    "registrations_of_contact",
+    "registrations_visible",
+    "resource_get",
+    "resource_upcoming",
+    "resources_bookable",
+    "resources_filtered",
+]
