@@ -63,9 +63,9 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     Mutation(
         "projection's restricted exclusion",
-        "sharing/projection.py",
-        'where.append("NOT r.is_restricted")',
-        'where.append("TRUE")',
+        "sharing/criteria.py",
+        'conditions.append(f"NOT {alias}.is_restricted")',
+        'conditions.append("TRUE")',
         ("tests/sharing/test_agreements.py::test_restricted_contact_is_never_shared",),
         "restricted contacts would be shared with other members",
     ),
