@@ -160,6 +160,8 @@ AUDIT_ACTIONS = {
     "research.output_released_on_review": "Research output released on review",
     "research.project_created": "Research project created",
     "resource.created": "Room or resource added",
+    "sharing.agreement_template_created": "Agreement template added",
+    "sharing.organisation_linked": "Shared organisation linked to one of ours",
     "sharing.rule_changed": "Sharing rule changed",
     "sharing.standing_not_joined": "Standing agreement not joined",
     "sharing.standing_not_offered": "Standing agreement not offered",

@@ -69,6 +69,12 @@ NEVER_SHAREABLE_FIELDS: dict[str, dict[str, str]] = {
 }  # fmt: skip
 # Personal data: viewing a shared record holding any of these is logged.
 PERSONAL_FIELDS = {"first_name", "last_name", "preferred_name", "email", "phone", "mobile"}
+# The states each way of stopping may end. A draft has not been offered to anyone, so there
+# is nothing to suspend or terminate: it is amended or left. The agreement page asks this too.
+STOPPABLE_FROM: dict[str, frozenset[str]] = {
+    Status.SUSPENDED: frozenset({Status.ACTIVE}),
+    Status.TERMINATED: frozenset({Status.ACTIVE, Status.SUSPENDED, Status.AWAITING}),
+}
 
 
 class Agreement(models.Model):
@@ -182,13 +188,10 @@ class Agreement(models.Model):
             and self.review_date < timezone.localdate()
         )
 
-    def is_in_force(self, on=None) -> bool:
-        today = on or timezone.localdate()
-        return (
-            self.status == Status.ACTIVE
-            and self.start_date <= today
-            and (self.end_date is None or self.end_date >= today)
-        )
+    def may_stop(self, to: str) -> bool:
+        """Whether this agreement's state allows it to become ``to`` (suspended or
+        terminated)."""
+        return self.status in STOPPABLE_FROM[to]
 
 
 class PartyRole(models.TextChoices):
