@@ -49,11 +49,14 @@ ORGANISATION_EXPR = {
     "beneficiaries": "to_jsonb(r.beneficiaries)",
 }  # fmt: skip
 # Which allowed fields search may read: search never sees a field the agreement withholds.
-SEARCHABLE = {
+SEARCHABLE: dict[str, list[str]] = {
     RecordType.CONTACT: ["first_name", "preferred_name", "last_name", "email", "town", "postcode"],
     RecordType.ORGANISATION: ["name", "email", "town", "postcode"],
 }
-TABLES = {RecordType.CONTACT: "crm_contact", RecordType.ORGANISATION: "crm_organisation"}
+TABLES: dict[str, str] = {
+    RecordType.CONTACT: "crm_contact",
+    RecordType.ORGANISATION: "crm_organisation",
+}
 
 
 def lock_provider(provider_id: int, *, exclusive: bool) -> None:
@@ -106,7 +109,7 @@ def _insert(agreement: Agreement, record_type: str, schema: str, ids: list[int] 
     selection = agreement_selection(agreement, record_type, schema=schema, limits=limits)
     select = _select_sql(agreement, record_type, schema, ids=ids is not None, limits=limits,
                          selection=selection)  # fmt: skip
-    params = {
+    params: dict[str, Any] = {
         "agreement": agreement.pk, "provider": agreement.provider_id, "ids": ids or [],
         "leaving_orgs": leaving_orgs, "now": timezone.now(), **selection.params,
     }  # fmt: skip
@@ -142,7 +145,9 @@ def agreement_backfill(agreement: Agreement) -> int:
 
 
 def agreement_unproject(agreement: Agreement) -> int:
-    return SharedRecord.objects.filter(agreement=agreement).delete()
+    """Remove every shared record of the agreement; returns how many."""
+    removed, _ = SharedRecord.objects.filter(agreement=agreement).delete()
+    return removed
 
 
 def records_reproject(*, provider_id: int, schema: str, record_type: str, ids: Iterable[int],
@@ -161,7 +166,7 @@ def records_reproject(*, provider_id: int, schema: str, record_type: str, ids: I
         .select_related("provider")
     )
     limits = projection_limits() if agreements else None
-    if not deleted:
+    if limits is not None and not deleted:
         for agreement in agreements:
             _insert(agreement, record_type, schema, id_list, [], limits)
     if record_type == RecordType.ORGANISATION:
@@ -194,7 +199,7 @@ def on_records_changed(sender: Any, *, record_type: str, ids: list[int], action:
     """crm.changes listener: runs inside the writer's transaction, on the provider's schema."""
     from tenants.models import Member
 
-    schema = connection.schema_name
+    schema = getattr(connection, "schema_name", "")
     provider_id = (
         Member.objects.filter(schema_name=schema, kind="member")
         .values_list("pk", flat=True)

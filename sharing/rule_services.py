@@ -99,8 +99,9 @@ def field_limit_proposed(*, record_type: str, field: str, mode: str,
 
 @transaction.atomic
 def field_rule_set(*, record_type: str, field: str, mode: str, purposes: list[str],
-                   acting_user: Any) -> tuple[FieldRule, list[Agreement]]:  # fmt: skip
-    """Set what may happen to one field; returns the rule and the agreements it suspended."""
+                   acting_user: Any) -> tuple[FieldRule | None, list[Agreement]]:  # fmt: skip
+    """Set what may happen to one field; returns the rule (none when a field with no rule is
+    set to "any purpose", which it already was) and the agreements it suspended."""
     permission_require(can_change_rules(acting_user), NOT_ADMIN)
     limit = field_limit_proposed(record_type=record_type, field=field, mode=mode,
                                  purposes=purposes)  # fmt: skip

@@ -6,7 +6,7 @@ Tenant assumptions: none — everything read lives in the public schema.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
@@ -212,9 +212,10 @@ def _search(records: QuerySet[SharedRecord], search: str) -> QuerySet[SharedReco
     if not approximate:
         # Every candidate holds every word (or fragment): alphabetical is the useful order.
         return found.order_by(*name_order("display_name"), "id")
-    rank = None
+    rank: Any = None
     for word in words:
-        similarity = TrigramWordSimilarity(Fold(Value(word)), "search_text")
+        # Django takes any expression here; django-stubs names only a string.
+        similarity = TrigramWordSimilarity(cast(Any, Fold(Value(word))), "search_text")
         rank = similarity if rank is None else rank + similarity
     return found.annotate(rank=rank).order_by("-rank", *name_order("display_name"), "id")
 
@@ -231,7 +232,7 @@ def shared_record_get_for(*, member: Any, shared_id: int) -> SharedRecord:
     return shared_records_for(member=member).get(pk=shared_id)
 
 
-def shared_by(*, member: Any) -> list[dict[str, Any]]:
+def shared_by(*, member: Any) -> list[Agreement]:
     """What ``member`` shares: per agreement, how many records and which fields."""
     counts = SharedRecord.objects.filter(agreement=OuterRef("pk")).order_by().values("agreement")
     agreements = (

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from typing import TYPE_CHECKING
+
 from django.db.models import Count, Q, QuerySet
 
 from .models import AuditEntry, Member, Membership, Role
 from .ordering import name_order
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User as Account
 
 
 def member_list_for_admin(*, search: str = "") -> QuerySet[Member]:
@@ -26,7 +30,7 @@ def member_get_by_slug(*, slug: str) -> Member:
     return Member.organisations.get(slug=slug)
 
 
-def memberships_of(*, user: AbstractBaseUser) -> QuerySet[Membership]:
+def memberships_of(*, user: Account) -> QuerySet[Membership]:
     """Where ``user`` may work: active members only."""
     return (
         Membership.objects.filter(user=user, member__is_active=True, member__kind="member")

@@ -9,6 +9,7 @@ provider's schema itself.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -47,7 +48,7 @@ def agreements_suspend_breaking(*, acting_user: Any, because: str) -> list[Agree
                detail=f"{because} {breaches_text(breaches)}".strip())  # fmt: skip
         suspended.append(agreement)
         transaction.on_commit(
-            lambda a=agreement, b=breaches: _tell_parties(agreement=a, because=because, breaches=b)
+            partial(_tell_parties, agreement=agreement, because=because, breaches=breaches)
         )
     return suspended
 
