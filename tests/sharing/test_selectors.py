@@ -14,6 +14,15 @@ from sharing.models import Agreement, DisclosureAction, SharedRecord, Status
 pytestmark = pytest.mark.django_db
 
 
+def _draft(member, manager, *, purpose: str) -> Agreement:
+    """An all-members draft of ``member``'s organisations' names."""
+    return services.agreement_create(
+        provider=member, acting_user=manager, recipient_ids=[], all_members=True,
+        title="Draft", purpose=purpose, record_types=["organisation"],
+        organisation_fields=["name"],
+    )  # fmt: skip
+
+
 def test_only_records_of_an_export_or_copy_agreement_are_exportable(shared_world, member_a,
                                                                     member_b):  # fmt: skip
     """A view-only agreement's records are shown but never exportable; an export
@@ -32,11 +41,7 @@ def test_in_force_means_active_and_within_its_dates(shared_world, member_a, user
     """An active agreement is in force; one suspended, or one whose end date has passed, is
     not; a draft never is. The map's list and the single answer agree."""
     active = shared_world["agree"]()
-    draft = services.agreement_create(
-        provider=member_a, acting_user=user("manager-a"), recipient_ids=[], all_members=True,
-        title="Draft", purpose="directory", record_types=["organisation"],
-        organisation_fields=["name"],
-    )  # fmt: skip
+    draft = _draft(member_a, user("manager-a"), purpose="directory")
     assert selectors.agreement_in_force(agreement=active)
     assert not selectors.agreement_in_force(agreement=draft)
     assert set(selectors.agreements_in_force()) == {active}
@@ -52,11 +57,7 @@ def test_the_register_lists_agreements_by_state_and_purpose(shared_world, member
     """The consortium's register holds every agreement in any state, filtered by state and
     purpose when asked."""
     active = shared_world["agree"]()
-    draft = services.agreement_create(
-        provider=member_a, acting_user=user("manager-a"), recipient_ids=[], all_members=True,
-        title="Draft", purpose="event_promotion", record_types=["organisation"],
-        organisation_fields=["name"],
-    )  # fmt: skip
+    draft = _draft(member_a, user("manager-a"), purpose="event_promotion")
     assert {active, draft} <= set(selectors.agreements_register())
     assert draft not in selectors.agreements_register(status=Status.ACTIVE)
     assert set(selectors.agreements_register(purpose="event_promotion")) == {draft}
