@@ -197,11 +197,11 @@ def records_reproject(*, provider_id: int, schema: str, record_type: str, ids: I
 def on_records_changed(sender: Any, *, record_type: str, ids: list[int], action: str,
                        **_: Any) -> None:  # fmt: skip
     """crm.changes listener: runs inside the writer's transaction, on the provider's schema."""
-    from tenants.models import Member
+    from tenants.models import Member, MemberKind
 
     schema = getattr(connection, "schema_name", "")
     provider_id = (
-        Member.objects.filter(schema_name=schema, kind="member")
+        Member.objects.filter(schema_name=schema, kind=MemberKind.MEMBER)
         .values_list("pk", flat=True)
         .first()
     )

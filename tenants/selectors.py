@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Count, Q, QuerySet
 
-from .models import AuditEntry, Member, Membership, Role
+from .models import AuditEntry, Member, MemberKind, Membership, Role
 from .ordering import name_order
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def member_get_by_slug(*, slug: str) -> Member:
 def memberships_of(*, user: Account) -> QuerySet[Membership]:
     """Where ``user`` may work: active members only."""
     return (
-        Membership.objects.filter(user=user, member__is_active=True, member__kind="member")
+        Membership.objects.filter(user=user, member__is_active=True, member__kind=MemberKind.MEMBER)
         .select_related("member")
         .prefetch_related("member__domains")
         .order_by(*name_order("member__name"), "id")

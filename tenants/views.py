@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services
 from .forms import InviteForm, MemberCreateForm, RoleForm, form_errors_add
-from .models import Member, Membership
+from .models import Member, MemberKind, Membership, Role
 from .permissions import (
     can_manage_people,
     consortium_admin_required,
@@ -85,7 +85,7 @@ def member_detail(request: HttpRequest, slug: str) -> HttpResponse:
         member = selectors.member_get_by_slug(slug=slug)
     except Member.DoesNotExist as exc:
         raise Http404 from exc
-    form = InviteForm(request.POST or None, initial={"role": "manager"})
+    form = InviteForm(request.POST or None, initial={"role": Role.MANAGER})
     if request.method == "POST" and form.is_valid():
         try:
             membership, created = services.membership_invite(
@@ -128,7 +128,7 @@ def go_to_member(request: HttpRequest, slug: str) -> HttpResponse:
 def handoff_accept(request: HttpRequest) -> HttpResponse:
     """Redeem a single-use sign-in ticket minted by another of our sites."""
     tenant = getattr(request, "tenant", None)
-    member = tenant if tenant is not None and tenant.kind == "member" else None
+    member = tenant if tenant is not None and tenant.kind == MemberKind.MEMBER else None
     redeemed = services.handoff_redeem(token=request.GET.get("token", ""), member=member)
     if redeemed is None:
         messages.error(request, "That sign-in link has expired or was already used. Sign in here.")

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sharing.models import Agreement, FieldRuleMode, LawfulBasis, Purpose, RecordType, Status
+from sharing.models import (
+    Agreement,
+    FieldRuleMode,
+    LawfulBasis,
+    PartyRole,
+    Purpose,
+    RecordType,
+    Status,
+)
 
 from .limits import Policy, Rules, add_months, day, purposes_phrase
 
@@ -135,7 +143,7 @@ def _eligibility(agreement: Agreement, recipient_ids: list[int], policy: Policy,
 
 
 def recipients_of(agreement: Agreement) -> list[int]:
-    return [p.member_id for p in agreement.parties.all() if p.role == "recipient"]
+    return [p.member_id for p in agreement.parties.all() if p.role == PartyRole.RECIPIENT]
 
 
 def agreements_breaking(rules: Rules) -> list[tuple[Agreement, dict[str, list[str]]]]:
