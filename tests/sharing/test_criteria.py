@@ -1,6 +1,6 @@
 """An agreement's selection criteria have one definition (sharing.criteria): for any tags,
-organisation types and districts, the research pool takes the responses of exactly the
-organisations the shared directory's projection picks for the same terms."""
+organisation types and districts, the shared directory's projection and the research pool
+both pick exactly the organisations a plain reading of the criteria names."""
 
 from __future__ import annotations
 
@@ -51,11 +51,13 @@ def criteria_world(member_a, member_b, user, in_member):
         tags = [crm.tag_get_or_create(name=name) for name in TAGS[:2]]
         tag_sets = [[], [tags[0]], [tags[1]], tags]
         mixes = itertools.product(ORG_TYPES[:3], DISTRICTS[:3], tag_sets)
+        organisations = {}
         for n, (org_type, district, tagged) in enumerate(mixes):
             organisation = crm.organisation_create(
                 acting_user=manager_a, name=f"Group {n}", org_type=org_type,
                 district=district, tags=tagged,
             )  # fmt: skip
+            organisations[organisation.pk] = (org_type, district, {t.name for t in tagged})
             surveys.response_enter(wave=wave, organisation=organisation, raw={"staff": "3"},
                                    research_consent=True, acting_user=manager_a)  # fmt: skip
     directory = services.agreement_create(
@@ -76,13 +78,23 @@ def criteria_world(member_a, member_b, user, in_member):
                                 acting_user=manager_a)  # fmt: skip
     services.agreement_propose(agreement=pool, acting_user=manager_a)
     _signed(pool, (member_a, manager_a))
-    return {"directory": directory, "pool": pool}
+    return {"directory": directory, "pool": pool, "organisations": organisations}
 
 
 def _with_criteria(agreement: Agreement, **criteria: list[str]) -> Agreement:
     Agreement.objects.filter(pk=agreement.pk).update(**criteria)
     agreement.refresh_from_db()
     return agreement
+
+
+def _picked(organisations: dict, *, tags: list[str], org_types: list[str],
+            districts: list[str]) -> set[int]:  # fmt: skip
+    """The reference reading: every listed criterion must hold; an empty one holds for all."""
+    return {
+        pk for pk, (org_type, district, tagged) in organisations.items()
+        if (not tags or tagged & set(tags)) and (not org_types or org_type in org_types)
+        and (not districts or district in districts)
+    }  # fmt: skip
 
 
 def _subsets(values: list[str]) -> st.SearchStrategy[list[str]]:
@@ -94,8 +106,8 @@ def _subsets(values: list[str]) -> st.SearchStrategy[list[str]]:
 @given(tags=_subsets(TAGS), org_types=_subsets(ORG_TYPES), districts=_subsets(DISTRICTS))
 def test_the_pool_and_the_projection_pick_the_same_organisations(criteria_world, tags,
                                                                  org_types, districts):  # fmt: skip
-    """Whatever the criteria (an empty list meaning "any"), the organisations whose answers
-    enter the pool are those the directory shares."""
+    """Whatever the criteria (an empty list meaning "any"), the directory shares, and the
+    pool takes the answers of, the same organisations: those the criteria name."""
     criteria = {"criteria_tags": tags, "criteria_org_types": org_types,
                 "criteria_districts": districts}  # fmt: skip
     directory = _with_criteria(criteria_world["directory"], **criteria)
@@ -111,4 +123,7 @@ def test_the_pool_and_the_projection_pick_the_same_organisations(criteria_world,
         PooledResponse.objects.filter(agreement_id=pool.pk).values_list("organisation_id",
                                                                         flat=True)
     )  # fmt: skip
-    assert pooled == shared
+    expected = _picked(criteria_world["organisations"], tags=tags, org_types=org_types,
+                       districts=districts)  # fmt: skip
+    assert shared == expected
+    assert pooled == expected
