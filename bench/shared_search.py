@@ -47,14 +47,19 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def build(members: int, records: int, run: str) -> list:
+    from django.contrib.auth import get_user_model
     from django.db import connection
 
     from sharing import services
-    from tenants.services import member_create
+    from tenants.models import Role
+    from tenants.services import member_create, membership_add
 
     made = []
     for i in range(members):
         member = member_create(name=f"Bench share {run} {i}", slug=f"bs-{run}-{i}")
+        # Only a member's manager makes and signs its agreements.
+        manager = get_user_model().objects.create_user(username=f"bs-{run}-{i}-manager")
+        membership_add(user=manager, member=member, role=Role.MANAGER)
         schema = member.schema_name
         with connection.cursor() as cursor:
             cursor.execute(
@@ -75,13 +80,13 @@ def build(members: int, records: int, run: str) -> list:
                  "nl": len(LAST), "no": len(OUTWARD), "n": records, "i": i},
             )  # fmt: skip
         agreement = services.agreement_create(
-            provider=member, acting_user=None, recipient_ids=[], all_members=True,
+            provider=member, acting_user=manager, recipient_ids=[], all_members=True,
             title="Directory", purpose="directory", record_types=["contact"],
             contact_fields=["first_name", "last_name", "email", "postcode"],
             requires_consent=False,
         )  # fmt: skip
-        services.agreement_propose(agreement=agreement, acting_user=None)
-        services.agreement_sign(agreement=agreement, member=member, acting_user=None)
+        services.agreement_propose(agreement=agreement, acting_user=manager)
+        services.agreement_sign(agreement=agreement, member=member, acting_user=manager)
         made.append(member)
         print(f"\r  built {i + 1}/{members} members", end="", flush=True)
     print()
@@ -175,10 +180,12 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="leave the data for inspection")
     args = parser.parse_args()
     setup()
+    from django.contrib.auth import get_user_model
     from django.db import connection
 
     from sharing.models import Agreement, AgreementParty, SharedRecord
     from tenants.bootstrap import consortium_bootstrap
+    from tenants.models import Membership
 
     consortium_bootstrap(verbosity=0)
     rows = []
@@ -215,6 +222,10 @@ def main() -> None:
         SharedRecord.objects.filter(provider_id__in=ids).delete()
         AgreementParty.objects.filter(member_id__in=ids).delete()
         Agreement.objects.filter(provider_id__in=ids).delete()
+        managers = Membership.objects.filter(member_id__in=ids)
+        manager_ids = list(managers.values_list("user_id", flat=True))
+        managers.delete()
+        get_user_model().objects.filter(pk__in=manager_ids).delete()
         for member in made:
             member.delete(force_drop=True)
 

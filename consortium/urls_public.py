@@ -3,8 +3,8 @@
 from django.urls import include, path
 
 from events.urls import public_urlpatterns as public_events
-from sharing import consortium as sharing_views
-from sharing import rule_views
+from sharing.views import oversight as sharing_views
+from sharing.views import rules as rule_views
 from tenants import views
 
 from .urls_common import urlpatterns as common

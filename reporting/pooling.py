@@ -31,6 +31,7 @@ from typing import Any
 
 from django.db import connection
 
+from sharing.criteria import agreement_selection
 from sharing.models import Agreement, Purpose, RecordType, Status
 from sharing.projection import lock_provider, quote
 from sharing.rules import ProjectionLimits, projection_limits
@@ -79,18 +80,10 @@ def _questions(schema: str, survey_code: str) -> list[tuple]:
 def _responses(schema: str, survey_code: str, ids: list[int] | None,
                agreement: Agreement) -> list[tuple]:  # fmt: skip
     """The consenting responses to pool, of the organisations the agreement's selection
-    criteria pick (tags, organisation types, districts), as sharing's projection does."""
+    criteria pick (sharing.criteria: the projection's own definition)."""
     s = quote(schema)
+    selection = agreement_selection(agreement, RecordType.ORGANISATION, schema=schema, alias="o")
     where = "AND r.id = ANY(%(ids)s)" if ids is not None else ""
-    if agreement.criteria_org_types:
-        where += " AND o.org_type = ANY(%(org_types)s)"
-    if agreement.criteria_districts:
-        where += " AND o.district = ANY(%(districts)s)"
-    if agreement.criteria_tags:
-        where += (
-            f" AND EXISTS (SELECT 1 FROM {s}.crm_organisation_tags t JOIN {s}.crm_tag g "
-            "ON g.id = t.tag_id WHERE t.organisation_id = o.id AND g.name = ANY(%(tags)s))"
-        )
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -105,15 +98,9 @@ def _responses(schema: str, survey_code: str, ids: list[int] | None,
               JOIN {s}.surveys_wave w ON w.id = r.wave_id
               JOIN {s}.surveys_survey v ON v.id = w.survey_id
               JOIN {s}.crm_organisation o ON o.id = r.organisation_id
-             WHERE v.code = %(code)s AND r.research_consent {where}
+             WHERE v.code = %(code)s AND r.research_consent AND {selection.sql} {where}
             """,
-            {
-                "code": survey_code,
-                "ids": ids or [],
-                "org_types": agreement.criteria_org_types,
-                "districts": agreement.criteria_districts,
-                "tags": agreement.criteria_tags,
-            },
+            {"code": survey_code, "ids": ids or [], **selection.params},
         )
         return cursor.fetchall()
 

@@ -127,4 +127,4 @@ class DisclosureViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Disclosure.objects.none()
-        return Disclosure.objects.filter(provider_id=self.request.tenant.pk)
+        return selectors.disclosures_of(provider=self.request.tenant, limit=None)

@@ -11,6 +11,7 @@ from .models import (
     SHAREABLE_FIELDS,
     AccessMode,
     Agreement,
+    AgreementTemplate,
     FieldRuleMode,
     LawfulBasis,
     Purpose,
@@ -111,6 +112,32 @@ def _require_by_rules(form: forms.ModelForm) -> None:
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label="Reason", max_length=500, required=False)
+
+
+# --- agreement templates (consortium site) --------------------------------------------------
+
+
+class TemplateForm(forms.ModelForm):
+    record_types = forms.MultipleChoiceField(choices=RecordType.choices,
+                                             widget=forms.CheckboxSelectMultiple)  # fmt: skip
+    contact_fields = forms.MultipleChoiceField(
+        choices=list(SHAREABLE_FIELDS[RecordType.CONTACT].items()), required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+    organisation_fields = forms.MultipleChoiceField(
+        choices=list(SHAREABLE_FIELDS[RecordType.ORGANISATION].items()), required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+    criteria_tags = forms.CharField(required=False, help_text="Separate tags with commas.")
+
+    class Meta:
+        model = AgreementTemplate
+        fields = ["name", "description", "purpose", "all_members", "record_types",
+                  "contact_fields", "organisation_fields", "criteria_tags", "requires_consent",
+                  "access_mode", "expected_benefit", "retention", "security_notes"]  # fmt: skip
+
+    def clean_criteria_tags(self) -> list[str]:
+        return [t.strip() for t in self.cleaned_data["criteria_tags"].split(",") if t.strip()]
 
 
 # --- the consortium's rules (consortium site) ------------------------------------------------

@@ -66,12 +66,19 @@ def organisation_links(*, member: Any, organisation: Any) -> list[dict[str, Any]
 @transaction.atomic
 def organisation_link_confirm(*, member: Any, organisation: Any, record: SharedRecord,
                               reason: str, acting_user: Any) -> OrganisationLink:  # fmt: skip
-    """Record that ``record`` (shared with ``member``) is ``organisation``."""
-    link, _ = OrganisationLink.objects.get_or_create(
+    """Record that ``record`` (shared with ``member``) is ``organisation``; a new link is in
+    the member's audit log."""
+    from tenants.services import audit_record
+
+    link, created = OrganisationLink.objects.get_or_create(
         member_id=member.pk, own_organisation_id=organisation.pk,
         provider_id=record.provider_id, provider_record_id=record.record_id,
         defaults={"matched_by": reason[:20], "confirmed_by": acting_user},
     )  # fmt: skip
+    if created:
+        audit_record(action="sharing.organisation_linked", actor=acting_user, member=member,
+                     target=f"organisation {organisation.pk}", provider_id=record.provider_id,
+                     provider_record_id=record.record_id, matched_by=link.matched_by)  # fmt: skip
     return link
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from tenants.provisioning import quote_ident as quote
 
+from .criteria import Selection, agreement_selection
 from .models import Agreement, Purpose, RecordType, SharedRecord, Status
 from .rules import ProjectionLimits, projection_limits
 
@@ -48,11 +49,14 @@ ORGANISATION_EXPR = {
     "beneficiaries": "to_jsonb(r.beneficiaries)",
 }  # fmt: skip
 # Which allowed fields search may read: search never sees a field the agreement withholds.
-SEARCHABLE = {
+SEARCHABLE: dict[str, list[str]] = {
     RecordType.CONTACT: ["first_name", "preferred_name", "last_name", "email", "town", "postcode"],
     RecordType.ORGANISATION: ["name", "email", "town", "postcode"],
 }
-TABLES = {RecordType.CONTACT: "crm_contact", RecordType.ORGANISATION: "crm_organisation"}
+TABLES: dict[str, str] = {
+    RecordType.CONTACT: "crm_contact",
+    RecordType.ORGANISATION: "crm_organisation",
+}
 
 
 def lock_provider(provider_id: int, *, exclusive: bool) -> None:
@@ -62,8 +66,9 @@ def lock_provider(provider_id: int, *, exclusive: bool) -> None:
 
 
 def _select_sql(agreement: Agreement, record_type: str, schema: str, *, ids: bool,
-                limits: ProjectionLimits) -> str:  # fmt: skip
-    """SELECT of (record_id, display_name, data, search_text) for the agreement's records.
+                limits: ProjectionLimits, selection: Selection) -> str:  # fmt: skip
+    """SELECT of (record_id, display_name, data, search_text) for the records ``selection``
+    (the agreement's criteria) picks.
 
     Defence in depth: a field the consortium's rules forbid for this purpose is left out
     whatever the agreement says (an agreement breaking a rule is also suspended)."""
@@ -90,31 +95,7 @@ def _select_sql(agreement: Agreement, record_type: str, schema: str, *, ids: boo
         display = f"coalesce({display}, 'Contact ' || r.id)"
     else:
         display = "r.name" if "name" in allowed else "'Organisation ' || r.id"
-    where = ["TRUE"]
-    if record_type == RecordType.CONTACT:
-        # Nothing of a restricted contact is ever shared, whatever an agreement says (the
-        # consortium's locked rule "restricted"; no setting turns this clause off).
-        where.append("NOT r.is_restricted")
-        if agreement.requires_consent or agreement.purpose in limits.consent_purposes:
-            where.append(
-                f"(SELECT c.status FROM {s}.crm_consent c WHERE c.contact_id = r.id "
-                "AND c.purpose = 'sharing' ORDER BY c.recorded_at DESC, c.id DESC LIMIT 1) "
-                "= 'granted'"
-            )
-        tag_table = f"{s}.crm_contact_tags"
-        tag_fk = "contact_id"
-    else:
-        tag_table = f"{s}.crm_organisation_tags"
-        tag_fk = "organisation_id"
-        if agreement.criteria_org_types:
-            where.append("r.org_type = ANY(%(org_types)s)")
-        if agreement.criteria_districts:
-            where.append("r.district = ANY(%(districts)s)")
-    if agreement.criteria_tags:
-        where.append(
-            f"EXISTS (SELECT 1 FROM {tag_table} t JOIN {s}.crm_tag g ON g.id = t.tag_id "
-            f"WHERE t.{tag_fk} = r.id AND g.name = ANY(%(tags)s))"
-        )
+    where = [selection.sql]
     if ids:
         where.append("r.id = ANY(%(ids)s)")
     return (
@@ -123,18 +104,15 @@ def _select_sql(agreement: Agreement, record_type: str, schema: str, *, ids: boo
     )
 
 
-def _params(agreement: Agreement, ids: list[int] | None, leaving_orgs: list[int]) -> dict:
-    return {
-        "agreement": agreement.pk, "provider": agreement.provider_id,
-        "tags": agreement.criteria_tags, "org_types": agreement.criteria_org_types,
-        "districts": agreement.criteria_districts, "ids": ids or [],
-        "leaving_orgs": leaving_orgs, "now": timezone.now(),
-    }  # fmt: skip
-
-
 def _insert(agreement: Agreement, record_type: str, schema: str, ids: list[int] | None,
             leaving_orgs: list[int], limits: ProjectionLimits) -> int:  # fmt: skip
-    select = _select_sql(agreement, record_type, schema, ids=ids is not None, limits=limits)
+    selection = agreement_selection(agreement, record_type, schema=schema, limits=limits)
+    select = _select_sql(agreement, record_type, schema, ids=ids is not None, limits=limits,
+                         selection=selection)  # fmt: skip
+    params: dict[str, Any] = {
+        "agreement": agreement.pk, "provider": agreement.provider_id, "ids": ids or [],
+        "leaving_orgs": leaving_orgs, "now": timezone.now(), **selection.params,
+    }  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -149,7 +127,7 @@ def _insert(agreement: Agreement, record_type: str, schema: str, ids: list[int] 
                    search_text = EXCLUDED.search_text,
                    search_vector = EXCLUDED.search_vector, updated_at = EXCLUDED.updated_at
             """,
-            _params(agreement, ids, leaving_orgs),
+            params,
         )
         return cursor.rowcount
 
@@ -167,7 +145,9 @@ def agreement_backfill(agreement: Agreement) -> int:
 
 
 def agreement_unproject(agreement: Agreement) -> int:
-    return SharedRecord.objects.filter(agreement=agreement).delete()
+    """Remove every shared record of the agreement; returns how many."""
+    removed, _ = SharedRecord.objects.filter(agreement=agreement).delete()
+    return removed
 
 
 def records_reproject(*, provider_id: int, schema: str, record_type: str, ids: Iterable[int],
@@ -186,7 +166,7 @@ def records_reproject(*, provider_id: int, schema: str, record_type: str, ids: I
         .select_related("provider")
     )
     limits = projection_limits() if agreements else None
-    if not deleted:
+    if limits is not None and not deleted:
         for agreement in agreements:
             _insert(agreement, record_type, schema, id_list, [], limits)
     if record_type == RecordType.ORGANISATION:
@@ -217,11 +197,11 @@ def records_reproject(*, provider_id: int, schema: str, record_type: str, ids: I
 def on_records_changed(sender: Any, *, record_type: str, ids: list[int], action: str,
                        **_: Any) -> None:  # fmt: skip
     """crm.changes listener: runs inside the writer's transaction, on the provider's schema."""
-    from tenants.models import Member
+    from tenants.models import Member, MemberKind
 
-    schema = connection.schema_name
+    schema = getattr(connection, "schema_name", "")
     provider_id = (
-        Member.objects.filter(schema_name=schema, kind="member")
+        Member.objects.filter(schema_name=schema, kind=MemberKind.MEMBER)
         .values_list("pk", flat=True)
         .first()
     )

@@ -1,4 +1,5 @@
-"""Changing the consortium's sharing rules (consortium admins only). Every change is logged
+"""Changing the consortium's sharing rules (consortium admins only: no acting user is no
+admin; the default rules come from a migration, not from here). Every change is logged
 with who, when, old and new (RuleChange, append-only), and, in the same transaction,
 suspends every active agreement the rules now break (sharing.services).
 
@@ -9,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from tenants.models import Member
+from tenants.permissions import permission_require
 
 from . import services
 from .models import (
@@ -29,6 +31,7 @@ from .models import (
     StandingAgreement,
     Status,
 )
+from .permissions import can_change_rules
 from .rules import (
     POLICY_SETTINGS,
     FieldLimit,
@@ -52,15 +55,6 @@ NO_FIELDS = "Choose at least one field of {what} to share."
 UNKNOWN_FIELDS = "These cannot be shared: {fields}."
 UNKNOWN_SETTINGS = "Unknown policy settings: {names}."
 MONTHS_POSITIVE = "Give a number of months of at least 1, or leave it empty."
-
-
-def _require_admin(user: Any) -> None:
-    from tenants.permissions import is_consortium_admin
-
-    if user is None:
-        return  # system set-up (migrations, the demo)
-    if not is_consortium_admin(user):
-        raise PermissionDenied(NOT_ADMIN)
 
 
 def _log(*, acting_user: Any, rule: str, summary: str, old: Any, new: Any,
@@ -105,9 +99,10 @@ def field_limit_proposed(*, record_type: str, field: str, mode: str,
 
 @transaction.atomic
 def field_rule_set(*, record_type: str, field: str, mode: str, purposes: list[str],
-                   acting_user: Any) -> tuple[FieldRule, list[Agreement]]:  # fmt: skip
-    """Set what may happen to one field; returns the rule and the agreements it suspended."""
-    _require_admin(acting_user)
+                   acting_user: Any) -> tuple[FieldRule | None, list[Agreement]]:  # fmt: skip
+    """Set what may happen to one field; returns the rule (none when a field with no rule is
+    set to "any purpose", which it already was) and the agreements it suspended."""
+    permission_require(can_change_rules(acting_user), NOT_ADMIN)
     limit = field_limit_proposed(record_type=record_type, field=field, mode=mode,
                                  purposes=purposes)  # fmt: skip
     rule = FieldRule.objects.select_for_update().filter(record_type=record_type,
@@ -162,7 +157,7 @@ def policy_proposed(*, purpose: str, **changes: Any) -> Policy:
 def purpose_policy_set(*, purpose: str, acting_user: Any,
                        **changes: Any) -> tuple[PurposePolicy, list[Agreement]]:  # fmt: skip
     """Change a purpose's policy; each changed setting is logged as its own rule."""
-    _require_admin(acting_user)
+    permission_require(can_change_rules(acting_user), NOT_ADMIN)
     proposed = policy_proposed(purpose=purpose, **changes)
     row, _ = PurposePolicy.objects.select_for_update().get_or_create(purpose=purpose)
     old_values = policy_of(row).values()
@@ -228,7 +223,7 @@ def standing_agreement_save(*, acting_user: Any, standing: StandingAgreement | N
                             **fields: Any) -> StandingAgreement:  # fmt: skip
     """Make or change a standing agreement. A change applies to members who join from now;
     agreements members already made are theirs to amend."""
-    _require_admin(acting_user)
+    permission_require(can_change_rules(acting_user), NOT_ADMIN)
     unknown = set(fields) - set(STANDING_FIELDS)
     if unknown:
         raise ValueError(f"Unknown standing agreement fields: {sorted(unknown)}")
@@ -278,7 +273,7 @@ def standing_agreement_offer(*, standing: StandingAgreement, acting_user: Any) -
     join it: each gets the agreement awaiting its manager's signature. Returns how many."""
     from tenants.services import audit_record
 
-    _require_admin(acting_user)
+    permission_require(can_change_rules(acting_user), NOT_ADMIN)
     offered = 0
     live = Agreement.objects.filter(standing=standing).exclude(
         status__in=[Status.TERMINATED, Status.SUPERSEDED, Status.EXPIRED]

@@ -6,7 +6,7 @@ Tenant assumptions: none — everything read lives in the public schema.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
@@ -18,7 +18,7 @@ from crm.models import Fold
 from crm.validators import is_uk_postcode, normalise_postcode
 from tenants.ordering import name_order
 
-from .models import Agreement, Disclosure, PartyRole, SharedRecord, Status
+from .models import AccessMode, Agreement, Disclosure, PartyRole, SharedRecord, Status
 
 # Candidates kept per search; counts above this read "1,000+". Heap visits for a common word
 # grow with it, so it is kept small on a directory of millions of records.
@@ -31,6 +31,31 @@ def _in_force(queryset: QuerySet[Agreement]) -> QuerySet[Agreement]:
     return queryset.filter(status=Status.ACTIVE, start_date__lte=today).filter(
         Q(end_date__isnull=True) | Q(end_date__gte=today)
     )
+
+
+def agreements_in_force() -> QuerySet[Agreement]:
+    """Every agreement in force today, of every member (the consortium's sharing map)."""
+    return _in_force(Agreement.objects.all())
+
+
+def agreement_in_force(*, agreement: Agreement) -> bool:
+    """Whether ``agreement`` is in force today: the rule every recipient's view applies."""
+    return _in_force(Agreement.objects.filter(pk=agreement.pk)).exists()
+
+
+def agreements_register(*, status: str = "", purpose: str = "") -> list[Agreement]:
+    """Every agreement of every member, in any state (the consortium admins' register; the
+    caller checks who asks)."""
+    agreements = (
+        Agreement.objects.select_related("provider")
+        .prefetch_related("parties__member")
+        .order_by("provider__name", "title", "-version")
+    )
+    if status:
+        agreements = agreements.filter(status=status)
+    if purpose:
+        agreements = agreements.filter(purpose=purpose)
+    return list(agreements)
 
 
 def agreements_received_by(*, member: Any) -> QuerySet[Agreement]:
@@ -187,18 +212,27 @@ def _search(records: QuerySet[SharedRecord], search: str) -> QuerySet[SharedReco
     if not approximate:
         # Every candidate holds every word (or fragment): alphabetical is the useful order.
         return found.order_by(*name_order("display_name"), "id")
-    rank = None
+    rank: Any = None
     for word in words:
-        similarity = TrigramWordSimilarity(Fold(Value(word)), "search_text")
+        # Django takes any expression here; django-stubs names only a string.
+        similarity = TrigramWordSimilarity(cast(Any, Fold(Value(word))), "search_text")
         rank = similarity if rank is None else rank + similarity
     return found.annotate(rank=rank).order_by("-rank", *name_order("display_name"), "id")
+
+
+def shared_records_exportable_for(*, member: Any) -> QuerySet[SharedRecord]:
+    """Shared records ``member`` may see now whose agreement also lets them leave Commons
+    (export, or copy)."""
+    return shared_records_for(member=member).filter(
+        agreement__access_mode__in=[AccessMode.EXPORT, AccessMode.COPY]
+    )
 
 
 def shared_record_get_for(*, member: Any, shared_id: int) -> SharedRecord:
     return shared_records_for(member=member).get(pk=shared_id)
 
 
-def shared_by(*, member: Any) -> list[dict[str, Any]]:
+def shared_by(*, member: Any) -> list[Agreement]:
     """What ``member`` shares: per agreement, how many records and which fields."""
     counts = SharedRecord.objects.filter(agreement=OuterRef("pk")).order_by().values("agreement")
     agreements = (
@@ -210,5 +244,8 @@ def shared_by(*, member: Any) -> list[dict[str, Any]]:
     return list(agreements)
 
 
-def disclosures_of(*, provider: Any, limit: int = 100) -> QuerySet[Disclosure]:
-    return Disclosure.objects.filter(provider_id=provider.pk)[:limit]
+def disclosures_of(*, provider: Any, limit: int | None = 100) -> QuerySet[Disclosure]:
+    """The disclosure log of what ``provider`` shares (newest first): only its own records'
+    entries, whoever saw them. ``limit=None`` leaves it unsliced, for filtering."""
+    disclosures = Disclosure.objects.filter(provider_id=provider.pk)
+    return disclosures if limit is None else disclosures[:limit]

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from rest_framework.permissions import BasePermission
+from typing import Any
 
-from .models import MemberKind, Membership
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+
+from .models import MemberKind
+from .permissions import is_signed_in, membership_of
 
 
 class IsMemberHere(BasePermission):
-    """On a member's site: a membership there. On the consortium site: signed in."""
+    """On a member's site: a membership there. On the consortium site: signed in (each
+    endpoint then asks its own question)."""
 
     message = "You do not work at this member."
 
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        if not (user and user.is_authenticated and user.is_active):
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if not is_signed_in(request.user):
             return False
         tenant = getattr(request, "tenant", None)
         if tenant is None or tenant.kind != MemberKind.MEMBER:
             return True
-        membership = Membership.objects.filter(user=user, member=tenant).first()
-        request._request.membership = membership
+        membership = membership_of(request.user, tenant)
+        request._request.membership = membership  # the "me" endpoint shows its role
         return membership is not None

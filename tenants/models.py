@@ -173,6 +173,8 @@ AUDIT_ACTIONS = {
     "research.terms_set": "Research terms set",
     "resource.changed": "Room or resource changed",
     "resource.created": "Room or resource added",
+    "sharing.agreement_template_created": "Agreement template added",
+    "sharing.organisation_linked": "Shared organisation linked to one of ours",
     "sharing.rule_changed": "Sharing rule changed",
     "sharing.standing_not_joined": "Standing agreement not joined",
     "sharing.standing_not_offered": "Standing agreement not offered",

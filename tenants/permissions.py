@@ -1,40 +1,98 @@
-"""Small predicates: who may do what with members and memberships."""
+"""Small predicates: who may do what with members and memberships; and the view decorators
+built on them.
+
+A predicate answers for anyone, ``None`` included (a service called without an acting user
+is refused, never waved through). Views use a decorator where the check can come first, and
+``permission_require`` where a lookup must answer "not found" before "not allowed".
+"""
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from collections.abc import Callable
+from functools import wraps
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 
 from .models import Member, Membership, Role
 
-AnyUser = AbstractBaseUser | AnonymousUser
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    AnyUser: TypeAlias = User | AnonymousUser
+else:
+    AnyUser = AbstractBaseUser | AnonymousUser
+
+View: TypeAlias = Callable[..., HttpResponse]
 
 
-def is_consortium_admin(user: AnyUser) -> bool:
-    return bool(user.is_authenticated and user.is_active) and user.has_perm(
-        "tenants.administer_consortium"
-    )
+def is_signed_in(user: AnyUser | None) -> bool:
+    """An active account that has signed in (an anonymous visitor or no user at all is not)."""
+    return bool(user is not None and user.is_authenticated and user.is_active)
 
 
-def is_researcher(user: AnyUser) -> bool:
-    return bool(user.is_authenticated and user.is_active) and user.has_perm(
-        "tenants.access_research"
-    )
+def _signed_in_with(user: AnyUser | None, permission: str) -> bool:
+    return user is not None and is_signed_in(user) and user.has_perm(permission)
 
 
-def membership_of(user: AnyUser, member: Member) -> Membership | None:
-    if not (user.is_authenticated and user.is_active) or member is None:
+def is_consortium_admin(user: AnyUser | None) -> bool:
+    return _signed_in_with(user, "tenants.administer_consortium")
+
+
+def is_researcher(user: AnyUser | None) -> bool:
+    return _signed_in_with(user, "tenants.access_research")
+
+
+def membership_of(user: AnyUser | None, member: Member | None) -> Membership | None:
+    if member is None or isinstance(user, AnonymousUser) or not is_signed_in(user):
         return None
     return Membership.objects.filter(user=user, member=member).first()
 
 
-def can_work_at(user: AnyUser, member: Member) -> bool:
+def can_work_at(user: AnyUser | None, member: Member | None) -> bool:
     return membership_of(user, member) is not None
 
 
-def can_manage_people(user: AnyUser, member: Member) -> bool:
+def is_manager_of(user: AnyUser | None, member: Member | None) -> bool:
+    """A manager at ``member``: the role that invites colleagues and signs agreements."""
     membership = membership_of(user, member)
     return membership is not None and membership.role == Role.MANAGER
 
 
-def can_add_member(user: AnyUser) -> bool:
-    return is_consortium_admin(user) and user.has_perm("tenants.add_member")
+def can_manage_people(user: AnyUser | None, member: Member | None) -> bool:
+    return is_manager_of(user, member)
+
+
+def can_add_member(user: AnyUser | None) -> bool:
+    return is_consortium_admin(user) and _signed_in_with(user, "tenants.add_member")
+
+
+# --- for views ------------------------------------------------------------------------------
+
+
+def permission_require(allowed: bool, message: str = "") -> None:
+    """Refuse (403) unless ``allowed``: for a check that must follow a lookup's 404."""
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+def request_passes(test: Callable[[HttpRequest], bool]) -> Callable[[View], View]:
+    """A view decorator: 403 unless ``test(request)``. Put it under ``login_required`` so
+    that an anonymous visitor is sent to sign in rather than refused."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            permission_require(test(request))
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+consortium_admin_required = request_passes(lambda request: is_consortium_admin(request.user))
+member_adder_required = request_passes(lambda request: can_add_member(request.user))

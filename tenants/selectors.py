@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from typing import TYPE_CHECKING
+
 from django.db.models import Count, Q, QuerySet
 
-from .models import AuditEntry, Member, Membership, Role
+from .models import AuditEntry, Member, MemberKind, Membership, Role
 from .ordering import name_order
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User as Account
 
 
 def member_list_for_admin(*, search: str = "") -> QuerySet[Member]:
@@ -26,10 +30,10 @@ def member_get_by_slug(*, slug: str) -> Member:
     return Member.organisations.get(slug=slug)
 
 
-def memberships_of(*, user: AbstractBaseUser) -> QuerySet[Membership]:
+def memberships_of(*, user: Account) -> QuerySet[Membership]:
     """Where ``user`` may work: active members only."""
     return (
-        Membership.objects.filter(user=user, member__is_active=True, member__kind="member")
+        Membership.objects.filter(user=user, member__is_active=True, member__kind=MemberKind.MEMBER)
         .select_related("member")
         .prefetch_related("member__domains")
         .order_by(*name_order("member__name"), "id")

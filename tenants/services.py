@@ -10,11 +10,10 @@ import secrets
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -22,6 +21,10 @@ from django_tenants.utils import schema_context
 
 from .models import AuditEntry, Domain, Member, MemberKind, Membership, Role, SignInHandoff
 from .provisioning import schema_clone
+
+if TYPE_CHECKING:
+    # The project's account model (settings.AUTH_USER_MODEL), for type checking only.
+    from django.contrib.auth.models import User as Account
 
 User = get_user_model()
 
@@ -159,13 +162,13 @@ def member_update(*, member: Member, acting_user: Any, **changes: Any) -> Member
     return member
 
 
-def _user_display(user: AbstractUser) -> str:
+def _user_display(user: Account) -> str:
     return user.get_full_name() or user.get_username()
 
 
 @transaction.atomic
 def membership_add(
-    *, user: AbstractUser, member: Member, role: str = Role.STAFF, acting_user: Any = None
+    *, user: Account, member: Member, role: str = Role.STAFF, acting_user: Any = None
 ) -> Membership:
     """Let ``user`` work at ``member`` as ``role``."""
     if Membership.objects.filter(user=user, member=member).exists():
@@ -198,7 +201,7 @@ def membership_invite(
     email = User.objects.normalize_email(email.strip())
     user = User.objects.filter(email__iexact=email, is_active=True).order_by("pk").first()
     created = user is None
-    if created:
+    if user is None:
         user = User(
             username=_username_for(email),
             email=email,
@@ -272,7 +275,7 @@ def _object_permissions_drop(*, member: Member, user_id: int) -> None:
 
 
 @transaction.atomic
-def user_erase(*, user: AbstractUser, acting_user: Any) -> AbstractUser:
+def user_erase(*, user: Account, acting_user: Any) -> Account:
     """Erase a person's account by anonymising it in place (never deleting the row).
 
     Memberships, object permissions, API tokens and hand-over tickets go; the row stays so
@@ -304,7 +307,7 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def handoff_issue(*, user: AbstractUser, member: Member | None, next_path: str = "/") -> str:
+def handoff_issue(*, user: Account, member: Member | None, next_path: str = "/") -> str:
     """A single-use ticket that signs ``user`` in on ``member``'s site (or the consortium's)."""
     token = secrets.token_urlsafe(32)
     SignInHandoff.objects.filter(expires_at__lt=timezone.now()).delete()
@@ -318,7 +321,7 @@ def handoff_issue(*, user: AbstractUser, member: Member | None, next_path: str =
     return token
 
 
-def handoff_redeem(*, token: str, member: Member | None) -> tuple[AbstractUser, str] | None:
+def handoff_redeem(*, token: str, member: Member | None) -> tuple[Account, str] | None:
     """Use a ticket once. Wrong site, expired, or already used: ``None``."""
     member_id = member.pk if member is not None else None
     with connection.cursor() as cursor:
@@ -336,7 +339,7 @@ def handoff_redeem(*, token: str, member: Member | None) -> tuple[AbstractUser, 
 
 
 @transaction.atomic
-def api_token_renew(*, user: AbstractUser) -> Any:
+def api_token_renew(*, user: Account) -> Any:
     """Replace ``user``'s API token with a new one (the old one stops working at once)."""
     from rest_framework.authtoken.models import Token
 
@@ -346,7 +349,7 @@ def api_token_renew(*, user: AbstractUser) -> Any:
     return token
 
 
-def api_token_exists(*, user: AbstractUser) -> bool:
+def api_token_exists(*, user: Account) -> bool:
     from rest_framework.authtoken.models import Token
 
     return Token.objects.filter(user=user).exists()

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.contrib.auth.tokens import default_token_generator
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,8 +22,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services
 from .forms import InviteForm, MemberCreateForm, RoleForm, form_errors_add
-from .models import Member, Membership
-from .permissions import can_add_member, can_manage_people, is_consortium_admin
+from .models import Member, MemberKind, Membership, Role
+from .permissions import (
+    can_manage_people,
+    consortium_admin_required,
+    is_consortium_admin,
+    member_adder_required,
+    permission_require,
+)
 from .sites import site_url
 
 # --- the consortium site -------------------------------------------------------------
@@ -50,9 +56,8 @@ def consortium_home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@member_adder_required
 def member_add(request: HttpRequest) -> HttpResponse:
-    if not can_add_member(request.user):
-        raise PermissionDenied
     form = MemberCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -73,15 +78,14 @@ def member_add(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@consortium_admin_required
 def member_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """A member as consortium admins see it; they may invite its people (e.g. its first manager)."""
-    if not is_consortium_admin(request.user):
-        raise PermissionDenied
     try:
         member = selectors.member_get_by_slug(slug=slug)
     except Member.DoesNotExist as exc:
         raise Http404 from exc
-    form = InviteForm(request.POST or None, initial={"role": "manager"})
+    form = InviteForm(request.POST or None, initial={"role": Role.MANAGER})
     if request.method == "POST" and form.is_valid():
         try:
             membership, created = services.membership_invite(
@@ -124,7 +128,7 @@ def go_to_member(request: HttpRequest, slug: str) -> HttpResponse:
 def handoff_accept(request: HttpRequest) -> HttpResponse:
     """Redeem a single-use sign-in ticket minted by another of our sites."""
     tenant = getattr(request, "tenant", None)
-    member = tenant if tenant is not None and tenant.kind == "member" else None
+    member = tenant if tenant is not None and tenant.kind == MemberKind.MEMBER else None
     redeemed = services.handoff_redeem(token=request.GET.get("token", ""), member=member)
     if redeemed is None:
         messages.error(request, "That sign-in link has expired or was already used. Sign in here.")
@@ -158,8 +162,7 @@ def team(request: HttpRequest) -> HttpResponse:
     manager = can_manage_people(request.user, member)
     form = InviteForm(request.POST or None) if manager else None
     if request.method == "POST":
-        if not manager:
-            raise PermissionDenied
+        permission_require(manager)
         if form.is_valid():
             try:
                 membership, created = services.membership_invite(
@@ -215,8 +218,7 @@ def _membership_or_404(request: HttpRequest, membership_id: int) -> Membership:
 @require_POST
 def team_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
     membership = _membership_or_404(request, membership_id)  # not found before not allowed
-    if not can_manage_people(request.user, request.tenant):
-        raise PermissionDenied
+    permission_require(can_manage_people(request.user, request.tenant))
     try:
         services.membership_remove(membership=membership, acting_user=request.user)
     except ValidationError as exc:
@@ -235,8 +237,7 @@ def team_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
 @require_POST
 def team_set_role(request: HttpRequest, membership_id: int) -> HttpResponse:
     membership = _membership_or_404(request, membership_id)  # not found before not allowed
-    if not can_manage_people(request.user, request.tenant):
-        raise PermissionDenied
+    permission_require(can_manage_people(request.user, request.tenant))
     form = RoleForm(request.POST)
     if form.is_valid():
         try:

@@ -105,6 +105,7 @@ def _phone_world_make() -> dict[str, object]:
 
 
 def _phone_world_remove(made: dict[str, object]) -> None:
+    from django.contrib.auth import get_user_model
     from django.db import connection
 
     from crm import services as crm
@@ -118,7 +119,8 @@ def _phone_world_remove(made: dict[str, object]) -> None:
     beta = Member.organisations.get(slug="beta")
     agreement = Agreement.objects.filter(pk=made.get("agreement")).first()
     if agreement is not None and agreement.status not in ("terminated", "superseded"):
-        sharing.agreement_terminate(agreement=agreement, member=beta, acting_user=None)
+        manager_b = get_user_model().objects.get(username="manager-b")
+        sharing.agreement_terminate(agreement=agreement, member=beta, acting_user=manager_b)
     Registration.objects.filter(event_id=made.get("event")).delete()
     Event.objects.filter(pk=made.get("event")).delete()
     Booking.objects.filter(resource_id__in=made.get("rooms", [])).delete()
@@ -395,7 +397,7 @@ def test_map_labels_are_readable_and_do_not_overlap(browser):
     dark on light, and no two labels overlap."""
     from django.template.loader import render_to_string
 
-    from sharing.consortium import _map_node
+    from sharing.views.oversight import _map_node
     from tenants.models import Member
 
     names = [

@@ -63,9 +63,9 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     Mutation(
         "projection's restricted exclusion",
-        "sharing/projection.py",
-        'where.append("NOT r.is_restricted")',
-        'where.append("TRUE")',
+        "sharing/criteria.py",
+        'conditions.append(f"NOT {alias}.is_restricted")',
+        'conditions.append("TRUE")',
         ("tests/sharing/test_agreements.py::test_restricted_contact_is_never_shared",),
         "restricted contacts would be shared with other members",
     ),
@@ -84,6 +84,54 @@ MUTATIONS: tuple[Mutation, ...] = (
         'cursor.execute("SELECT 1")',
         ("tests/sharing/test_races.py",),
         "a back-fill or state change could interleave with a provider's edit",
+    ),
+    Mutation(
+        "selection by organisation type",
+        "sharing/criteria.py",
+        'conditions.append(f"{alias}.org_type = ANY(%({ORG_TYPES})s)")',
+        'conditions.append("TRUE")',
+        ("tests/sharing/test_criteria.py",),
+        "an agreement for some types of organisation would share (and pool) every type",
+    ),
+    Mutation(
+        "sharing rules changed by admins only",
+        "sharing/permissions.py",
+        '''"""Change the consortium's sharing rules and standing agreements."""
+    return is_consortium_admin(user)''',
+        '''"""Change the consortium's sharing rules and standing agreements."""
+    return True''',
+        ("tests/sharing/test_permissions.py::test_rule_changes_refuse_no_acting_user",),
+        "anyone, or a call with no acting user, could change the consortium's rules",
+    ),
+    Mutation(
+        "agreements managed by managers only",
+        "sharing/services/agreements.py",
+        "permission_require(can_manage_agreements(user, member), ",
+        "permission_require(True, ",
+        ("tests/sharing/test_permissions.py::test_a_managers_steps_refuse_no_acting_user",),
+        "staff, or a call with no acting user, could make, sign or end a member's agreements",
+    ),
+    Mutation(
+        "agreement templates added by admins only",
+        "sharing/services/templates.py",
+        "permission_require(can_oversee_sharing(acting_user), NOT_AN_OVERSEER)",
+        "permission_require(True, NOT_AN_OVERSEER)",
+        (
+            "tests/sharing/test_permissions.py::"
+            "test_a_template_is_added_through_its_service_with_an_audit_row",
+        ),
+        "a member's manager could add the consortium's agreement templates",
+    ),
+    Mutation(
+        "manager role",
+        "tenants/permissions.py",
+        "return membership is not None and membership.role == Role.MANAGER",
+        "return membership is not None",
+        (
+            "tests/tenants/test_permissions.py::test_predicates_by_role",
+            "tests/tenants/test_access.py::test_staff_cannot_invite_or_remove",
+        ),
+        "staff would manage their colleagues and sign their member's agreements",
     ),
     Mutation(
         "registration filter",

@@ -34,7 +34,7 @@ from crm import services as crm
 from crm.importing import records_import
 from crm.models import Contact, Organisation
 from sharing import rule_services, selectors, services
-from sharing.models import SharedRecord, Status
+from sharing.models import Agreement, SharedRecord, Status
 from tenants.models import Member
 
 pytestmark = pytest.mark.django_db
@@ -300,7 +300,7 @@ class SharingMachine(RuleBasedStateMachine):
     @rule(agreement_id=agreements, how=st.sampled_from(["suspend", "terminate", "resume"]))
     def stop_or_resume(self, agreement_id, how):
         terms = self.agreed[agreement_id]
-        agreement = services.Agreement.objects.get(pk=agreement_id)
+        agreement = Agreement.objects.get(pk=agreement_id)
         member = self.members[terms["provider"]]
         manager = self.managers[terms["provider"]]
         if how == "resume":
@@ -411,9 +411,7 @@ class SharingMachine(RuleBasedStateMachine):
             )
             assert not set(seen) & suspended
             assert (
-                services.Agreement.objects.filter(pk__in=suspended)
-                .exclude(status=Status.SUSPENDED)
-                .count()
+                Agreement.objects.filter(pk__in=suspended).exclude(status=Status.SUSPENDED).count()
                 == 0
             )
 

@@ -103,7 +103,8 @@ def race(django_db_setup, django_db_blocker):
             for made in Agreement.objects.filter(title=name).exclude(
                 status__in=["terminated", "superseded"]
             ):
-                services.agreement_terminate(agreement=made, member=world["a"], acting_user=None)
+                services.agreement_terminate(agreement=made, member=world["a"],
+                                             acting_user=world["manager_a"])  # fmt: skip
             connection.set_tenant(world["a"])
             for contact in Contact.objects.filter(last_name__startswith=name.replace(" ", "")):
                 crm.contact_delete(contact=contact, acting_user=None)

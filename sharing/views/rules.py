@@ -6,17 +6,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from tenants.forms import form_errors_add
-from tenants.permissions import is_consortium_admin
-
-from . import rule_services
-from .forms import FieldRuleForm, PolicyForm, StandingAgreementForm
-from .models import (
+from sharing import rule_services
+from sharing.forms import FieldRuleForm, PolicyForm, StandingAgreementForm
+from sharing.models import (
     NEVER_SHAREABLE_FIELDS,
     SHAREABLE_FIELDS,
     FieldRule,
@@ -25,12 +22,9 @@ from .models import (
     RuleChange,
     StandingAgreement,
 )
-from .rules import agreements_breaking, field_label, rules_current, rules_summary
-
-
-def _admin_only(request: HttpRequest) -> None:
-    if not is_consortium_admin(request.user):
-        raise PermissionDenied
+from sharing.permissions import can_change_rules, rules_changer_required
+from sharing.rules import agreements_breaking, field_label, rules_current, rules_summary
+from tenants.forms import form_errors_add
 
 
 def _suspended_message(request: HttpRequest, saved: str, suspended: list) -> None:
@@ -75,7 +69,7 @@ def _rules_context() -> dict:
 @login_required
 def rules_overview(request: HttpRequest) -> HttpResponse:
     """The consortium site: the rules, with edit links for consortium admins."""
-    admin = is_consortium_admin(request.user)
+    admin = can_change_rules(request.user)
     context = _rules_context() | {"is_admin": admin}
     if admin:
         context["field_rows"] = _field_rows()
@@ -120,8 +114,8 @@ def _field_rows() -> list[dict]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@rules_changer_required
 def field_rule_edit(request: HttpRequest, record_type: str, field: str) -> HttpResponse:
-    _admin_only(request)
     if record_type not in RecordType.values or field not in (
         SHAREABLE_FIELDS[record_type] | NEVER_SHAREABLE_FIELDS[record_type]
     ):
@@ -162,8 +156,8 @@ def field_rule_edit(request: HttpRequest, record_type: str, field: str) -> HttpR
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@rules_changer_required
 def policy_edit(request: HttpRequest, purpose: str) -> HttpResponse:
-    _admin_only(request)
     if purpose not in Purpose.values:
         raise Http404
     policy = rules_current().policy(purpose)
@@ -197,8 +191,8 @@ def policy_edit(request: HttpRequest, purpose: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@rules_changer_required
 def standing_edit(request: HttpRequest, standing_id: int | None = None) -> HttpResponse:
-    _admin_only(request)
     standing = get_object_or_404(StandingAgreement, pk=standing_id) if standing_id else None
     if standing is not None and request.method == "POST" and request.POST.get("offer"):
         offered = rule_services.standing_agreement_offer(standing=standing,

@@ -1,28 +1,24 @@
-"""The consortium's view of sharing: the register of every agreement, a map of who shares
-with whom, and the templates members start from. Consortium admins only."""
+"""The consortium admins' oversight of data sharing, on the consortium site: the register of
+every agreement (and approving those the rules ask to be approved), the map of who shares
+with whom, and the templates members start agreements from."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from crm.exporting import FORMATS, csv_bytes
-from tenants.models import Member
-from tenants.ordering import name_order
-from tenants.permissions import is_consortium_admin
-
-from .models import (
-    SHAREABLE_FIELDS,
+from sharing import selectors, services
+from sharing.forms import TemplateForm
+from sharing.models import (
     Agreement,
     AgreementTemplate,
     PartyRole,
@@ -31,24 +27,11 @@ from .models import (
     SharedRecord,
     Status,
 )
-
-
-def _admin_only(request: HttpRequest) -> None:
-    if not is_consortium_admin(request.user):
-        raise PermissionDenied
-
-
-def register_rows(*, status: str = "", purpose: str = "") -> list[Agreement]:
-    agreements = (
-        Agreement.objects.select_related("provider")
-        .prefetch_related("parties__member")
-        .order_by("provider__name", "title", "-version")
-    )
-    if status:
-        agreements = agreements.filter(status=status)
-    if purpose:
-        agreements = agreements.filter(purpose=purpose)
-    return list(agreements)
+from sharing.permissions import sharing_overseer_required
+from sharing.rules import rules_current
+from tenants.forms import form_errors_add
+from tenants.models import Member
+from tenants.ordering import name_order
 
 
 def _recipients(agreement: Agreement) -> str:
@@ -59,20 +42,14 @@ def _recipients(agreement: Agreement) -> str:
 
 
 def _purposes_needing_approval() -> set[str]:
-    from .rules import rules_current
-
     rules = rules_current()
     return {p for p in Purpose.values if rules.policy(p).approval_needed}
 
 
 @login_required
+@sharing_overseer_required
 def register(request: HttpRequest) -> HttpResponse:
-    _admin_only(request)
     if request.method == "POST":
-        from django.core.exceptions import ValidationError
-
-        from . import services
-
         agreement = Agreement.objects.filter(pk=request.POST.get("approve", "0") or 0).first()
         if agreement is not None:
             try:
@@ -84,7 +61,7 @@ def register(request: HttpRequest) -> HttpResponse:
         return redirect("sharing_register")
     status = request.GET.get("status", "")
     purpose = request.GET.get("purpose", "")
-    rows = register_rows(status=status, purpose=purpose)
+    rows = selectors.agreements_register(status=status, purpose=purpose)
     if request.GET.get("format") == "csv":
         data = csv_bytes(["Agreement", "Version", "Provider", "Recipients", "Purpose", "Status",
                          "Record types", "Contact fields", "Organisation fields", "Start",
@@ -164,12 +141,7 @@ def sharing_map_data() -> tuple[list[Node], list[dict], list[dict]]:
         _map_node(member, 2 * math.pi * i / count - math.pi / 2) for i, member in enumerate(members)
     ]
     where = {n.member.pk: n for n in nodes}
-    today = timezone.localdate()
-    active = (
-        Agreement.objects.filter(status=Status.ACTIVE, start_date__lte=today)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
-        .prefetch_related("parties")
-    )
+    active = selectors.agreements_in_force().prefetch_related("parties")
     edges, broadcasts = [], []
     for agreement in active:
         records = SharedRecord.objects.filter(agreement=agreement).count()
@@ -190,8 +162,8 @@ def sharing_map_data() -> tuple[list[Node], list[dict], list[dict]]:
 
 
 @login_required
+@sharing_overseer_required
 def sharing_map(request: HttpRequest) -> HttpResponse:
-    _admin_only(request)
     nodes, edges, broadcasts = sharing_map_data()
     sharing_all = {b["agreement"].provider_id for b in broadcasts}
     return render(request, "sharing/map.html", {
@@ -199,37 +171,18 @@ def sharing_map(request: HttpRequest) -> HttpResponse:
     })  # fmt: skip
 
 
-class TemplateForm(forms.ModelForm):
-    record_types = forms.MultipleChoiceField(choices=RecordType.choices,
-                                             widget=forms.CheckboxSelectMultiple)  # fmt: skip
-    contact_fields = forms.MultipleChoiceField(
-        choices=list(SHAREABLE_FIELDS[RecordType.CONTACT].items()), required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )  # fmt: skip
-    organisation_fields = forms.MultipleChoiceField(
-        choices=list(SHAREABLE_FIELDS[RecordType.ORGANISATION].items()), required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )  # fmt: skip
-    criteria_tags = forms.CharField(required=False, help_text="Separate tags with commas.")
-
-    class Meta:
-        model = AgreementTemplate
-        fields = ["name", "description", "purpose", "all_members", "record_types",
-                  "contact_fields", "organisation_fields", "criteria_tags", "requires_consent",
-                  "access_mode", "expected_benefit", "retention", "security_notes"]  # fmt: skip
-
-    def clean_criteria_tags(self) -> list[str]:
-        return [t.strip() for t in self.cleaned_data["criteria_tags"].split(",") if t.strip()]
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
+@sharing_overseer_required
 def templates(request: HttpRequest) -> HttpResponse:
-    _admin_only(request)
     form = TemplateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, "Template saved. Members can start agreements from it.")
-        return redirect("sharing_templates")
+        try:
+            services.agreement_template_create(acting_user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form_errors_add(form, exc)
+        else:
+            messages.success(request, "Template saved. Members can start agreements from it.")
+            return redirect("sharing_templates")
     return render(request, "sharing/templates.html",
                   {"templates": AgreementTemplate.objects.all(), "form": form})  # fmt: skip

@@ -1,6 +1,7 @@
-"""Agreements' lifecycle: draft -> awaiting signatures -> active -> suspended / terminated /
-expired. Every transition is atomic, logged, and changes the projection in the same
-transaction, under the provider's exclusive lock.
+"""Agreements' lifecycle as members' managers (and, for approval, consortium admins) drive
+it: draft -> awaiting signatures -> active -> suspended / terminated. Every transition is
+atomic, logged, and changes the projection in the same transaction, under the provider's
+exclusive lock.
 
 Tenant assumptions: none; agreements live in the public schema and the projection names the
 provider's schema itself.
@@ -14,30 +15,24 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from tenants.models import Member, Membership, Role
-
-from .models import (
+from sharing.models import (
     SHAREABLE_FIELDS,
     Agreement,
     AgreementEvent,
     AgreementParty,
-    Disclosure,
     PartyRole,
     RecordType,
     Status,
 )
-from .projection import agreement_backfill, agreement_unproject, lock_provider
-from .rules import (
-    agreement_breaches,
-    agreements_breaking,
-    approval_needed,
-    breaches_text,
-    rules_current,
-    standing_dates,
-)
-from .signals import agreement_amended, agreement_state_changed
+from sharing.permissions import can_approve_agreements, can_manage_agreements
+from sharing.projection import agreement_backfill, agreement_unproject, lock_provider
+from sharing.rules import agreement_breaches, approval_needed, rules_current
+from sharing.signals import agreement_amended, agreement_state_changed
+from tenants.models import Member
+from tenants.permissions import permission_require
 
 NOT_A_MANAGER = "Only a manager of {member} can do this."
+NOT_AN_APPROVER = "Only a consortium admin can approve agreements."
 WRONG_STATE = "This agreement is {state}: it cannot be {verb}."
 NO_RECIPIENTS = "Name at least one recipient, or share with all members."
 NO_RECORD_TYPES = "Choose what is shared: contacts, organisations or both."
@@ -68,10 +63,8 @@ def _event(agreement: Agreement, action: str, actor: Any, member: Member | None 
 
 
 def _require_manager(user: Any, member: Member) -> None:
-    if user is None:
-        return  # system actions (scheduled expiry, tests of the projection)
-    if not Membership.objects.filter(user=user, member=member, role=Role.MANAGER).exists():
-        raise PermissionDenied(NOT_A_MANAGER.format(member=member))
+    # No user is no manager: scheduled work (expiry) takes no step a manager must take.
+    permission_require(can_manage_agreements(user, member), NOT_A_MANAGER.format(member=member))
 
 
 def _clear_unticked(agreement: Agreement) -> None:
@@ -220,10 +213,7 @@ def _activate_when_complete(agreement: Agreement, acting_user: Any) -> None:
 @transaction.atomic
 def agreement_approve(*, agreement: Agreement, acting_user: Any) -> Agreement:
     """A consortium admin's approval, where the consortium requires one."""
-    from tenants.permissions import is_consortium_admin
-
-    if not is_consortium_admin(acting_user):
-        raise PermissionDenied("Only a consortium admin can approve agreements.")
+    permission_require(can_approve_agreements(acting_user), NOT_AN_APPROVER)
     agreement = _lock(agreement)
     if agreement.status != Status.AWAITING:
         raise ValidationError(WRONG_STATE.format(state=agreement.get_status_display().lower(),
@@ -263,25 +253,12 @@ def _party_member_check(agreement: Agreement, member: Member) -> None:
         raise PermissionDenied(f"{member} is not a party to this agreement.")
 
 
-# The states each way of stopping may end. A draft has not been offered to anyone, so there
-# is nothing to suspend or terminate: it is amended or left. The agreement page asks this too.
-STOPPABLE_FROM = {
-    Status.SUSPENDED: frozenset({Status.ACTIVE}),
-    Status.TERMINATED: frozenset({Status.ACTIVE, Status.SUSPENDED, Status.AWAITING}),
-}
-
-
-def agreement_may_stop(agreement: Agreement, to: str) -> bool:
-    """Whether ``agreement``'s state allows it to become ``to`` (suspended or terminated)."""
-    return agreement.status in STOPPABLE_FROM[to]
-
-
 def _stop(agreement: Agreement, *, member: Member, acting_user: Any, to: str, verb: str,
           reason: str) -> Agreement:  # fmt: skip
     agreement = _lock(agreement)
     _require_manager(acting_user, member)
     _party_member_check(agreement, member)
-    if not agreement_may_stop(agreement, to):
+    if not agreement.may_stop(to):
         raise ValidationError(WRONG_STATE.format(state=agreement.get_status_display().lower(),
                                                  verb=verb))  # fmt: skip
     agreement_unproject(agreement)
@@ -356,164 +333,3 @@ def agreement_amend(*, agreement: Agreement, acting_user: Any, **changes: Any) -
     _event(new, "created", acting_user, agreement.provider, f"version {new.version}")
     agreement_amended.send(sender=Agreement, agreement=new, previous=agreement)
     return new
-
-
-@transaction.atomic
-def agreements_suspend_breaking(*, acting_user: Any, because: str) -> list[Agreement]:
-    """After a rule changes: suspend every active agreement the rules now break, removing its
-    projections in this transaction, and tell its parties why (log, agreement page, e-mail).
-
-    Every provider's lock is taken first, exclusively and in ascending id order (one order
-    for every caller that takes several, so two rule changes cannot deadlock), then each
-    agreement's row, as _lock does; the rules are read only once the locks are held, so an
-    activation that committed meanwhile is seen and judged by the new rules. A loosened rule
-    breaks nothing: nothing is resumed or widened by itself.
-    """
-    from .projection import lock_providers
-
-    lock_providers(list(Member.objects.order_by("pk").values_list("pk", flat=True)))
-    rules = rules_current()
-    suspended = []
-    for candidate, breaches in agreements_breaking(rules):
-        agreement = Agreement.objects.select_for_update(no_key=True).get(pk=candidate.pk)
-        agreement_unproject(agreement)
-        agreement.status = Status.SUSPENDED
-        agreement.save(update_fields=["status"])
-        agreement_state_changed.send(sender=Agreement, agreement=agreement, active=False)
-        _event(agreement, RULES_SUSPENDED, acting_user,
-               detail=f"{because} {breaches_text(breaches)}".strip())  # fmt: skip
-        suspended.append(agreement)
-        transaction.on_commit(
-            lambda a=agreement, b=breaches: _tell_parties(agreement=a, because=because, breaches=b)
-        )
-    return suspended
-
-
-def _tell_parties(*, agreement: Agreement, because: str, breaches: dict[str, list[str]]) -> None:
-    """E-mail the managers of every named party (the provider's, for all-members ones)."""
-    from django.core.mail import send_mail
-    from django.template.loader import render_to_string
-
-    members = list(Member.objects.filter(pk__in=agreement.parties.values("member_id")))
-    emails = sorted(set(
-        Membership.objects.filter(member__in=members, role=Role.MANAGER, user__is_active=True)
-        .exclude(user__email="").values_list("user__email", flat=True)
-    ))  # fmt: skip
-    if not emails:
-        return
-    body = render_to_string("sharing/email/suspended_by_rules.txt", {
-        "agreement": agreement, "because": because,
-        "breaches": [m for messages in breaches.values() for m in messages],
-        "path": agreement.get_absolute_url(), "members": members,
-    })  # fmt: skip
-    send_mail(f"Sharing suspended: “{agreement.title}” breaks a consortium rule", body, None,
-              emails)  # fmt: skip
-
-
-@transaction.atomic
-def agreement_join_standing(*, member: Member, standing: Any, acting_user: Any,
-                            offer: bool = False) -> Agreement:  # fmt: skip
-    """``member`` joins one of the consortium's standing agreements: an all-members
-    agreement of its own on the standing terms, in force at once (joining the consortium is
-    its signature; the consortium set the terms, so no further approval is asked).
-
-    ``offer``: for a member already in the consortium, the agreement awaits its manager's
-    signature instead (nothing is shared until they sign)."""
-    existing = Agreement.objects.filter(provider=member, standing=standing).exclude(
-        status__in=[Status.TERMINATED, Status.SUPERSEDED, Status.EXPIRED]
-    ).first()  # fmt: skip
-    if existing is not None:
-        return existing
-    terms = standing.agreement_terms() | standing_dates(standing.purpose,
-                                                        start=timezone.localdate())  # fmt: skip
-    agreement = Agreement(provider=member, created_by=acting_user, standing=standing, **terms)
-    _clear_unticked(agreement)
-    agreement.full_clean()
-    _validate(agreement, [])
-    lock_provider(member.pk, exclusive=True)
-    agreement.status = Status.AWAITING
-    agreement.admin_approved_by = acting_user
-    agreement.admin_approved_at = timezone.now()
-    agreement.save()
-    if offer:
-        AgreementParty.objects.create(agreement=agreement, member=member,
-                                      role=PartyRole.PROVIDER)  # fmt: skip
-        _event(agreement, "offered by the consortium", acting_user, member,
-               f"the standing agreement “{standing}”, to sign")  # fmt: skip
-        return agreement
-    AgreementParty.objects.create(
-        agreement=agreement, member=member, role=PartyRole.PROVIDER, signed_at=timezone.now(),
-        signed_role="Joined the consortium's standing agreement",
-    )  # fmt: skip
-    _event(agreement, "created", acting_user, member, f"joined the standing agreement “{standing}”")
-    _activate(agreement, acting_user)
-    return agreement
-
-
-@transaction.atomic
-def agreements_expire(*, today=None) -> int:
-    """Mark agreements past their end date as expired and remove their projections (they
-    are already invisible from the end date on: the selectors check the date)."""
-    today = today or timezone.localdate()
-    count = 0
-    # Provider by provider, in ascending order: the order of every transaction that takes
-    # several providers' locks (see agreements_suspend_breaking).
-    candidates = Agreement.objects.filter(status=Status.ACTIVE, end_date__lt=today)
-    for candidate in candidates.order_by("provider_id", "pk"):
-        agreement = _lock(candidate)
-        agreement_unproject(agreement)
-        agreement.status = Status.EXPIRED
-        agreement.save(update_fields=["status"])
-        agreement_state_changed.send(sender=Agreement, agreement=agreement, active=False)
-        _event(agreement, "expired", None)
-        count += 1
-    return count
-
-
-def disclosure_record(*, actor: Any, member: Member, records: list[Any], action: str,
-                      reason: str = "") -> None:  # fmt: skip
-    """Log a view, export or copy of shared records, per provider and agreement."""
-    groups: dict[tuple[int, int, str], list[int]] = {}
-    for record in records:
-        key = (record.provider_id, record.agreement_id, record.record_type)
-        groups.setdefault(key, []).append(record.record_id)
-    Disclosure.objects.bulk_create([
-        Disclosure(actor_id=getattr(actor, "pk", None), member_id=member.pk,
-                   provider_id=provider_id, agreement_id=agreement_id, action=action,
-                   record_type=record_type, record_ids=ids, reason=reason[:200])
-        for (provider_id, agreement_id, record_type), ids in groups.items()
-    ])  # fmt: skip
-
-
-def disclosure_log(*, actor: Any, member_id: int, provider_id: int, action: str,
-                   record_type: str, record_ids: list[int], reason: str = "",
-                   agreement_id: int | None = None) -> Disclosure:  # fmt: skip
-    """Log one disclosure that is not a view of the shared directory (e.g. a contact's
-    snapshot handed to an event's host)."""
-    return Disclosure.objects.create(
-        actor_id=getattr(actor, "pk", None), member_id=member_id, provider_id=provider_id,
-        agreement_id=agreement_id, action=action, record_type=record_type,
-        record_ids=record_ids, reason=reason[:200],
-    )  # fmt: skip
-
-
-@transaction.atomic
-def disclosures_purge(*, before: Any, acting_user: Any, reason: str) -> int:
-    """Remove disclosure-log entries older than ``before`` under the retention policy.
-
-    The only way entries leave: the append-only triggers are bypassed for this one
-    transaction (session_replication_role, which needs a superuser connection), and the
-    purge itself is written to the consortium audit log with who, when, how many and why.
-    """
-    from django.db import connection
-
-    from tenants.services import audit_record
-
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL session_replication_role = replica")
-        cursor.execute("DELETE FROM public.sharing_disclosure WHERE at < %s", [before])
-        removed = cursor.rowcount
-        cursor.execute("SET LOCAL session_replication_role = origin")
-    audit_record(action="disclosures.purged", actor=acting_user, target=f"before {before}",
-                 removed=removed, reason=reason)  # fmt: skip
-    return removed
