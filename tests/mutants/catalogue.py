@@ -143,7 +143,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     Mutation(
         "import atomicity",
-        "crm/importing.py",
+        "crm/importing/run.py",
         "with transaction.atomic(), connection.cursor() as cursor:",
         "with connection.cursor() as cursor:",
         (
@@ -154,7 +154,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     Mutation(
         "import row errors",
-        "crm/importing.py",
+        "crm/importing/run.py",
         "if result.problem_count:",
         "if False:",
         ("tests/crm/test_imports.py::test_bad_emails_are_named_by_row_and_column",),
