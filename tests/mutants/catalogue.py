@@ -24,8 +24,8 @@ class Mutation:
 MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "restricted-contact filter",
-        "crm/selectors.py",
-        "Q(is_restricted=False) | Q(pk__in=Subquery(_restricted_visible_ids(user)))",
+        "crm/selectors/visibility.py",
+        "Q(is_restricted=False) | Q(pk__in=Subquery(restricted_visible_ids(user)))",
         "Q()",
         (
             "tests/crm/test_api.py::test_api_lists_and_searches_contacts_without_restricted",
@@ -35,7 +35,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     Mutation(
         "restricted interactions",
-        "crm/selectors.py",
+        "crm/selectors/visibility.py",
         "Interaction.objects.filter(~Exists(hidden_link))",
         "Interaction.objects.all()",
         ("tests/crm/test_restricted_interactions.py",),
