@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from crm.columns import CONTACT_COLUMNS, ORGANISATION_COLUMNS, mapping_guess, record_type_guess
+from crm.services.common import crm_audit
 from crm.tabular import TableError, table_open
 
 from .checks import contacts_check, headings_found, organisations_check
@@ -104,6 +105,11 @@ def records_import(
                 announce_written("organisation", org_sql, acting_user)
                 if dry_run:
                     raise _DryRun
+                crm_audit(
+                    action="import.finished", acting_user=acting_user, target=f"{kind} import",
+                    record_type=kind, rows=result.total_rows, new=result.new,
+                    updated=result.updated, unchanged=result.unchanged, skipped=result.skipped,
+                )  # fmt: skip
         except _DryRun:
             return result
     result.written = True
