@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import OrderBy, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Lower
 
 from crm.models import Consent, ConsentPurpose, ConsentStatus, Contact, ContactRole
@@ -18,7 +18,7 @@ from tenants.ordering import name_order
 from .search import records_search
 from .visibility import contacts_visible_to
 
-CONTACT_SORTS = {
+CONTACT_SORTS: dict[str, list[OrderBy | str]] = {
     "name": [*name_order("last_name", "first_name"), "id"],
     "-name": [*name_order("-last_name", "-first_name"), "-id"],
     "updated": ["-updated_at", "-id"],

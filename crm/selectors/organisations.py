@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet, Value
+from django.db.models import Exists, OrderBy, OuterRef, QuerySet, Value
 
 from crm.models import ContactRole, Fold, Organisation, OrganisationIdentifier
 from tenants.ordering import name_order
@@ -17,7 +17,7 @@ from tenants.ordering import name_order
 from .search import records_search
 from .visibility import contacts_visible_to
 
-ORGANISATION_SORTS = {
+ORGANISATION_SORTS: dict[str, list[OrderBy | str]] = {
     "name": [*name_order("name"), "id"],
     "-name": [*name_order("-name"), "-id"],
     "updated": ["-updated_at", "-id"],

@@ -6,6 +6,8 @@ Tenant assumptions: the connection is on the member's schema.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
 from django.db.models import Q, QuerySet, Subquery, Value
@@ -98,8 +100,9 @@ def records_search(queryset: QuerySet, query: str, *, email_field: str | None) -
             tier = tier.filter(condition)
     candidates = tier.order_by().values("pk")[:SEARCH_CAP]
     ranked = queryset.filter(pk__in=Subquery(candidates))
-    rank = None
+    rank: Any = None
     for word in words:
-        similarity = TrigramWordSimilarity(Fold(Value(word)), "search_text")
+        # The stubs allow only a field name here; PostgreSQL takes any text expression.
+        similarity = TrigramWordSimilarity(Fold(Value(word)), "search_text")  # type: ignore[arg-type]
         rank = similarity if rank is None else rank + similarity
     return ranked.annotate(rank=rank).order_by("-rank", "pk")

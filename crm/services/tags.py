@@ -29,7 +29,7 @@ def tags_bulk_apply(
 ) -> int:
     """Tag (or untag) many records in one statement; announces them in bulk."""
     model = Contact if record_type == "contact" else Organisation
-    through = model.tags.through
+    through: Any = model.tags.through  # the two through models differ only in their key
     fk = f"{model._meta.model_name}_id"
     id_list = sorted(set(ids))
     if remove:
