@@ -5,6 +5,9 @@ Every path answers on the member's own site; tenants.api_permissions checks memb
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -91,9 +94,14 @@ class InteractionSerializer(serializers.ModelSerializer):
         read_only_fields = ["staff"]
 
 
-def _raise_api(exc: DjangoValidationError) -> None:
-    detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
-    raise ApiValidationError(detail) from exc
+@contextmanager
+def _api_errors() -> Iterator[None]:
+    """A service's ValidationError answers 400, naming the fields as DRF's own errors do."""
+    try:
+        yield
+    except DjangoValidationError as exc:
+        detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        raise ApiValidationError(detail) from exc
 
 
 class ContactFilter(filters.FilterSet):
@@ -130,22 +138,18 @@ class ContactViewSet(viewsets.ModelViewSet):
     def perform_create(self, serializer) -> None:
         data = dict(serializer.validated_data)
         tags = data.pop("tags", [])
-        try:
+        with _api_errors():
             serializer.instance = services.contact_create(
                 acting_user=self.request.user, tags=tags, **data
             )
-        except DjangoValidationError as exc:
-            _raise_api(exc)
 
     def perform_update(self, serializer) -> None:
         data = dict(serializer.validated_data)
         tags = data.pop("tags", None)
-        try:
+        with _api_errors():
             serializer.instance = services.contact_update(
                 contact=serializer.instance, acting_user=self.request.user, tags=tags, **data
             )
-        except DjangoValidationError as exc:
-            _raise_api(exc)
 
     def perform_destroy(self, instance: Contact) -> None:
         services.contact_delete(contact=instance, acting_user=self.request.user)
@@ -184,7 +188,7 @@ class OrganisationViewSet(viewsets.ModelViewSet):
         pairs = [(i["scheme"], i["value"]) for i in identifiers] if identifiers else None
         preferred = next((f"{i['scheme']}-{i['value']}" for i in identifiers or []
                           if i.get("is_preferred")), None)  # fmt: skip
-        try:
+        with _api_errors():
             if instance is None:
                 serializer.instance = services.organisation_create(
                     acting_user=self.request.user, tags=tags or [], identifiers=pairs,
@@ -195,8 +199,6 @@ class OrganisationViewSet(viewsets.ModelViewSet):
                     organisation=instance, acting_user=self.request.user, tags=tags,
                     identifiers=pairs, preferred_identifier=preferred, **data,
                 )  # fmt: skip
-        except DjangoValidationError as exc:
-            _raise_api(exc)
 
     def perform_create(self, serializer) -> None:
         self._save(serializer)
@@ -262,19 +264,15 @@ class RoleViewSet(VisibleContactsMixin, viewsets.ModelViewSet):
     def perform_create(self, serializer) -> None:
         data = dict(serializer.validated_data)
         self._visible(data["contact"])
-        try:
+        with _api_errors():
             serializer.instance = services.role_add(acting_user=self.request.user, **data)
-        except DjangoValidationError as exc:
-            _raise_api(exc)
 
     def perform_update(self, serializer) -> None:
         data = dict(serializer.validated_data)
-        try:
+        with _api_errors():
             serializer.instance = services.role_update(
                 role=serializer.instance, acting_user=self.request.user, **data
             )
-        except DjangoValidationError as exc:
-            _raise_api(exc)
 
     def perform_destroy(self, instance: ContactRole) -> None:
         services.role_delete(role=instance, acting_user=self.request.user)
@@ -290,21 +288,17 @@ class OrganisationRelationshipViewSet(viewsets.ModelViewSet):
     queryset = OrganisationRelationship.objects.order_by("id")
 
     def perform_create(self, serializer) -> None:
-        try:
+        with _api_errors():
             serializer.instance = services.organisation_relationship_create(
                 acting_user=self.request.user, **serializer.validated_data
             )
-        except DjangoValidationError as exc:
-            _raise_api(exc)
 
     def perform_update(self, serializer) -> None:
-        try:
+        with _api_errors():
             serializer.instance = services.organisation_relationship_update(
                 relationship=serializer.instance, acting_user=self.request.user,
                 **serializer.validated_data,
             )  # fmt: skip
-        except DjangoValidationError as exc:
-            _raise_api(exc)
 
     def perform_destroy(self, instance: OrganisationRelationship) -> None:
         services.organisation_relationship_delete(relationship=instance,
@@ -333,13 +327,11 @@ class InteractionViewSet(VisibleContactsMixin, viewsets.ModelViewSet):
         )  # fmt: skip
 
     def perform_update(self, serializer) -> None:
-        try:
+        with _api_errors():
             serializer.instance = services.interaction_update(
                 interaction=serializer.instance, acting_user=self.request.user,
                 **serializer.validated_data,
             )  # fmt: skip
-        except DjangoValidationError as exc:
-            _raise_api(exc)
 
     def perform_destroy(self, instance: Interaction) -> None:
         services.interaction_delete(interaction=instance, acting_user=self.request.user)

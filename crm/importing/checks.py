@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from crm.columns import CONTACT_COLUMNS, ORGANISATION_COLUMNS, Column
@@ -143,6 +143,19 @@ class _Checker:
             )
             self.result.problems.append(RowProblem(row, column, message))
 
+    def rows(self, table: Table, report: ProgressReport) -> Iterator[tuple[int, dict[str, str]]]:
+        """Each row's number and values by field. Blank rows are passed over; a row with a
+        problem is counted and left out."""
+        for row in table.rows:
+            if not any(row.values):
+                continue
+            self.result.total_rows += 1
+            if self.result.total_rows % 2000 == 0:
+                report(table.progress())
+            raw = self.values(row.number, row.values)
+            if raw is not None:
+                yield row.number, raw
+
     def values(self, number: int, cells: list[str]) -> dict[str, str] | None:
         """The row's values by field, or None when the row has a problem. Several opt-out
         columns count together: any one saying yes is an opt-out."""
@@ -246,22 +259,14 @@ def contacts_check(
             )
         )
     cleaners = {
-        "email": values.email, "postcode": values.postcode, "date_of_birth": values.calendar_date,
-        "opt_out": values.flag,
-        "optin_time": values.timestamp, "confirm_time": values.timestamp, "tags": values.tag_names,
+        "email": values.email, "postcode": values.postcode, "opt_out": values.flag,
+        "date_of_birth": values.calendar_date, "tags": values.tag_names,
+        "optin_time": values.timestamp, "confirm_time": values.timestamp,
     }  # fmt: skip
     # A file with one address column and no town or postcode has one-line addresses
     # (Mailchimp's ``Address``): split them, and never let them replace a structured one.
     one_line = "address_line1" in fields and not fields & {"address_line2", "town", "postcode"}
-    for row in table.rows:
-        if not any(row.values):
-            continue
-        result.total_rows += 1
-        if result.total_rows % 2000 == 0:
-            report(table.progress())
-        raw = checker.values(row.number, row.values)
-        if raw is None:
-            continue
+    for number, raw in checker.rows(table, report):
         full = raw.pop("full_name", "").strip()
         if full and not raw.get("last_name", "").strip():
             first, _, last = full.rpartition(" ")
@@ -276,18 +281,18 @@ def contacts_check(
             raw["address_one_line"] = "yes"
         if HOUSEHOLD_NAME.search(raw.get("organisation", "")):
             raw["organisation"] = ""  # Salesforce NPSP's household accounts are families
-        record = checker.clean(row.number, raw, cleaners)
+        record = checker.clean(number, raw, cleaners)
         if not record:
             continue
         if not record.get("last_name"):
-            checker.problem(row.number, "last_name", REQUIRED.format(label="Last name"))
+            checker.problem(number, "last_name", REQUIRED.format(label="Last name"))
             continue
         record["opt_out"] = bool(record.get("opt_out"))
         record["address_one_line"] = bool(record.pop("address_one_line", False))
         record["date_of_birth"] = record.get("date_of_birth") or None
         record["optin_time"] = record.get("optin_time") or None
         record["confirm_time"] = record.get("confirm_time") or None
-        checker.spool_row(row.number, record, CONTACT_COPY)
+        checker.spool_row(number, record, CONTACT_COPY)
 
 
 def organisations_check(
@@ -308,20 +313,12 @@ def organisations_check(
         "identifier": lambda v: values.identifier_from("identifier", v),
         "tags": values.tag_names,
     }  # fmt: skip
-    for row in table.rows:
-        if not any(row.values):
-            continue
-        result.total_rows += 1
-        if result.total_rows % 2000 == 0:
-            report(table.progress())
-        raw = checker.values(row.number, row.values)
-        if raw is None:
-            continue
-        record = checker.clean(row.number, raw, cleaners)
+    for number, raw in checker.rows(table, report):
+        record = checker.clean(number, raw, cleaners)
         if not record:
             continue
         if not record.get("name"):
-            checker.problem(row.number, "name", REQUIRED.format(label="Name"))
+            checker.problem(number, "name", REQUIRED.format(label="Name"))
             continue
         identifiers = [record.pop(k) for k in ("charity_number", "company_number", "identifier")
                        if record.get(k)]  # fmt: skip
@@ -337,4 +334,4 @@ def organisations_check(
                 record["org_type"] = OrganisationType.COMPANY
             else:
                 record["org_type"] = OrganisationType.OTHER
-        checker.spool_row(row.number, record, ORG_COPY)
+        checker.spool_row(number, record, ORG_COPY)

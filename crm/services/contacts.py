@@ -83,24 +83,30 @@ def contact_delete(*, contact: Contact, acting_user: Any) -> None:
     crm_audit(action="contact.deleted", acting_user=acting_user, target=f"contact {pk}")
 
 
+def _restricted_access_change(
+    *, contact: Contact, user: Any, acting_user: Any, grant: bool
+) -> None:
+    if not can_grant_restricted_access(acting_user, contact):
+        raise PermissionDenied(NOT_A_GRANTER)
+    if grant:
+        assign_perm(RESTRICTED_PERMISSION, user, contact)
+    else:
+        remove_perm(RESTRICTED_PERMISSION, user, contact)
+    action = "contact.restricted_access_granted" if grant else "contact.restricted_access_revoked"
+    crm_audit(action=action, acting_user=acting_user, target=f"contact {contact.pk}",
+              user_id=user.pk)  # fmt: skip
+
+
 @transaction.atomic
 def contact_restricted_access_grant(*, contact: Contact, user: Any, acting_user: Any) -> None:
     """Let colleague ``user`` see restricted ``contact``; only a manager who sees it may."""
-    if not can_grant_restricted_access(acting_user, contact):
-        raise PermissionDenied(NOT_A_GRANTER)
-    assign_perm(RESTRICTED_PERMISSION, user, contact)
-    crm_audit(action="contact.restricted_access_granted", acting_user=acting_user,
-              target=f"contact {contact.pk}", user_id=user.pk)  # fmt: skip
+    _restricted_access_change(contact=contact, user=user, acting_user=acting_user, grant=True)
 
 
 @transaction.atomic
 def contact_restricted_access_revoke(*, contact: Contact, user: Any, acting_user: Any) -> None:
     """Stop colleague ``user`` seeing restricted ``contact``; only a manager who sees it may."""
-    if not can_grant_restricted_access(acting_user, contact):
-        raise PermissionDenied(NOT_A_GRANTER)
-    remove_perm(RESTRICTED_PERMISSION, user, contact)
-    crm_audit(action="contact.restricted_access_revoked", acting_user=acting_user,
-              target=f"contact {contact.pk}", user_id=user.pk)  # fmt: skip
+    _restricted_access_change(contact=contact, user=user, acting_user=acting_user, grant=False)
 
 
 @transaction.atomic

@@ -107,6 +107,14 @@ def organisation_delete(*, organisation: Organisation, acting_user: Any) -> None
     crm_audit(action="organisation.deleted", acting_user=acting_user, target=f"organisation {pk}")
 
 
+def _relationship_save(relationship: OrganisationRelationship, *, action: str,
+                       acting_user: Any) -> OrganisationRelationship:  # fmt: skip
+    relationship.full_clean()
+    relationship.save()
+    _relationship_audit(action, relationship, acting_user)
+    return relationship
+
+
 def _relationship_audit(action: str, relationship: OrganisationRelationship,
                         acting_user: Any) -> None:  # fmt: skip
     crm_audit(action=action, acting_user=acting_user,
@@ -131,10 +139,8 @@ def organisation_relationship_create(
         from_organisation=from_organisation, to_organisation=to_organisation, kind=kind,
         start_date=start_date, end_date=end_date,
     )  # fmt: skip
-    relationship.full_clean()
-    relationship.save()
-    _relationship_audit("organisation_relationship.created", relationship, acting_user)
-    return relationship
+    return _relationship_save(relationship, action="organisation_relationship.created",
+                              acting_user=acting_user)  # fmt: skip
 
 
 @transaction.atomic
@@ -142,10 +148,8 @@ def organisation_relationship_update(
     *, relationship: OrganisationRelationship, acting_user: Any, **changes: Any
 ) -> OrganisationRelationship:
     fields_apply(relationship, RELATIONSHIP_FIELDS, changes)
-    relationship.full_clean()
-    relationship.save()
-    _relationship_audit("organisation_relationship.changed", relationship, acting_user)
-    return relationship
+    return _relationship_save(relationship, action="organisation_relationship.changed",
+                              acting_user=acting_user)  # fmt: skip
 
 
 @transaction.atomic
