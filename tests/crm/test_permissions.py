@@ -95,3 +95,16 @@ def test_contact_permission_required_answers_not_found_before_forbidden(records,
     with pytest.raises(PermissionDenied):
         deny(request, contact_id=records["open"].pk)
     assert allow(request, contact_id=records["open"].pk).content == str(records["open"].pk).encode()
+
+
+def test_is_manager_here_holds_in_a_task_that_entered_the_schema_by_name(db, member_a, user):
+    """A background task knows only the schema's name (django-tenants' FakeTenant); the
+    member, and so who manages it, is still found."""
+    from django.db import connection
+
+    from crm.selectors import member_here
+
+    connection.set_schema(member_a.schema_name)
+    assert member_here() == member_a
+    assert permissions.is_manager_here(user("manager-a"))
+    assert not permissions.is_manager_here(user("staff-a"))
