@@ -26,6 +26,7 @@ from .models import (
     Tag,
 )
 from .permissions import can_see_contact, can_see_contacts
+from .services.interactions import NO_SUCH_CONTACT
 
 
 class TagSerializer(serializers.ModelSerializer):
@@ -279,7 +280,7 @@ class RoleViewSet(VisibleContactsMixin, viewsets.ModelViewSet):
 
     def _visible(self, contact: Contact) -> None:
         if not can_see_contact(self.request.user, contact):
-            raise ApiValidationError({"contact": ["No such contact."]})
+            raise ApiValidationError({"contact": [NO_SUCH_CONTACT]})
 
 
 class OrganisationRelationshipViewSet(viewsets.ModelViewSet):
@@ -320,7 +321,7 @@ class InteractionViewSet(VisibleContactsMixin, viewsets.ModelViewSet):
         data = dict(serializer.validated_data)
         contacts = data.pop("contacts", [])
         if not can_see_contacts(self.request.user, contacts):
-            raise ApiValidationError({"contacts": ["No such contact."]})
+            raise ApiValidationError({"contacts": [NO_SUCH_CONTACT]})
         serializer.instance = services.interaction_create(
             acting_user=self.request.user, contacts=contacts,
             organisations=data.pop("organisations", []), **data,
