@@ -5,6 +5,9 @@ Every path answers on the member's own site; tenants.api_permissions checks memb
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -22,6 +25,8 @@ from .models import (
     OrganisationRelationship,
     Tag,
 )
+from .permissions import can_see_contact, can_see_contacts
+from .services.interactions import NO_SUCH_CONTACT
 
 
 class TagSerializer(serializers.ModelSerializer):
@@ -90,9 +95,14 @@ class InteractionSerializer(serializers.ModelSerializer):
         read_only_fields = ["staff"]
 
 
-def _raise_api(exc: DjangoValidationError) -> None:
-    detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
-    raise ApiValidationError(detail) from exc
+@contextmanager
+def _api_errors() -> Iterator[None]:
+    """A service's ValidationError answers 400, naming the fields as DRF's own errors do."""
+    try:
+        yield
+    except DjangoValidationError as exc:
+        detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        raise ApiValidationError(detail) from exc
 
 
 class ContactFilter(filters.FilterSet):
@@ -129,22 +139,18 @@ class ContactViewSet(viewsets.ModelViewSet):
     def perform_create(self, serializer) -> None:
         data = dict(serializer.validated_data)
         tags = data.pop("tags", [])
-        try:
+        with _api_errors():
             serializer.instance = services.contact_create(
                 acting_user=self.request.user, tags=tags, **data
             )
-        except DjangoValidationError as exc:
-            _raise_api(exc)
 
     def perform_update(self, serializer) -> None:
         data = dict(serializer.validated_data)
         tags = data.pop("tags", None)
-        try:
+        with _api_errors():
             serializer.instance = services.contact_update(
                 contact=serializer.instance, acting_user=self.request.user, tags=tags, **data
             )
-        except DjangoValidationError as exc:
-            _raise_api(exc)
 
     def perform_destroy(self, instance: Contact) -> None:
         services.contact_delete(contact=instance, acting_user=self.request.user)
@@ -183,7 +189,7 @@ class OrganisationViewSet(viewsets.ModelViewSet):
         pairs = [(i["scheme"], i["value"]) for i in identifiers] if identifiers else None
         preferred = next((f"{i['scheme']}-{i['value']}" for i in identifiers or []
                           if i.get("is_preferred")), None)  # fmt: skip
-        try:
+        with _api_errors():
             if instance is None:
                 serializer.instance = services.organisation_create(
                     acting_user=self.request.user, tags=tags or [], identifiers=pairs,
@@ -194,8 +200,6 @@ class OrganisationViewSet(viewsets.ModelViewSet):
                     organisation=instance, acting_user=self.request.user, tags=tags,
                     identifiers=pairs, preferred_identifier=preferred, **data,
                 )  # fmt: skip
-        except DjangoValidationError as exc:
-            _raise_api(exc)
 
     def perform_create(self, serializer) -> None:
         self._save(serializer)
@@ -261,32 +265,45 @@ class RoleViewSet(VisibleContactsMixin, viewsets.ModelViewSet):
     def perform_create(self, serializer) -> None:
         data = dict(serializer.validated_data)
         self._visible(data["contact"])
-        try:
+        with _api_errors():
             serializer.instance = services.role_add(acting_user=self.request.user, **data)
-        except DjangoValidationError as exc:
-            _raise_api(exc)
 
     def perform_update(self, serializer) -> None:
         data = dict(serializer.validated_data)
-        try:
+        with _api_errors():
             serializer.instance = services.role_update(
                 role=serializer.instance, acting_user=self.request.user, **data
             )
-        except DjangoValidationError as exc:
-            _raise_api(exc)
 
     def perform_destroy(self, instance: ContactRole) -> None:
         services.role_delete(role=instance, acting_user=self.request.user)
 
     def _visible(self, contact: Contact) -> None:
-        if not selectors.contacts_visible_to(user=self.request.user).filter(pk=contact.pk).exists():
-            raise ApiValidationError({"contact": ["No such contact."]})
+        if not can_see_contact(self.request.user, contact):
+            raise ApiValidationError({"contact": [NO_SUCH_CONTACT]})
 
 
 class OrganisationRelationshipViewSet(viewsets.ModelViewSet):
     serializer_class = OrganisationRelationshipSerializer
     filterset_fields = ["from_organisation", "to_organisation", "kind"]
     queryset = OrganisationRelationship.objects.order_by("id")
+
+    def perform_create(self, serializer) -> None:
+        with _api_errors():
+            serializer.instance = services.organisation_relationship_create(
+                acting_user=self.request.user, **serializer.validated_data
+            )
+
+    def perform_update(self, serializer) -> None:
+        with _api_errors():
+            serializer.instance = services.organisation_relationship_update(
+                relationship=serializer.instance, acting_user=self.request.user,
+                **serializer.validated_data,
+            )  # fmt: skip
+
+    def perform_destroy(self, instance: OrganisationRelationship) -> None:
+        services.organisation_relationship_delete(relationship=instance,
+                                                  acting_user=self.request.user)  # fmt: skip
 
 
 class InteractionViewSet(VisibleContactsMixin, viewsets.ModelViewSet):
@@ -303,26 +320,22 @@ class InteractionViewSet(VisibleContactsMixin, viewsets.ModelViewSet):
     def perform_create(self, serializer) -> None:
         data = dict(serializer.validated_data)
         contacts = data.pop("contacts", [])
-        visible = selectors.contacts_visible_to(user=self.request.user)
-        if visible.filter(pk__in=[c.pk for c in contacts]).count() != len(contacts):
-            raise ApiValidationError({"contacts": ["No such contact."]})
+        if not can_see_contacts(self.request.user, contacts):
+            raise ApiValidationError({"contacts": [NO_SUCH_CONTACT]})
         serializer.instance = services.interaction_create(
             acting_user=self.request.user, contacts=contacts,
             organisations=data.pop("organisations", []), **data,
         )  # fmt: skip
 
     def perform_update(self, serializer) -> None:
-        # Links to contacts the caller cannot see are kept as they are (none, while such an
-        # interaction is hidden from the caller; kept so a wider rule never drops a link).
-        instance = serializer.instance
-        hidden = list(
-            instance.contacts.exclude(
-                pk__in=selectors.contacts_visible_to(user=self.request.user).values("pk")
-            )
-        )
-        updated = serializer.save()
-        if hidden and "contacts" in serializer.validated_data:
-            updated.contacts.add(*hidden)
+        with _api_errors():
+            serializer.instance = services.interaction_update(
+                interaction=serializer.instance, acting_user=self.request.user,
+                **serializer.validated_data,
+            )  # fmt: skip
+
+    def perform_destroy(self, instance: Interaction) -> None:
+        services.interaction_delete(interaction=instance, acting_user=self.request.user)
 
 
 class TagViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):

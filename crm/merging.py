@@ -13,6 +13,7 @@ from django.forms.models import model_to_dict
 
 from .changes import DELETED, MERGED, announce
 from .models import Contact, MergeRecord, Organisation
+from .services.common import crm_audit
 
 SAME_RECORD = "A record cannot be merged into itself."
 
@@ -85,6 +86,8 @@ def contact_merge(*, keep: Contact, drop: Contact, acting_user: Any) -> Contact:
     drop_id = drop.pk
     announce(record_type="contact", ids=[drop_id], action=DELETED, acting_user=acting_user)
     Contact.objects.filter(pk=drop_id).delete()
+    crm_audit(action="contact.merged", acting_user=acting_user, target=f"contact {keep.pk}",
+              merged_id=drop_id)  # fmt: skip
     announce(record_type="contact", ids=[keep.pk], action=MERGED, acting_user=acting_user)
     return keep
 
@@ -136,5 +139,7 @@ def organisation_merge(*, keep: Organisation, drop: Organisation, acting_user: A
     drop_id = drop.pk
     announce(record_type="organisation", ids=[drop_id], action=DELETED, acting_user=acting_user)
     Organisation.objects.filter(pk=drop_id).delete()
+    crm_audit(action="organisation.merged", acting_user=acting_user,
+              target=f"organisation {keep.pk}", merged_id=drop_id)  # fmt: skip
     announce(record_type="organisation", ids=[keep.pk], action=MERGED, acting_user=acting_user)
     return keep

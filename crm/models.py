@@ -1,6 +1,11 @@
 """A member's own CRM, in the member's schema: contacts, organisations and what links them.
 
 Foreign keys point only within the member's schema, or to the shared user table.
+
+One module: the models hold fields, constraints and single-record properties only (no
+rules), they point at one another throughout (a contact's roles, interactions and consents,
+an organisation's identifiers and relationships), and at under 500 lines they read best
+together, in the order a record is built.
 """
 
 from __future__ import annotations

@@ -93,3 +93,79 @@ def test_openapi_schema_lists_the_crm(client_for, user, member_a):
     for path in ("/api/contacts/", "/api/organisations/", "/api/roles/", "/api/interactions/",
                  "/api/tags/", "/api/organisation-relationships/"):  # fmt: skip
         assert path in schema
+
+
+def _audit(action: str):
+    from tenants.models import AuditEntry
+
+    return list(AuditEntry.objects.filter(action=action).values_list("actor_id", "member_id",
+                                                                     "target"))  # fmt: skip
+
+
+def test_api_organisation_relationships_go_through_the_services(
+    client_for, user, member_a, records, in_member
+):
+    """Creating, changing and deleting a relationship by the API each leave an audit row
+    with the caller as actor; a relationship of an organisation with itself is a 400."""
+    staff = user("staff-a")
+    with in_member(member_a):
+        other = services.organisation_create(acting_user=None, name="Ryedale CVS")
+    client = client_for(staff, member_a)
+    org = records["org"].pk
+    same = client.post("/api/organisation-relationships/", {
+        "from_organisation": org, "to_organisation": org, "kind": "member_of",
+    }, content_type="application/json")  # fmt: skip
+    assert same.status_code == 400
+    made = client.post("/api/organisation-relationships/", {
+        "from_organisation": org, "to_organisation": other.pk, "kind": "member_of",
+    }, content_type="application/json")  # fmt: skip
+    assert made.status_code == 201
+    path = f"/api/organisation-relationships/{made.json()['id']}/"
+    changed = client.patch(path, {"kind": "funded_by"}, content_type="application/json")
+    assert (changed.status_code, changed.json()["kind"]) == (200, "funded_by")
+    assert client.delete(path).status_code == 204
+    target = f"organisation relationship {made.json()['id']}"
+    for action in ("created", "changed", "deleted"):
+        assert _audit(f"organisation_relationship.{action}") == [(staff.pk, member_a.pk, target)]
+
+
+def test_api_interaction_updates_and_deletes_keep_the_interaction_rule(
+    client_for, user, member_a, records, in_member
+):
+    """Staff cannot change or delete an interaction with a contact hidden from them (404, as
+    a missing id), nor link a visible one to a hidden contact (400); someone who sees every
+    contact on it changes and deletes it, and both are logged."""
+    from crm.models import Interaction
+
+    manager = user("manager-a")
+    with in_member(member_a):
+        hidden = services.interaction_create(
+            acting_user=manager, kind="call", date="2026-01-05", summary="Hidden call",
+            contacts=[records["secret"]],
+        )  # fmt: skip
+        plain = services.interaction_create(
+            acting_user=manager, kind="call", date="2026-01-06", summary="Plain call",
+            contacts=[records["open"]],
+        )  # fmt: skip
+    staff = client_for(user("staff-a"), member_a)
+    path = f"/api/interactions/{hidden.pk}/"
+    assert staff.patch(path, {"summary": "X"}, content_type="application/json").status_code == 404
+    assert staff.delete(path).status_code == 404
+    linked = staff.patch(f"/api/interactions/{plain.pk}/",
+                         {"contacts": [records["open"].pk, records["secret"].pk]},
+                         content_type="application/json")  # fmt: skip
+    assert linked.status_code == 400
+    connection.set_tenant(member_a)
+    assert Interaction.objects.get(pk=hidden.pk).summary == "Hidden call"
+    assert list(plain.contacts.all()) == [records["open"]]
+    connection.set_schema_to_public()
+    granted = client_for(manager, member_a)
+    changed = granted.patch(path, {"summary": "Follow-up"}, content_type="application/json")
+    assert changed.json()["summary"] == "Follow-up"
+    assert granted.delete(path).status_code == 204
+    connection.set_tenant(member_a)
+    assert not Interaction.objects.filter(pk=hidden.pk).exists()
+    for action in ("changed", "deleted"):
+        assert _audit(f"interaction.{action}") == [
+            (manager.pk, member_a.pk, f"interaction {hidden.pk}")
+        ]

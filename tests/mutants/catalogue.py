@@ -24,8 +24,8 @@ class Mutation:
 MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "restricted-contact filter",
-        "crm/selectors.py",
-        "Q(is_restricted=False) | Q(pk__in=Subquery(_restricted_visible_ids(user)))",
+        "crm/selectors/visibility.py",
+        "Q(is_restricted=False) | Q(pk__in=Subquery(restricted_visible_ids(user)))",
         "Q()",
         (
             "tests/crm/test_api.py::test_api_lists_and_searches_contacts_without_restricted",
@@ -35,11 +35,43 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     Mutation(
         "restricted interactions",
-        "crm/selectors.py",
+        "crm/selectors/visibility.py",
         "Interaction.objects.filter(~Exists(hidden_link))",
         "Interaction.objects.all()",
         ("tests/crm/test_restricted_interactions.py",),
         "a restricted contact's interactions would show their summary to everyone",
+    ),
+    Mutation(
+        "manager here",
+        "crm/permissions.py",
+        "return member is not None and can_manage_people(user, member)",
+        "return member is not None",
+        (
+            "tests/crm/test_permissions.py::test_is_manager_here_answers_for_managers_of_this_member_only",
+            "tests/crm/test_pages.py::test_manager_grants_and_revokes_access_to_a_restricted_contact",
+        ),
+        "every colleague would count as a manager and could decide who sees a restricted contact",
+    ),
+    Mutation(
+        "restricted access granter",
+        "crm/permissions.py",
+        "return is_manager_here(user) and can_see_contact(user, contact)",
+        "return True",
+        (
+            "tests/crm/test_services.py::test_granting_access_needs_a_manager_who_sees_the_contact",
+            "tests/crm/test_pages.py::test_manager_grants_and_revokes_access_to_a_restricted_contact",
+        ),
+        "staff could give themselves sight of a restricted contact",
+    ),
+    Mutation(
+        "interaction change rule",
+        "crm/permissions.py",
+        "return interactions_visible_to(user=user).filter(pk=interaction.pk).exists()",
+        "return True",
+        (
+            "tests/crm/test_services.py::test_an_interaction_with_a_hidden_contact_cannot_be_changed_or_deleted",
+        ),
+        "anyone could change or delete an interaction with a contact hidden from them",
     ),
     Mutation(
         "field allow-list in projection",
@@ -223,7 +255,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     Mutation(
         "import atomicity",
-        "crm/importing.py",
+        "crm/importing/run.py",
         "with transaction.atomic(), connection.cursor() as cursor:",
         "with connection.cursor() as cursor:",
         (
@@ -234,7 +266,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     Mutation(
         "import row errors",
-        "crm/importing.py",
+        "crm/importing/run.py",
         "if result.problem_count:",
         "if False:",
         ("tests/crm/test_imports.py::test_bad_emails_are_named_by_row_and_column",),
