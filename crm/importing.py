@@ -585,6 +585,13 @@ def _sql(cursor, statement: str, params: Any = None) -> None:
     cursor.execute(statement, params)
 
 
+def _copy_in(cursor, statement: str, spool: IO[str]) -> None:
+    """COPY the spool in, a chunk at a time, so memory stays flat (psycopg 3's COPY)."""
+    with cursor.copy(statement) as copy:
+        while chunk := spool.read(1 << 16):
+            copy.write(chunk)
+
+
 Written = tuple[str | None, str | None]  # queries for the contact and organisation ids written
 ANNOUNCE_CHUNK = 10_000
 
@@ -696,7 +703,7 @@ def _write_contacts(cursor, spool: IO[str], result: ImportResult, *, user_id, ac
             match_how text, skip_reason text
         ) ON COMMIT DROP""")  # fmt: skip
     spool.seek(0)
-    cursor.copy_expert(f"COPY import_contact ({', '.join(CONTACT_COPY)}) FROM STDIN", spool)
+    _copy_in(cursor, f"COPY import_contact ({', '.join(CONTACT_COPY)}) FROM STDIN", spool)
     phone = PHONE_KEY.format(col="COALESCE(NULLIF(phone, ''), mobile)")
     _sql(cursor, f"""
         UPDATE import_contact SET email_key = NULLIF(lower(email), ''),
@@ -942,7 +949,7 @@ def _write_organisations(cursor, spool: IO[str], result: ImportResult, *, user_i
         ) ON COMMIT DROP""",
     )
     spool.seek(0)
-    cursor.copy_expert(f"COPY import_organisation ({', '.join(ORG_COPY)}) FROM STDIN", spool)
+    _copy_in(cursor, f"COPY import_organisation ({', '.join(ORG_COPY)}) FROM STDIN", spool)
     _sql(
         cursor,
         """

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Q
 from django.utils import formats, timezone
-from psycopg2.extras import DateTimeTZRange
 
 from tenants.models import Member
 from tenants.services import audit_record

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
-from psycopg2.extras import DateTimeTZRange
 
 from tenants.models import Member, Membership
 from tenants.ordering import name_order
