@@ -33,8 +33,13 @@ FILE_GONE = "This import's file has been removed. Upload the file again to impor
 FINISHED = {ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.CRASHED}
 
 
+def _schema() -> str:
+    """The member's schema the connection is on (django-tenants' connection, untyped)."""
+    return connection.schema_name  # type: ignore[attr-defined]
+
+
 def _progress_writer(job_id: int):
-    schema = connection.schema_name
+    schema = _schema()
     sql = f"UPDATE {ImportJob._meta.db_table} SET percent = %s, phase = %s WHERE id = %s"
 
     def write(percent: int, phase: str) -> None:
@@ -76,7 +81,7 @@ def import_jobs_clean(*, older_than: timedelta | None = None) -> int:
             job.summary = {**(job.summary or {}), "message": ABANDONED.format(hours=hours)}
         job.save(update_fields=["file", "status", "summary"])
         removed += 1
-    folder = f"imports/{connection.schema_name}"
+    folder = f"imports/{_schema()}"
     try:
         _, names = default_storage.listdir(folder)
     except FileNotFoundError:
@@ -93,10 +98,9 @@ def import_jobs_clean(*, older_than: timedelta | None = None) -> int:
 def import_job_create(*, upload: UploadedFile, acting_user: Any, tag_name: str = "") -> ImportJob:
     """Keep an upload for checking; abandoned imports' files are cleaned up first."""
     import_jobs_clean()
-    job = ImportJob(
-        original_name=upload.name[:255], created_by=acting_user, tag_name=tag_name.strip()
-    )
-    job.file.save(upload.name, upload, save=False)
+    name = upload.name or "upload"
+    job = ImportJob(original_name=name[:255], created_by=acting_user, tag_name=tag_name.strip())
+    job.file.save(name, upload, save=False)
     job.save()
     return job
 
@@ -163,7 +167,7 @@ def import_job_task(job_id: int, dry_run: bool) -> None:
     finds the job finished and does nothing.
     """
     waiting = ImportStatus.CHECKING if dry_run else ImportStatus.IMPORTING
-    key = f"crm.import_job:{connection.schema_name}:{job_id}"
+    key = f"crm.import_job:{_schema()}:{job_id}"
     with connection.cursor() as cursor:
         # A session lock, not a transaction's: the run commits more than once on its way.
         cursor.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", [key])
@@ -192,7 +196,7 @@ def _start(job: ImportJob, *, dry_run: bool, status: str, claim_from: str | None
         job.save(update_fields=["status", "percent", "phase"])
         if queued:
             member_task_defer(
-                schema_name=connection.schema_name,
+                schema_name=_schema(),
                 dotted_path="crm.import_jobs.import_job_task",
                 args=(job.pk, dry_run),
             )

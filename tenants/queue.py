@@ -49,9 +49,7 @@ async def stalled_jobs_retry(context: JobContext, timestamp: int) -> list[int]:
     """Put back in the queue every job whose worker stopped sending heartbeats; returns
     their ids. Scheduled by ``queue_ready`` on every worker."""
     manager = context.app.job_manager
-    stalled = await manager.get_stalled_jobs(
-        seconds_since_heartbeat=settings.QUEUE_STALLED_SECONDS
-    )
+    stalled = await manager.get_stalled_jobs(seconds_since_heartbeat=settings.QUEUE_STALLED_SECONDS)
     retried = []
     for job in stalled:
         # Another worker's check may have put it back first: then it is no longer running.
@@ -73,9 +71,7 @@ def queue_ready(app: App) -> None:
     ``PROCRASTINATE_ON_APP_READY`` hook), so the schedule is read from settings once they
     are ready rather than when this module is imported."""
     app.add_tasks_from(tasks, namespace="")
-    app.periodic(cron=settings.QUEUE_STALLED_CHECK_CRON, periodic_id="stalled")(
-        stalled_jobs_retry
-    )
+    app.periodic(cron=settings.QUEUE_STALLED_CHECK_CRON, periodic_id="stalled")(stalled_jobs_retry)
     app.periodic(cron="17 * * * *", periodic_id="finished")(finished_jobs_remove)
 
 
@@ -87,6 +83,6 @@ def side_connection_execute(*, alias: str, schema_name: str, sql: str, params: l
     """
     other = connections[alias]
     if alias != "default":
-        other.set_schema(schema_name)
+        other.set_schema(schema_name)  # type: ignore[attr-defined]  # django-tenants' wrapper
     with other.cursor() as cursor:
         cursor.execute(sql, params)
