@@ -260,12 +260,7 @@ def live_url(django_db_setup, django_db_blocker, tmp_path_factory, queue_worker)
         _wait_until_serving(server, port, log_path)
         yield port
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=30)
+        process_stop(server, grace=30)
 
 
 def _wait_until_serving(server: subprocess.Popen, port: int, log_path: Path) -> None:
@@ -371,20 +366,21 @@ def queue_worker_start(name: str, log_path: Path, *, queues: str = "") -> subpro
         wait_until(lambda: queue_backends(name), what=f"worker {name} to connect",
                    process=worker, log_path=log_path)  # fmt: skip
     except BaseException:
-        queue_worker_stop(worker)
+        process_stop(worker, grace=60)
         raise
     return worker
 
 
-def queue_worker_stop(worker: subprocess.Popen) -> None:
-    """Ask a worker to stop (it finishes its running jobs first); kill it if it will not."""
-    if worker.poll() is None:
-        worker.terminate()
+def process_stop(process: subprocess.Popen, *, grace: float) -> None:
+    """Ask a server or worker process to stop (SIGTERM: a worker finishes its running jobs
+    first), and kill it if it has not within ``grace`` seconds."""
+    if process.poll() is None:
+        process.terminate()
         try:
-            worker.wait(timeout=60)
+            process.wait(timeout=grace)
         except subprocess.TimeoutExpired:
-            worker.kill()
-    worker.wait(timeout=30)
+            process.kill()
+    process.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")
@@ -396,4 +392,4 @@ def queue_worker(django_db_setup, django_db_blocker, tmp_path_factory):
     with django_db_blocker.unblock():
         worker = queue_worker_start("commons-test-worker", log_path, queues="default")
     yield worker
-    queue_worker_stop(worker)
+    process_stop(worker, grace=60)

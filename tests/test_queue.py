@@ -18,9 +18,9 @@ from django.test import override_settings
 
 from tests.conftest import (
     database_raw_connect,
+    process_stop,
     queue_backends,
     queue_worker_start,
-    queue_worker_stop,
     wait_until,
 )
 from tests.threads import in_thread
@@ -95,7 +95,7 @@ def test_a_job_whose_worker_is_killed_mid_way_finishes_on_another(
         holder.close()
         for worker in (worker_a, worker_b):
             if worker is not None:
-                queue_worker_stop(worker)
+                process_stop(worker, grace=60)
         wait_until(lambda: not queue_backends("commons-test-a"),
                    what="worker A's sessions to end")  # fmt: skip
         with database_raw_connect() as raw:
