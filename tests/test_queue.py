@@ -258,3 +258,80 @@ def test_the_queue_lives_once_in_the_public_schema(db):
             "SELECT args ->> 'schema_name' FROM public.procrastinate_jobs WHERE id = %s", [job_id]
         )
         assert cursor.fetchone() == (member.schema_name,)
+
+
+@pytest.mark.timeout(600)
+def test_a_run_started_while_another_holds_the_job_waits_then_writes_nothing(
+    django_db_setup, django_db_blocker
+):
+    """A second run of an import (its first worker only looked dead) waits while the first
+    holds the job, then finds it done and writes nothing: no row is imported twice."""
+    import threading
+
+    from django.contrib.auth import get_user_model
+    from django_tenants.utils import schema_context
+
+    from crm import import_jobs
+    from crm.models import Contact, ImportJob, ImportStatus
+
+    domain = f"held-{secrets.token_hex(4)}.example.net"
+
+    def upload() -> int:
+        with schema_context("beta"):
+            staff = get_user_model().objects.get(username="staff-b")
+            job = import_jobs.import_job_create(upload=_big_csv(domain, 5), acting_user=staff)
+            ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.IMPORTING)
+            return job.pk
+
+    def second_run() -> None:
+        with schema_context("beta"):
+            import_jobs.import_job_task(job_id, False)
+
+    def written() -> int:
+        with schema_context("beta"):
+            return Contact.objects.filter(email__endswith=domain).count()
+
+    def clean() -> None:
+        with schema_context("beta"):
+            Contact.objects.filter(email__endswith=domain).delete()
+            for job in ImportJob.objects.filter(pk=job_id):
+                job.file.delete(save=False)
+                job.delete()
+
+    first = database_raw_connect()
+    with django_db_blocker.unblock():
+        job_id = in_thread(upload)
+        (lock,) = first.execute(
+            "SELECT hashtextextended(%s, 0)", [f"crm.import_job:beta:{job_id}"]
+        ).fetchone()
+        try:
+            first.execute("SELECT pg_advisory_lock(%s)", [lock])
+            runner = threading.Thread(target=in_thread, args=(second_run,))
+            runner.start()
+            wait_until(lambda: _lock_waited(lock) or not runner.is_alive(),
+                       what="the second run to wait")  # fmt: skip
+            assert runner.is_alive(), "the second run went ahead while the first held the job"
+            # The first run finishes: its rows and "done" commit together (no rows here).
+            first.execute(
+                f"UPDATE beta.{ImportJob._meta.db_table} SET status = 'done' WHERE id = %s",
+                [job_id],
+            )
+            first.execute("SELECT pg_advisory_unlock(%s)", [lock])
+            runner.join(timeout=240)
+            assert not runner.is_alive()
+            assert in_thread(written) == 0
+            assert _import_status("beta", job_id) == ImportStatus.DONE
+        finally:
+            first.close()
+            in_thread(clean)
+
+
+def _lock_waited(lock: int) -> bool:
+    """Whether a session waits for advisory lock ``lock`` (a bigint: two halves in pg_locks)."""
+    with database_raw_connect() as raw:
+        (waiting,) = raw.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            " AND classid::bigint = %s AND objid::bigint = %s AND objsubid = 1",
+            [(lock >> 32) & 0xFFFFFFFF, lock & 0xFFFFFFFF],
+        ).fetchone()
+    return waiting > 0
