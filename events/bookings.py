@@ -231,7 +231,7 @@ def _write_or_clash(write, user, member, resource, spans, *, exclude=None) -> No
         with transaction.atomic():
             write()
     except IntegrityError as exc:
-        if getattr(exc.__cause__, "pgcode", None) != EXCLUSION_VIOLATION:
+        if getattr(exc.__cause__, "sqlstate", None) != EXCLUSION_VIOLATION:
             raise
         _raise_clash(user, member, resource, spans, exclude=exclude)
         raise  # pragma: no cover - the clash was released in between; let the caller retry
