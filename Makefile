@@ -10,14 +10,27 @@ PYTEST_ARGS ?=
 IMPORT_ARGS ?= --memory-rows 1000000
 
 # Start the embedded PostgreSQL unless DATABASE_URL points elsewhere; stop it when the recipe
-# ends, however it ends (Ctrl-C included). $(1) is the data folder.
+# ends, however it ends (Ctrl-C included). $(1) is the data folder. What to undo on the way
+# out is kept in $$on_exit, so a later step (with_worker) can put its own undoing first.
 define with_database
+	on_exit=:; \
+	trap 'eval "$$on_exit"' EXIT; \
+	trap 'exit 130' INT TERM; \
 	if [ -z "$$DATABASE_URL" ]; then \
 	  DATABASE_URL=$$($(PY) -m consortium.embedded_db start --data $(1)) || exit 1; \
 	  export DATABASE_URL; \
-	  trap '$(PY) -m consortium.embedded_db stop --data $(1)' EXIT; \
-	  trap 'exit 130' INT TERM; \
+	  on_exit='$(PY) -m consortium.embedded_db stop --data $(1)'; \
 	fi
+endef
+
+# A queue worker beside the recipe's server, ended before the database when the recipe ends,
+# however it ends: asked to stop, then killed after 20 s (its unfinished job goes back in the
+# queue once its heartbeat is stale). Needs with_database first.
+define with_worker
+	{ $(PY) manage.py procrastinate worker & } ; queue_worker=$$!; \
+	on_exit="kill -TERM $$queue_worker 2>/dev/null; \
+	  for _ in \$$(seq 100); do kill -0 $$queue_worker 2>/dev/null || break; sleep 0.2; done; \
+	  kill -KILL $$queue_worker 2>/dev/null; wait $$queue_worker; $$on_exit"
 endef
 
 .PHONY: demo test mutants lint format serve browser-deps db-start db-stop db-url manage bench clean
@@ -33,14 +46,17 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	touch $@
 
 ## make demo: install, start the embedded database, migrate, provision 17 members, serve :8000
+## beside a queue worker
 demo: $(VENV)/.runtime
 	@$(call with_database,$(DEMO_DATA)); \
 	$(PY) manage.py setup_consortium && \
-	$(PY) manage.py setup_demo --port $(PORT) && \
-	echo "Serving on http://localhost:$(PORT)/ (Ctrl-C stops the site and the database)" && \
+	$(PY) manage.py setup_demo --port $(PORT) || exit 1; \
+	$(call with_worker); \
+	echo "Serving on http://localhost:$(PORT)/ with a queue worker (Ctrl-C stops the site, the worker and the database)" && \
 	$(PY) manage.py runserver --noreload 127.0.0.1:$(PORT)
 
-## make test: the whole suite against the embedded database (or DATABASE_URL)
+## make test: the whole suite against the embedded database (or DATABASE_URL); the tests start
+## their own queue workers (tests/conftest.py)
 test: $(VENV)/.dev browser-deps
 	@$(call with_database,$(TEST_DATA)); \
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -76,14 +92,16 @@ format: $(VENV)/.dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-## make serve: the production set-up (gunicorn, whitenoise, production settings) on :8000
+## make serve: the production set-up (gunicorn, whitenoise, production settings, a queue worker)
+## on :8000
 serve: $(VENV)/.runtime
 	@$(call with_database,$(DEMO_DATA)); \
 	export DJANGO_SETTINGS_MODULE=consortium.settings.production; \
 	export DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-local-serve-$$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 60)}; \
 	export DJANGO_SECURE_SSL_REDIRECT=$${DJANGO_SECURE_SSL_REDIRECT:-0} DJANGO_SECURE_COOKIES=$${DJANGO_SECURE_COOKIES:-0}; \
 	$(PY) manage.py setup_consortium && \
-	$(PY) manage.py collectstatic --noinput -v 0 && \
+	$(PY) manage.py collectstatic --noinput -v 0 || exit 1; \
+	$(call with_worker); \
 	$(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py consortium.wsgi:application
 
 ## make bench: the benchmarks, each against its baseline in the same run

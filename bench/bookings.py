@@ -77,8 +77,8 @@ def _run(args, member, at, rng, today, first_day):
     """Seed, then time; returns the samples."""
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
+    from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
     from django.test import Client
-    from psycopg2.extras import DateTimeTZRange
 
     from events import bookings, selectors
     from events.models import Booking, BookingStatus, Resource

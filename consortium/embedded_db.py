@@ -46,12 +46,13 @@ def database_url(pgdata: Path, database: str = DEFAULT_DATABASE) -> str | None:
 
 
 def _ensure_database(pgdata: Path, database: str) -> None:
-    import psycopg2
-    from psycopg2 import sql
+    import psycopg
+    from psycopg import sql
 
     info = _postmaster(pgdata)
-    conn = psycopg2.connect(host=str(info.socket_dir), user="postgres", dbname="postgres")
-    conn.autocommit = True
+    conn = psycopg.connect(
+        host=str(info.socket_dir), user="postgres", dbname="postgres", autocommit=True
+    )
     with conn.cursor() as cur:
         cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database])
         if cur.fetchone() is None:

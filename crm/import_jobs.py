@@ -1,7 +1,9 @@
 """An import as staff experience it: upload, check (a dry run), adjust, confirm, watch.
 
-Small files are checked and imported inside the request; larger ones in the background,
-with progress written over a separate connection so the page can show it.
+Small files are checked and imported inside the request; larger ones on the queue's workers
+(tenants/queue.py), with progress written over a separate connection so the page can show it.
+A queued check or import may run twice (its worker died, and another took the job over), so
+each run first claims the job, and an import's rows and its "done" commit together.
 
 Tenant assumptions: the connection is on the member's schema.
 """
@@ -16,7 +18,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.utils import timezone
 
-from tenants.background import member_task_start, side_connection_execute
+from tenants.queue import member_task_defer, side_connection_execute
 
 from .importing import ImportRejected, ImportResult, records_import
 from .models import ImportJob, ImportStatus
@@ -31,8 +33,13 @@ FILE_GONE = "This import's file has been removed. Upload the file again to impor
 FINISHED = {ImportStatus.DONE, ImportStatus.FAILED, ImportStatus.CRASHED}
 
 
+def _schema() -> str:
+    """The member's schema the connection is on (django-tenants' connection, untyped)."""
+    return connection.schema_name  # type: ignore[attr-defined]
+
+
 def _progress_writer(job_id: int):
-    schema = connection.schema_name
+    schema = _schema()
     sql = f"UPDATE {ImportJob._meta.db_table} SET percent = %s, phase = %s WHERE id = %s"
 
     def write(percent: int, phase: str) -> None:
@@ -74,7 +81,7 @@ def import_jobs_clean(*, older_than: timedelta | None = None) -> int:
             job.summary = {**(job.summary or {}), "message": ABANDONED.format(hours=hours)}
         job.save(update_fields=["file", "status", "summary"])
         removed += 1
-    folder = f"imports/{connection.schema_name}"
+    folder = f"imports/{_schema()}"
     try:
         _, names = default_storage.listdir(folder)
     except FileNotFoundError:
@@ -91,10 +98,9 @@ def import_jobs_clean(*, older_than: timedelta | None = None) -> int:
 def import_job_create(*, upload: UploadedFile, acting_user: Any, tag_name: str = "") -> ImportJob:
     """Keep an upload for checking; abandoned imports' files are cleaned up first."""
     import_jobs_clean()
-    job = ImportJob(
-        original_name=upload.name[:255], created_by=acting_user, tag_name=tag_name.strip()
-    )
-    job.file.save(upload.name, upload, save=False)
+    name = upload.name or "upload"
+    job = ImportJob(original_name=name[:255], created_by=acting_user, tag_name=tag_name.strip())
+    job.file.save(name, upload, save=False)
     job.save()
     return job
 
@@ -119,12 +125,23 @@ def _run(job: ImportJob, *, dry_run: bool) -> None:
     write = _progress_writer(job.pk)
     mapping = {int(k): v for k, v in job.mapping.items()} if job.mapping else None
     try:
-        with job.file.open("rb") as handle:
-            result = records_import(
-                handle=handle, size=job.file.size, acting_user=job.created_by,
-                filename=job.original_name, record_type=job.record_type or None,
-                mapping=mapping, tag_name=job.tag_name, dry_run=dry_run, progress=write,
-            )  # fmt: skip
+        # An import's rows and its "done" commit together, so a second run of the same job
+        # finds it done (a run that dies part-way leaves neither).
+        with transaction.atomic():
+            with job.file.open("rb") as handle:
+                result = records_import(
+                    handle=handle, size=job.file.size, acting_user=job.created_by,
+                    filename=job.original_name, record_type=job.record_type or None,
+                    mapping=mapping, tag_name=job.tag_name, dry_run=dry_run, progress=write,
+                )  # fmt: skip
+            job.refresh_from_db(fields=["percent", "phase"])
+            job.percent = 100
+            if dry_run:
+                _store(job, result, ImportStatus.CHECKED)
+                return
+            job.finished_at = timezone.now()
+            imported, job.file = job.file.name, ""
+            _store(job, result, ImportStatus.DONE)
     except ImportRejected as exc:
         job.refresh_from_db(fields=["percent", "phase"])
         if exc.result is None:
@@ -138,37 +155,53 @@ def _run(job: ImportJob, *, dry_run: bool) -> None:
         job.refresh_from_db(fields=["percent", "phase"])
         _store(job, None, ImportStatus.CRASHED, CRASHED.format(error=type(exc).__name__))
         raise
-    job.refresh_from_db(fields=["percent", "phase"])
-    job.percent = 100
-    if dry_run:
-        _store(job, result, ImportStatus.CHECKED)
-    else:
-        job.finished_at = timezone.now()
-        _file_remove(job)
-        _store(job, result, ImportStatus.DONE)
+    # Only once "done" is committed: a run that died before would still need the file.
+    job.file.storage.delete(imported)
 
 
 def import_job_task(job_id: int, dry_run: bool) -> None:
-    """Background entry point (already on the member's schema)."""
-    _run(ImportJob.objects.get(pk=job_id), dry_run=dry_run)
+    """Queue entry point (already on the member's schema).
+
+    Runs only a job still waiting for it. A second run of the same job (its worker died, or
+    only looked dead, and another took the job over) waits for any run still going, then
+    finds the job finished and does nothing.
+    """
+    waiting = ImportStatus.CHECKING if dry_run else ImportStatus.IMPORTING
+    key = f"crm.import_job:{_schema()}:{job_id}"
+    with connection.cursor() as cursor:
+        # A session lock, not a transaction's: the run commits more than once on its way.
+        cursor.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", [key])
+        try:
+            job = ImportJob.objects.filter(pk=job_id, status=waiting).first()
+            if job is not None:
+                _run(job, dry_run=dry_run)
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [key])
 
 
-def _start(job: ImportJob, *, dry_run: bool, status: str) -> None:
-    job.status = status
-    job.percent = 0
-    job.phase = "Waiting to start"
-    job.save(update_fields=["status", "percent", "phase"])
-    if job.file.size <= settings.IMPORT_INLINE_BYTES:
+def _start(job: ImportJob, *, dry_run: bool, status: str, claim_from: str | None = None) -> None:
+    """Check or import the file now (a small one) or on the queue. The job's new status
+    and its place in the queue commit together, or neither does; ``claim_from`` claims the
+    job from that status first, so a double click or a second tab cannot start it twice."""
+    queued = job.file.size > settings.IMPORT_INLINE_BYTES
+    with transaction.atomic():
+        if claim_from is not None:
+            claimed = ImportJob.objects.filter(pk=job.pk, status=claim_from).update(status=status)
+            if not claimed:
+                raise ValueError(ALREADY_STARTED)
+            job.refresh_from_db()
+        job.status = status
+        job.percent = 0
+        job.phase = "Waiting to start"
+        job.save(update_fields=["status", "percent", "phase"])
+        if queued:
+            member_task_defer(
+                schema_name=_schema(),
+                dotted_path="crm.import_jobs.import_job_task",
+                args=(job.pk, dry_run),
+            )
+    if not queued:
         _run(job, dry_run=dry_run)
-        return
-    args = (job.pk, dry_run)
-    transaction.on_commit(
-        lambda: member_task_start(
-            schema_name=connection.schema_name,
-            dotted_path="crm.import_jobs.import_job_task",
-            args=args,
-        )
-    )
 
 
 def import_job_check(*, job: ImportJob, record_type: str | None = None,
@@ -188,11 +221,5 @@ def import_job_check(*, job: ImportJob, record_type: str | None = None,
 def import_job_confirm(*, job: ImportJob, acting_user: Any) -> ImportJob:
     """Write a checked import: all of it, or (on any failure) none of it. The job is claimed
     atomically, so a double click or a second tab cannot run it twice."""
-    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.CHECKED).update(
-        status=ImportStatus.IMPORTING
-    )
-    if not claimed:
-        raise ValueError(ALREADY_STARTED)
-    job.refresh_from_db()
-    _start(job, dry_run=False, status=ImportStatus.IMPORTING)
+    _start(job, dry_run=False, status=ImportStatus.IMPORTING, claim_from=ImportStatus.CHECKED)
     return job

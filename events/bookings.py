@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Q
 from django.utils import timezone
-from psycopg2.extras import DateTimeTZRange
 
 from tenants.models import Member
 from tenants.permissions import AnyUser
@@ -147,7 +147,7 @@ def _write_or_clash(write: Callable[[], object], attempt: Attempt) -> None:
         with transaction.atomic():
             write()
     except IntegrityError as exc:
-        if getattr(exc.__cause__, "pgcode", None) != EXCLUSION_VIOLATION:
+        if getattr(exc.__cause__, "sqlstate", None) != EXCLUSION_VIOLATION:
             raise
         _raise_clash(attempt)
         raise  # pragma: no cover - the clash was released in between; let the caller retry

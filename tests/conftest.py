@@ -236,9 +236,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_url(django_db_setup, django_db_blocker, tmp_path_factory):
-    """A real server process on the test database for the session; its port. It is ended
-    and waited for before the database is dropped (``django_db_setup`` tears down after)."""
+def live_url(django_db_setup, django_db_blocker, tmp_path_factory, queue_worker):
+    """A real server process on the test database for the session, with a queue worker as
+    deployed; its port. It is ended and waited for before the database is dropped
+    (``django_db_setup`` tears down after)."""
     with django_db_blocker.unblock():
         database_url = _database_url()
     port = _free_port()
@@ -259,12 +260,7 @@ def live_url(django_db_setup, django_db_blocker, tmp_path_factory):
         _wait_until_serving(server, port, log_path)
         yield port
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=30)
+        process_stop(server, grace=30)
 
 
 def _wait_until_serving(server: subprocess.Popen, port: int, log_path: Path) -> None:
@@ -304,3 +300,96 @@ def _playwright_waits_long_enough():
     except ImportError:  # pragma: no cover - playwright is a dev requirement
         return
     expect.set_options(timeout=30_000)
+
+
+# Queue workers (tenants/queue.py) are real `manage.py procrastinate worker` processes on the
+# test database, as deployed: the session's serves the live server, and tests/test_queue.py
+# starts (and kills) its own. Each worker's database sessions carry its name as their
+# application_name, so a test can see in pg_stat_activity and pg_locks what a worker is doing.
+
+
+def database_raw_connect():
+    """A connection of its own to the test database, in autocommit: it sees only what has
+    been committed, whatever the calling test's transaction holds."""
+    import psycopg
+
+    return psycopg.connect(_database_url(), autocommit=True)
+
+
+def wait_until(condition, *, what: str, timeout: float = 120.0, process=None, log_path=None):
+    """Poll ``condition()`` until it answers something true, and return that. Fails after
+    ``timeout`` seconds (a loaded machine is slow, never stuck), and at once if ``process``
+    exits meanwhile."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = condition()
+        if answer:
+            return answer
+        if process is not None and process.poll() is not None:
+            log = log_path.read_text(errors="replace")[-3000:] if log_path else ""
+            raise AssertionError(f"process {process.pid} exited waiting for {what}\n{log}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up after {timeout:.0f} s waiting for {what}")
+        if process is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=0.1)  # returns early only if the process died
+        else:
+            time.sleep(0.1)
+
+
+def queue_backends(name: str) -> list[int]:
+    """The database sessions of the worker called ``name``."""
+    with database_raw_connect() as raw:
+        rows = raw.execute(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = %s", [name]
+        ).fetchall()
+    return [pid for (pid,) in rows]
+
+
+def queue_worker_start(name: str, log_path: Path, *, queues: str = "") -> subprocess.Popen:
+    """Start a queue worker called ``name`` on the test database (``queues``: which queues
+    it serves, comma-separated; all by default) and wait until it has connected."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "DJANGO_SETTINGS_MODULE": "consortium.settings.test",
+        "COMMONS_IMPORT_PROGRESS_DATABASE": "progress",
+        "PGAPPNAME": name,
+    }
+    command = [sys.executable, "manage.py", "procrastinate", "worker", "--name", name]
+    if queues:
+        command += ["--queues", queues]
+    with log_path.open("ab") as log:
+        worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
+                                  stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        wait_until(lambda: queue_backends(name), what=f"worker {name} to connect",
+                   process=worker, log_path=log_path)  # fmt: skip
+    except BaseException:
+        process_stop(worker, grace=60)
+        raise
+    return worker
+
+
+def process_stop(process: subprocess.Popen, *, grace: float) -> None:
+    """Ask a server or worker process to stop (SIGTERM: a worker finishes its running jobs
+    first), and kill it if it has not within ``grace`` seconds."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def queue_worker(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A queue worker on the test database for the session, serving the queue the product
+    uses (tests keep their own queues to themselves). It is stopped before the database is
+    dropped (``django_db_setup`` tears down after)."""
+    log_path = tmp_path_factory.mktemp("queue-worker") / "worker.log"
+    with django_db_blocker.unblock():
+        worker = queue_worker_start("commons-test-worker", log_path, queues="default")
+    yield worker
+    process_stop(worker, grace=60)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-import psycopg2
+import psycopg
 import pytest
 from django.db import connection
 
@@ -14,11 +14,9 @@ from tests.conftest import database_sessions_end
 
 def _connect(dbname: str):
     params = {**connection.get_connection_params(), "dbname": dbname}
-    params.pop("cursor_factory", None)
-    params.pop("options", None)
-    raw = psycopg2.connect(**params)
-    raw.autocommit = True
-    return raw
+    for driver_only in ("cursor_factory", "context", "options"):
+        params.pop(driver_only, None)
+    return psycopg.connect(**params, autocommit=True)
 
 
 @pytest.mark.timeout(120)
@@ -37,7 +35,7 @@ def test_a_database_with_a_session_left_open_is_still_dropped(db):
             cursor.execute(f'DROP DATABASE "{name}"')
             cursor.execute("SELECT count(*) FROM pg_database WHERE datname = %s", [name])
             assert cursor.fetchone()[0] == 0
-        with pytest.raises(psycopg2.Error), left_open.cursor() as gone:
+        with pytest.raises(psycopg.Error), left_open.cursor() as gone:
             gone.execute("SELECT 1")
     finally:
         left_open.close()

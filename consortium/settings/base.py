@@ -69,6 +69,8 @@ SHARED_APPS = [
     "drf_spectacular_sidecar",
     "django_filters",
     "django_htmx",
+    # The queue's tables, once, in the public schema; each job names the member it is for.
+    "procrastinate.contrib.django",
     "sharing",
     "events",
     "reporting",
@@ -162,7 +164,7 @@ MEDIA_ROOT = Path(env("COMMONS_MEDIA_ROOT", str(BASE_DIR / ".data" / "media")))
 MEDIA_URL = "/media/"
 # Largest file an import accepts.
 IMPORT_MAX_BYTES = int(env("COMMONS_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
-# Imports with more rows than this run in the background (Celery if REDIS_URL, else a thread).
+# Imports of files larger than this run in the background, on the queue's workers.
 IMPORT_INLINE_BYTES = int(env("COMMONS_IMPORT_INLINE_BYTES", str(256 * 1024)))
 # An import left unchecked or unconfirmed this long is abandoned: its file is removed.
 IMPORT_ABANDONED_HOURS = int(env("COMMONS_IMPORT_ABANDONED_HOURS", "24"))
@@ -190,11 +192,24 @@ if env("REDIS_URL"):
 # the default for purposes whose consortium rule says "as the consortium's default".
 COMMONS_SHARING_ADMIN_APPROVAL = env_bool("COMMONS_SHARING_ADMIN_APPROVAL", False)
 
-# Background work: Celery with Redis when REDIS_URL is set, a worker thread otherwise.
-CELERY_ENABLED = bool(env("REDIS_URL"))
-CELERY_BROKER_URL = env("REDIS_URL", "")
-CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = False
+# Background work: procrastinate, with PostgreSQL as the queue (tenants/queue.py). Workers run
+# `manage.py procrastinate worker`; tenants.queue registers every task and schedule.
+PROCRASTINATE_ON_APP_READY = "tenants.queue.queue_ready"
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = ""
+# A worker reports that it is alive this often; one silent for QUEUE_STALLED_SECONDS is taken
+# for dead, and its running jobs go back in the queue at the next stalled-job check (a cron
+# line with seconds as a sixth field).
+QUEUE_HEARTBEAT_SECONDS = float(env("COMMONS_QUEUE_HEARTBEAT_SECONDS", "10"))
+QUEUE_STALLED_SECONDS = float(env("COMMONS_QUEUE_STALLED_SECONDS", "60"))
+QUEUE_STALLED_CHECK_CRON = env("COMMONS_QUEUE_STALLED_CHECK_CRON") or "* * * * * */30"
+# Jobs that succeeded are forgotten after this long.
+QUEUE_KEEP_HOURS = int(env("COMMONS_QUEUE_KEEP_HOURS", "72"))
+PROCRASTINATE_WORKER_DEFAULTS = {
+    # Two at a time, so a long import does not hold up the stalled-job check behind it.
+    "concurrency": 2,
+    "update_heartbeat_interval": QUEUE_HEARTBEAT_SECONDS,
+    "stalled_worker_timeout": QUEUE_STALLED_SECONDS,
+}
 
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
@@ -241,5 +256,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Every command would announce the queue's task registry; the worker's unit asks for
+        # INFO, to log each job's start and outcome.
+        "procrastinate": {"level": env("COMMONS_QUEUE_LOG_LEVEL", "WARNING")},
+    },
 }

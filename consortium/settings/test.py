@@ -10,8 +10,19 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 ALLOWED_HOSTS = [".localhost", "localhost"]
-# Tests run in one transaction per test: progress goes on that same connection.
-IMPORT_PROGRESS_DATABASE = "default"
+# Tests run in one transaction per test: progress goes on that same connection. Queue workers
+# the tests start (tests/conftest.py) see only committed rows, and report progress as deployed.
+IMPORT_PROGRESS_DATABASE = env("COMMONS_IMPORT_PROGRESS_DATABASE", "default")  # noqa: F405
+# Queue workers started by the tests (tests/conftest.py) give up on a silent colleague within
+# seconds, so the kill-a-worker test (tests/test_queue.py) waits seconds, not minutes.
+QUEUE_HEARTBEAT_SECONDS = 0.5
+QUEUE_STALLED_SECONDS = 4.0
+QUEUE_STALLED_CHECK_CRON = "* * * * * *"
+PROCRASTINATE_WORKER_DEFAULTS = {
+    **PROCRASTINATE_WORKER_DEFAULTS,  # noqa: F405
+    "update_heartbeat_interval": QUEUE_HEARTBEAT_SECONDS,
+    "stalled_worker_timeout": QUEUE_STALLED_SECONDS,
+}
 
 # A template reading a variable that does not exist prints this marker instead of nothing;
 # the URL sweep (tests/test_sweep_urls.py) fails on any page that shows it.

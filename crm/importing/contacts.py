@@ -12,7 +12,7 @@ from typing import IO, Any
 from .checks import CONTACT_COPY
 from .matching import contacts_match
 from .results import ImportResult
-from .writing import Written, counts_read, execute, mark_changed, tags_apply
+from .writing import Written, copy_in, counts_read, execute, mark_changed, tags_apply
 
 # Contact fields an import fills where the file has a value; address fields from a one-line
 # address only fill a contact that has no address yet.
@@ -63,7 +63,7 @@ def contacts_write(cursor: Any, spool: IO[str], result: ImportResult, *, user_id
             match_how text, skip_reason text
         ) ON COMMIT DROP""")  # fmt: skip
     spool.seek(0)
-    cursor.copy_expert(f"COPY import_contact ({', '.join(CONTACT_COPY)}) FROM STDIN", spool)
+    copy_in(cursor, f"COPY import_contact ({', '.join(CONTACT_COPY)}) FROM STDIN", spool)
     contacts_match(cursor, result, acting_user)
     sets, changes = _contact_sets()
     changed = " OR ".join(changes)

@@ -12,7 +12,7 @@ from typing import IO, Any
 
 from .checks import ORG_COPY
 from .results import ImportResult
-from .writing import Written, counts_read, execute, mark_changed, tags_apply
+from .writing import Written, copy_in, counts_read, execute, mark_changed, tags_apply
 
 
 def organisations_write(cursor: Any, spool: IO[str], result: ImportResult, *,
@@ -35,7 +35,7 @@ def organisations_write(cursor: Any, spool: IO[str], result: ImportResult, *,
         ) ON COMMIT DROP""",
     )
     spool.seek(0)
-    cursor.copy_expert(f"COPY import_organisation ({', '.join(ORG_COPY)}) FROM STDIN", spool)
+    copy_in(cursor, f"COPY import_organisation ({', '.join(ORG_COPY)}) FROM STDIN", spool)
     _organisations_match(cursor)
     text_fields = ["org_type", "email", "phone", "address_line1", "address_line2",
                    "town", "postcode", "district", "website"]  # fmt: skip

@@ -7,7 +7,7 @@ one row per spooled file row. Tenant assumptions: the connection is on the membe
 
 from __future__ import annotations
 
-from typing import Any
+from typing import IO, Any
 
 from django.db import connection
 
@@ -21,6 +21,13 @@ ANNOUNCE_CHUNK = 10_000
 
 def execute(cursor: Any, statement: str, params: Any = None) -> None:
     cursor.execute(statement, params)
+
+
+def copy_in(cursor: Any, statement: str, spool: IO[str]) -> None:
+    """COPY the spool in, a chunk at a time, so memory stays flat (psycopg 3's COPY)."""
+    with cursor.copy(statement) as copy:
+        while chunk := spool.read(1 << 16):
+            copy.write(chunk)
 
 
 def announce_written(record_type: str, sql: str | None, acting_user: Any) -> None:

@@ -11,9 +11,9 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from psycopg2.extras import DateTimeTZRange
 
 from events.models import BookableBy, Booking, BookingStatus, Resource
 from events.times import local

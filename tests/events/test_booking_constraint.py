@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import IntegrityError
-from psycopg2.extras import DateTimeTZRange
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 
 from events import bookings
 from events.models import Booking, BookingStatus

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from psycopg2.extras import DateTimeTZRange
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 
 from events import bookings, times
 from events.models import Booking, BookingStatus

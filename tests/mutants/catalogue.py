@@ -192,7 +192,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "constraint-to-clash path",
         "events/bookings.py",
-        'if getattr(exc.__cause__, "pgcode", None) != EXCLUSION_VIOLATION:',
+        'if getattr(exc.__cause__, "sqlstate", None) != EXCLUSION_VIOLATION:',
         "if True:",
         ("tests/events/test_booking_constraint.py",),
         "a booking refused by the exclusion constraint would be a server error",
