@@ -103,7 +103,7 @@ def test_bulk_tagging_is_logged_once_with_its_count(at_a, user):
     """Tagging many records leaves one row with how many; removing the tag another."""
     staff = user("staff-a")
     ids = [services.contact_create(acting_user=staff, last_name=f"T{i}").pk for i in range(3)]
-    tag = services.tag_get_or_create(name="Newsletter")
+    tag = services.tag_get_or_create(name="Newsletter", acting_user=staff)
     services.tags_bulk_apply(record_type="contact", ids=ids, tag=tag, acting_user=staff)
     assert_one_row("tag.added_in_bulk", actor=staff, member=at_a, target=f"tag {tag.pk}",
                    record_type="contact", count=3)  # fmt: skip

@@ -48,7 +48,7 @@ def criteria_world(member_a, member_b, user, in_member):
         surveys.question_add(wave=wave, section=section, code="staff", text="Staff",
                              kind="number")  # fmt: skip
         surveys.wave_set_status(wave=wave, status="open")
-        tags = [crm.tag_get_or_create(name=name) for name in TAGS[:2]]
+        tags = [crm.tag_get_or_create(name=name, acting_user=manager_a) for name in TAGS[:2]]
         tag_sets = [[], [tags[0]], [tags[1]], tags]
         mixes = itertools.product(ORG_TYPES[:3], DISTRICTS[:3], tag_sets)
         organisations = {}
