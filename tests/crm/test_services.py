@@ -113,6 +113,17 @@ def test_bulk_tagging_is_logged_once_with_its_count(at_a, user):
                    count=1)  # fmt: skip
 
 
+def test_making_a_tag_is_logged_and_finding_one_is_not(at_a, user):
+    """A new tag leaves one row naming who made it; asking for it again, in any case and
+    spacing, finds the same tag and writes nothing."""
+    staff = user("staff-a")
+    tag = services.tag_get_or_create(name="Food  bank", acting_user=staff)
+    assert tag.name == "Food bank"
+    again = services.tag_get_or_create(name=" food bank ", acting_user=user("manager-a"))
+    assert again == tag
+    assert_one_row("tag.created", actor=staff, member=at_a, target=f"tag {tag.pk}")
+
+
 def test_merges_are_logged(at_a, user):
     """A merge of contacts and one of organisations each leave a row: kept and merged ids."""
     manager = user("manager-a")
