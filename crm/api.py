@@ -345,5 +345,7 @@ class TagViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Generi
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        tag = services.tag_get_or_create(name=serializer.validated_data["name"])
+        tag = services.tag_get_or_create(
+            name=serializer.validated_data["name"], acting_user=request.user
+        )
         return Response(TagSerializer(tag).data, status=status.HTTP_201_CREATED)

@@ -19,9 +19,9 @@ from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
 from django.db.models import Q
 from django.utils import timezone
 
+from tenants.audit import audit_record
 from tenants.models import Member
 from tenants.permissions import AnyUser
-from tenants.services import audit_record
 
 from . import permissions
 from .models import Booking, BookingStatus, Event, EventStatus, Resource

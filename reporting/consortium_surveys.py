@@ -17,8 +17,8 @@ from django.db import connection, transaction
 from django_tenants.utils import schema_context
 
 from sharing.projection import quote
+from tenants.audit import audit_record
 from tenants.models import Member
-from tenants.services import audit_record
 
 from .aggregates import CrossTable
 from .permissions import admin_require

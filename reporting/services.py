@@ -12,8 +12,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from tenants.audit import audit_record
 from tenants.models import Member
-from tenants.services import audit_record
 
 from .models import SavedReport
 

@@ -68,7 +68,7 @@ def organisation_link_confirm(*, member: Any, organisation: Any, record: SharedR
                               reason: str, acting_user: Any) -> OrganisationLink:  # fmt: skip
     """Record that ``record`` (shared with ``member``) is ``organisation``; a new link is in
     the member's audit log."""
-    from tenants.services import audit_record
+    from tenants.audit import audit_record
 
     link, created = OrganisationLink.objects.get_or_create(
         member_id=member.pk, own_organisation_id=organisation.pk,

@@ -59,7 +59,7 @@ MONTHS_POSITIVE = "Give a number of months of at least 1, or leave it empty."
 
 def _log(*, acting_user: Any, rule: str, summary: str, old: Any, new: Any,
          suspended: list[Agreement]) -> RuleChange:  # fmt: skip
-    from tenants.services import audit_record
+    from tenants.audit import audit_record
 
     audit_record(action="sharing.rule_changed", actor=acting_user, target=summary[:200],
                  rule=rule, suspended=[a.pk for a in suspended])  # fmt: skip
@@ -254,7 +254,7 @@ def standing_agreement_save(*, acting_user: Any, standing: StandingAgreement | N
 def standing_agreements_join_all(*, member: Member, acting_user: Any) -> list[Agreement]:
     """A new member joins every standing agreement new members join (the onboarding hook).
     One that breaks a rule for this member is left out, and the audit log says why."""
-    from tenants.services import audit_record
+    from tenants.audit import audit_record
 
     joined = []
     for standing in StandingAgreement.objects.filter(is_active=True):
@@ -271,7 +271,7 @@ def standing_agreements_join_all(*, member: Member, acting_user: Any) -> list[Ag
 def standing_agreement_offer(*, standing: StandingAgreement, acting_user: Any) -> int:
     """Ask every member already in the consortium, and not yet in this standing agreement, to
     join it: each gets the agreement awaiting its manager's signature. Returns how many."""
-    from tenants.services import audit_record
+    from tenants.audit import audit_record
 
     permission_require(can_change_rules(acting_user), NOT_ADMIN)
     offered = 0

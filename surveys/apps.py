@@ -8,6 +8,6 @@ class SurveysConfig(AppConfig):
     def ready(self) -> None:
         from crm.changes import records_changed
 
-        from .services import on_records_changed
+        from .receivers import on_records_changed
 
         records_changed.connect(on_records_changed, dispatch_uid="surveys.merges")

@@ -16,8 +16,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from crm.models import Organisation
+from tenants.audit import audit_record
 from tenants.models import Member
-from tenants.services import audit_record
 
 from .answers import answers_clean
 from .changes import responses_changed
@@ -193,18 +193,23 @@ def _save(*, wave: Wave, organisation: Organisation, raw: dict[str, Any],
 
 
 @transaction.atomic
-def response_submit(*, token: str, raw: dict[str, Any], research_consent: bool) -> Response:
-    """An organisation answers through its own link (no sign-in). Once only."""
+def response_submit(
+    *, token: str, raw: dict[str, Any], research_consent: bool, acting_user: None
+) -> Response:
+    """An organisation answers through its own link (no sign-in). Once only.
+
+    ``acting_user`` is always ``None``: whoever holds the link answers for the organisation,
+    and no account is theirs, even when someone happens to be signed in on the site.
+    """
     invitation = (
         Invitation.objects.select_related("wave__survey", "organisation")
         .select_for_update(of=("self",)).get(token=token)
     )  # fmt: skip
     if invitation.wave.status != WaveStatus.OPEN:
         raise ValidationError(NOT_OPEN)
-    # The organisation answers for itself, through its link: no one is signed in.
     return _save(wave=invitation.wave, organisation=invitation.organisation, raw=raw,
                  research_consent=research_consent, source=ResponseSource.LINK,
-                 acting_user=None)  # fmt: skip
+                 acting_user=acting_user)  # fmt: skip
 
 
 @transaction.atomic
@@ -219,35 +224,3 @@ def response_enter(*, wave: Wave, organisation: Organisation, raw: dict[str, Any
     _audit("surveys.response_entered", acting_user=acting_user, target=_wave_name(wave),
            organisation=organisation.pk, response=response.pk)  # fmt: skip
     return response
-
-
-def on_records_changed(sender: Any, *, record_type: str, ids: list[int], action: str,
-                       **_: Any) -> None:  # fmt: skip
-    """crm's announcements: when an organisation is merged into another, its invitations
-    and answers move to the organisation kept (crm records the merge before announcing the
-    deletion). Where the kept organisation already answered a wave, its own answer stays and
-    the merged-away duplicate goes with the merged record."""
-    from crm.changes import DELETED
-    from crm.models import MergeRecord
-
-    if record_type != "organisation" or action != DELETED:
-        return
-    moved: dict[str, list[int]] = {}
-    for drop_id in ids:
-        merge = (
-            MergeRecord.objects.filter(record_type="organisation", merged_id=drop_id)
-            .order_by("-merged_at", "-id").first()
-        )  # fmt: skip
-        if merge is None:
-            continue
-        keep_id = merge.kept_id
-        invited = Invitation.objects.filter(organisation_id=keep_id).values("wave_id")
-        Invitation.objects.filter(organisation_id=drop_id).exclude(wave_id__in=invited).update(
-            organisation_id=keep_id)  # fmt: skip
-        answered = Response.objects.filter(organisation_id=keep_id).values("wave_id")
-        moving = Response.objects.filter(organisation_id=drop_id).exclude(wave_id__in=answered)
-        for pk, code in moving.values_list("pk", "wave__survey__code"):
-            moved.setdefault(code, []).append(pk)
-        moving.update(organisation_id=keep_id)
-    for code, response_ids in moved.items():
-        responses_changed.send(sender=Response, survey_code=code, response_ids=response_ids)

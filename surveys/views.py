@@ -235,7 +235,9 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
         answers = _raw_answers(request, wave)
         consent = request.POST.get("research_consent") == "yes"
         try:
-            services.response_submit(token=token, raw=answers, research_consent=consent)
+            services.response_submit(
+                token=token, raw=answers, research_consent=consent, acting_user=None
+            )
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):
                 errors = exc.message_dict

@@ -201,6 +201,7 @@ AUDIT_ACTIONS = {
     "surveys.wave_created": "New year of a survey started",
     "surveys.wave_status_changed": "Survey opened, closed or back to draft",
     "tag.added_in_bulk": "Tag added to chosen records",
+    "tag.created": "Tag made",
     "tag.removed_in_bulk": "Tag removed from chosen records",
     "user.erased": "Person's account erased",
 }

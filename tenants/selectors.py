@@ -59,3 +59,10 @@ def audit_recent(*, member: Member | None = None, limit: int = 50) -> QuerySet[A
     if member is not None:
         entries = entries.filter(member_id=member.pk)
     return entries[:limit]
+
+
+def api_token_exists(*, user: Account) -> bool:
+    """Whether ``user`` has a personal API token (its key is shown only when made)."""
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.filter(user=user).exists()

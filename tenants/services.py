@@ -1,4 +1,5 @@
-"""Every write about members, memberships and accounts. Each is atomic and audited.
+"""Every write about members, memberships and accounts. Each is atomic and audited, except
+the sign-in tickets (``handoff_*``), which sign a person in and act on no record.
 
 Tenant assumptions: called with the connection on the public schema, where these tables live.
 """
@@ -19,7 +20,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from .models import AuditEntry, Domain, Member, MemberKind, Membership, Role, SignInHandoff
+from .audit import audit_record
+from .models import Domain, Member, MemberKind, Membership, Role, SignInHandoff
+from .naming import member_domain_for, schema_name_for
 from .provisioning import schema_clone
 
 if TYPE_CHECKING:
@@ -47,28 +50,6 @@ NOT_THIS_MEMBER = "That person does not work at {member}."
 ProgressCallback = Callable[[int, int, str], None]
 
 
-def audit_record(
-    *,
-    action: str,
-    actor: Any = None,
-    member: Member | None = None,
-    target: str = "",
-    **details: Any,
-) -> AuditEntry:
-    """Append one entry to the audit log (plain ids: the log outlives what it names)."""
-    return AuditEntry.objects.create(
-        action=action,
-        actor_id=getattr(actor, "pk", None),
-        member_id=getattr(member, "pk", None),
-        target=target[:200],
-        details=details,
-    )
-
-
-def schema_name_for(slug: str) -> str:
-    return slug.replace("-", "_")
-
-
 def _slug_check(slug: str) -> None:
     if slug in RESERVED_SLUGS or slug.startswith("pg-"):
         raise ValidationError({"slug": SLUG_RESERVED.format(slug=slug)})
@@ -79,10 +60,6 @@ def _slug_check(slug: str) -> None:
         or Member.objects.filter(schema_name=schema_name_for(slug)).exists()
     ):
         raise ValidationError({"slug": SLUG_TAKEN.format(slug=slug)})
-
-
-def member_domain_for(slug: str) -> str:
-    return f"{slug}.{settings.BASE_DOMAIN}"
 
 
 @transaction.atomic
@@ -307,13 +284,20 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def handoff_issue(*, user: Account, member: Member | None, next_path: str = "/") -> str:
-    """A single-use ticket that signs ``user`` in on ``member``'s site (or the consortium's)."""
+HANDOFF_SIGNED_IN_AS = (
+    "You are signed in here as {username}. Sign out first to continue as someone else."
+)
+
+
+def handoff_issue(*, member: Member | None, acting_user: Account, next_path: str = "/") -> str:
+    """A single-use ticket that signs ``acting_user`` in on ``member``'s site (or the
+    consortium's). Tickets are sign-ins, not acts on records: no audit row, as for any sign-in.
+    """
     token = secrets.token_urlsafe(32)
     SignInHandoff.objects.filter(expires_at__lt=timezone.now()).delete()
     SignInHandoff.objects.create(
         token_hash=_token_hash(token),
-        user=user,
+        user=acting_user,
         member=member,
         next_path=next_path if next_path.startswith("/") else "/",
         expires_at=timezone.now() + timedelta(seconds=settings.HANDOFF_MAX_AGE_SECONDS),
@@ -321,8 +305,16 @@ def handoff_issue(*, user: Account, member: Member | None, next_path: str = "/")
     return token
 
 
-def handoff_redeem(*, token: str, member: Member | None) -> tuple[Account, str] | None:
-    """Use a ticket once. Wrong site, expired, or already used: ``None``."""
+def handoff_redeem(
+    *, token: str, member: Member | None, acting_user: Account | None
+) -> tuple[Account, str] | None:
+    """Use a ticket once. Wrong site, expired, or already used: ``None``.
+
+    ``acting_user`` is whoever is already signed in on this site, and ``None`` when no one
+    is (the usual case: the ticket, not the actor, names the account it signs in). A ticket
+    never swaps a signed-in person's session for another account, since the link could have
+    been sent to them: that raises ValidationError, and the ticket is spent all the same.
+    """
     member_id = member.pk if member is not None else None
     with connection.cursor() as cursor:
         cursor.execute(
@@ -335,21 +327,20 @@ def handoff_redeem(*, token: str, member: Member | None) -> tuple[Account, str] 
     if row is None:
         return None
     user = User.objects.filter(pk=row[0], is_active=True).first()
-    return (user, row[1]) if user else None
+    if user is None:
+        return None
+    if acting_user is not None and acting_user.pk != user.pk:
+        raise ValidationError(HANDOFF_SIGNED_IN_AS.format(username=acting_user.get_username()))
+    return user, row[1]
 
 
 @transaction.atomic
-def api_token_renew(*, user: Account) -> Any:
-    """Replace ``user``'s API token with a new one (the old one stops working at once)."""
+def api_token_renew(*, acting_user: Account) -> Any:
+    """Replace ``acting_user``'s own API token with a new one (the old one stops working at
+    once). Only the person themselves renews it: no one acts on another's token."""
     from rest_framework.authtoken.models import Token
 
-    Token.objects.filter(user=user).delete()
-    token = Token.objects.create(user=user)
-    audit_record(action="api_token.renewed", actor=user, target=user.get_username())
+    Token.objects.filter(user=acting_user).delete()
+    token = Token.objects.create(user=acting_user)
+    audit_record(action="api_token.renewed", actor=acting_user, target=acting_user.get_username())
     return token
-
-
-def api_token_exists(*, user: Account) -> bool:
-    from rest_framework.authtoken.models import Token
-
-    return Token.objects.filter(user=user).exists()

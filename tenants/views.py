@@ -111,7 +111,7 @@ def member_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _handoff_redirect(request: HttpRequest, member: Member | None, next_path: str):
-    token = services.handoff_issue(user=request.user, member=member, next_path=next_path)
+    token = services.handoff_issue(member=member, acting_user=request.user, next_path=next_path)
     return redirect(site_url(request, member, f"/accounts/handoff/?token={token}"))
 
 
@@ -129,20 +129,19 @@ def handoff_accept(request: HttpRequest) -> HttpResponse:
     """Redeem a single-use sign-in ticket minted by another of our sites."""
     tenant = getattr(request, "tenant", None)
     member = tenant if tenant is not None and tenant.kind == MemberKind.MEMBER else None
-    redeemed = services.handoff_redeem(token=request.GET.get("token", ""), member=member)
+    try:
+        redeemed = services.handoff_redeem(
+            token=request.GET.get("token", ""),
+            member=member,
+            acting_user=request.user if request.user.is_authenticated else None,
+        )
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("/")
     if redeemed is None:
         messages.error(request, "That sign-in link has expired or was already used. Sign in here.")
         return redirect("login")
     user, next_path = redeemed
-    if request.user.is_authenticated and request.user.pk != user.pk:
-        # Someone else is signed in here: a link must never swap their session for another
-        # account (it could have been sent to them).
-        messages.error(
-            request,
-            f"You are signed in here as {request.user.get_username()}. Sign out first to "
-            "continue as someone else.",
-        )
-        return redirect("/")
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     if not url_has_allowed_host_and_scheme(next_path, allowed_hosts={request.get_host()}):
         next_path = "/"
@@ -261,9 +260,9 @@ def api_token(request: HttpRequest) -> HttpResponse:
     """A personal API token: shown once when made; making a new one revokes the old."""
     new_key = None
     if request.method == "POST":
-        new_key = services.api_token_renew(user=request.user).key
+        new_key = services.api_token_renew(acting_user=request.user).key
     return render(
         request,
         "tenants/api_token.html",
-        {"has_token": services.api_token_exists(user=request.user), "new_key": new_key},
+        {"has_token": selectors.api_token_exists(user=request.user), "new_key": new_key},
     )

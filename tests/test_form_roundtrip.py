@@ -143,7 +143,8 @@ def full_records(member_a, member_b, user, in_member):
 
     manager = user("manager-a")
     with in_member(member_a):
-        tags = [crm.tag_get_or_create(name=n) for n in ("Directory 2026", "Volunteers")]
+        names = ("Directory 2026", "Volunteers")
+        tags = [crm.tag_get_or_create(name=n, acting_user=manager) for n in names]
         org = crm.organisation_create(
             acting_user=manager, name="Ryedale Carers’ Network", other_names=["RCN", "Carers"],
             org_type="social_enterprise", identifiers=[("GB-CHC", "1100001"),

@@ -244,7 +244,7 @@ def _tenant_world(member, *, manager, staff, suffix: str) -> dict[str, Any]:
     from surveys import services as surveys
 
     connection.set_tenant(member)
-    tag = crm.tag_get_or_create(name="Sweep tag")
+    tag = crm.tag_get_or_create(name="Sweep tag", acting_user=manager)
     org = crm.organisation_create(
         acting_user=manager, name=f"Sweep Group {suffix}", postcode="YO1 7HH", district="York",
         org_type="charity", identifiers=[("GB-CHC", "1100001")], tags=[tag],

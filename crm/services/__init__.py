@@ -1,5 +1,5 @@
 """Every write to a member's CRM. Atomic, validated, and announced (crm.changes); deliberate
-acts (deletes, merges, restriction changes, bulk tags, imports) leave an audit row.
+acts (deletes, merges, restriction changes, new tags, bulk tags, imports) leave an audit row.
 
 One module per kind of record: ``contacts``, ``organisations`` (and their relationships),
 ``roles``, ``interactions``, ``tags``; ``common`` holds what they share. Merges are in

@@ -1,5 +1,6 @@
-"""What every CRM write shares: applying allowed field changes, and the audit row that a
-deliberate act (a delete, a merge, a restriction change, a bulk tag, an import) leaves.
+"""What every CRM write shares: applying allowed field changes (``_fields_apply``, for the
+services of this package only), and the audit row that a deliberate act (a delete, a merge, a
+restriction change, a new tag, a bulk tag, an import) leaves.
 
 Tenant assumptions: the connection is on the member's schema; the audit log is public and
 names the member by id.
@@ -11,12 +12,12 @@ from typing import Any
 
 from crm.selectors import member_here
 from crm.validators import normalise_postcode
-from tenants.services import audit_record
+from tenants.audit import audit_record
 
 UNKNOWN_FIELD = "{field} cannot be changed here."
 
 
-def fields_apply(instance: Any, allowed: set[str], changes: dict[str, Any]) -> None:
+def _fields_apply(instance: Any, allowed: set[str], changes: dict[str, Any]) -> None:
     """Set ``changes`` on ``instance``; a field outside ``allowed`` is refused."""
     for field, value in changes.items():
         if field not in allowed:

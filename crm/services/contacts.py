@@ -18,7 +18,7 @@ from crm.changes import CONSENT, DELETED, SAVED, announce
 from crm.models import Consent, Contact, Tag
 from crm.permissions import can_grant_restricted_access
 
-from .common import crm_audit, fields_apply
+from .common import _fields_apply, crm_audit
 
 RESTRICTED_PERMISSION = "crm.view_restricted_contact"
 NOT_A_GRANTER = "Only a manager who can see this contact decides who else may see it."
@@ -39,7 +39,7 @@ def _restriction_audit(contact: Contact, acting_user: Any) -> None:
 def contact_create(*, acting_user: Any, tags: Iterable[Tag] = (), **fields: Any) -> Contact:
     """Add a contact; a restricted one stays in sight of whoever adds it."""
     contact = Contact(created_by=acting_user, updated_by=acting_user)
-    fields_apply(contact, CONTACT_FIELDS, fields)
+    _fields_apply(contact, CONTACT_FIELDS, fields)
     if contact.owner is None:
         contact.owner = acting_user
     contact.full_clean()
@@ -61,7 +61,7 @@ def contact_update(
 ) -> Contact:
     """Update a contact; other parts of the product follow in this same transaction."""
     was_restricted = contact.is_restricted
-    fields_apply(contact, CONTACT_FIELDS, changes)
+    _fields_apply(contact, CONTACT_FIELDS, changes)
     contact.updated_by = acting_user
     contact.full_clean()
     contact.save()

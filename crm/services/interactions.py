@@ -18,7 +18,7 @@ from crm.models import Contact, Interaction, Organisation
 from crm.permissions import can_change_interaction, can_see_contacts
 from crm.selectors import contacts_visible_to
 
-from .common import crm_audit, fields_apply
+from .common import _fields_apply, crm_audit
 
 NO_SUCH_CONTACT = "No such contact."
 NOT_YOURS_TO_CHANGE = "Only someone who can see everyone on an interaction may change it."
@@ -59,7 +59,7 @@ def interaction_update(
     wanted = list(contacts) if contacts is not None else None
     if wanted is not None and not can_see_contacts(acting_user, wanted):
         raise ValidationError({"contacts": NO_SUCH_CONTACT})
-    fields_apply(interaction, INTERACTION_FIELDS, changes)
+    _fields_apply(interaction, INTERACTION_FIELDS, changes)
     interaction.full_clean()
     interaction.save()
     if wanted is not None:

@@ -17,7 +17,7 @@ from django.db import transaction
 from crm.changes import DELETED, SAVED, announce
 from crm.models import Organisation, OrganisationIdentifier, OrganisationRelationship, Tag
 
-from .common import crm_audit, fields_apply
+from .common import _fields_apply, crm_audit
 
 IDENTIFIER_TAKEN = "Another organisation already has the identifier {scheme}-{value}."
 
@@ -65,7 +65,7 @@ def organisation_create(
     **fields: Any,
 ) -> Organisation:
     org = Organisation(created_by=acting_user, updated_by=acting_user)
-    fields_apply(org, ORGANISATION_FIELDS, fields)
+    _fields_apply(org, ORGANISATION_FIELDS, fields)
     org.full_clean()
     org.save()
     if identifiers:
@@ -87,7 +87,7 @@ def organisation_update(
     **changes: Any,
 ) -> Organisation:
     org = organisation
-    fields_apply(org, ORGANISATION_FIELDS, changes)
+    _fields_apply(org, ORGANISATION_FIELDS, changes)
     org.updated_by = acting_user
     org.full_clean()
     if identifiers is not None:
@@ -147,7 +147,7 @@ def organisation_relationship_create(
 def organisation_relationship_update(
     *, relationship: OrganisationRelationship, acting_user: Any, **changes: Any
 ) -> OrganisationRelationship:
-    fields_apply(relationship, RELATIONSHIP_FIELDS, changes)
+    _fields_apply(relationship, RELATIONSHIP_FIELDS, changes)
     return _relationship_save(relationship, action="organisation_relationship.changed",
                               acting_user=acting_user)  # fmt: skip
 

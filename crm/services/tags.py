@@ -1,4 +1,4 @@
-"""Writes to tags: finding or making one by name, and tagging many records at once.
+"""Writes to tags: making one by name (or finding it), and tagging many records at once.
 
 Tenant assumptions: the connection is on the member's schema.
 """
@@ -16,11 +16,16 @@ from crm.models import Contact, Organisation, Tag
 from .common import crm_audit
 
 
-def tag_get_or_create(*, name: str) -> Tag:
-    """The tag of that name in any case (spaces tidied), made if there is none yet."""
+@transaction.atomic
+def tag_get_or_create(*, name: str, acting_user: Any) -> Tag:
+    """The tag of that name in any case (spaces tidied), made if there is none yet; making
+    one leaves an audit row (finding one writes nothing)."""
     name = " ".join(name.split())
     tag = Tag.objects.filter(name__iexact=name).first()
-    return tag or Tag.objects.create(name=name)
+    if tag is None:
+        tag = Tag.objects.create(name=name)
+        crm_audit(action="tag.created", acting_user=acting_user, target=f"tag {tag.pk}")
+    return tag
 
 
 @transaction.atomic

@@ -71,7 +71,7 @@ def bulk_tag(request: HttpRequest, record_type: str, back: str) -> HttpResponse:
         )  # fmt: skip
     else:
         ids = list(Organisation.objects.filter(pk__in=ids).values_list("pk", flat=True))
-    tag = services.tag_get_or_create(name=form.cleaned_data["tag"])
+    tag = services.tag_get_or_create(name=form.cleaned_data["tag"], acting_user=request.user)
     remove = form.cleaned_data["action"] == "remove"
     count = services.tags_bulk_apply(
         record_type=record_type, ids=ids, tag=tag, acting_user=request.user, remove=remove

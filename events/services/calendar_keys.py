@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 
 from events.models import CalendarKey
-from tenants.services import audit_record
+from tenants.audit import audit_record
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User

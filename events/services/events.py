@@ -23,8 +23,8 @@ from events.models import (
     VenueKind,
     Visibility,
 )
+from tenants.audit import audit_record
 from tenants.models import Member
-from tenants.services import audit_record
 
 from .capacity import event_lock, waiting_list_promote
 

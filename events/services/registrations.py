@@ -27,8 +27,8 @@ from events.selectors import (
 )
 from sharing.models import DisclosureAction, RecordType
 from sharing.services import disclosure_log
+from tenants.audit import audit_record
 from tenants.models import Member
-from tenants.services import audit_record
 
 from .capacity import event_lock, place, waiting_list_promote
 

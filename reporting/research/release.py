@@ -17,7 +17,7 @@ from django.utils import timezone
 from reporting.disclosure import TOTAL, Rules
 from reporting.models import OutputKind, OutputStatus, ResearchOutput
 from reporting.permissions import admin_require
-from tenants.services import audit_record
+from tenants.audit import audit_record
 
 from .access import project_require_open, project_require_researcher
 from .tables import MEASURES, table_compute

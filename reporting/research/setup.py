@@ -15,7 +15,7 @@ from django.db import transaction
 from reporting.models import DisclosureSettings, ResearchDataset, ResearchProject, ResearchTerms
 from reporting.permissions import admin_require, can_research, can_set_research_terms
 from sharing.models import Agreement, Purpose, Status
-from tenants.services import audit_record
+from tenants.audit import audit_record
 
 PROVIDER_MANAGERS_ONLY = "Only a manager of the provider can do this."
 TERMS_FIXED = (

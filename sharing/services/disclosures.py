@@ -51,7 +51,7 @@ def disclosures_purge(*, before: Any, acting_user: Any, reason: str) -> int:
     """
     from django.db import connection
 
-    from tenants.services import audit_record
+    from tenants.audit import audit_record
 
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL session_replication_role = replica")

@@ -25,7 +25,7 @@ TEMPLATE_FIELDS = frozenset({
 @transaction.atomic
 def agreement_template_create(*, acting_user: Any, **fields: Any) -> AgreementTemplate:
     """A new template members can start an agreement from."""
-    from tenants.services import audit_record
+    from tenants.audit import audit_record
 
     permission_require(can_oversee_sharing(acting_user), NOT_AN_OVERSEER)
     unknown = set(fields) - TEMPLATE_FIELDS

@@ -177,7 +177,7 @@ def test_merge_keeps_everything(at_a, user):
     services.role_add(contact=drop, organisation=org, role="trustee", acting_user=None)
     services.role_add(contact=keep, organisation=org, role="trustee", acting_user=None)
     services.consent_record(contact=drop, purpose="marketing", status="objected", acting_user=None)
-    tag = services.tag_get_or_create(name="Volunteers")
+    tag = services.tag_get_or_create(name="Volunteers", acting_user=None)
     services.tags_bulk_apply(record_type="contact", ids=[drop.pk], tag=tag, acting_user=None)
     both = services.interaction_create(
         acting_user=None, contacts=[keep, drop], kind="call", date="2026-01-05", summary="Call"
@@ -274,7 +274,7 @@ def test_list_pages_make_the_same_number_of_queries_for_3_or_30_records(
     def add(n: int, start: int) -> None:
         nonlocal tag
         with in_member(member_a):
-            tag = tag or services.tag_get_or_create(name="Tagged")
+            tag = tag or services.tag_get_or_create(name="Tagged", acting_user=None)
             for i in range(start, start + n):
                 c = services.contact_create(
                     acting_user=None,

@@ -103,7 +103,7 @@ def test_bulk_tagging_is_logged_once_with_its_count(at_a, user):
     """Tagging many records leaves one row with how many; removing the tag another."""
     staff = user("staff-a")
     ids = [services.contact_create(acting_user=staff, last_name=f"T{i}").pk for i in range(3)]
-    tag = services.tag_get_or_create(name="Newsletter")
+    tag = services.tag_get_or_create(name="Newsletter", acting_user=staff)
     services.tags_bulk_apply(record_type="contact", ids=ids, tag=tag, acting_user=staff)
     assert_one_row("tag.added_in_bulk", actor=staff, member=at_a, target=f"tag {tag.pk}",
                    record_type="contact", count=3)  # fmt: skip
@@ -111,6 +111,17 @@ def test_bulk_tagging_is_logged_once_with_its_count(at_a, user):
                              remove=True)  # fmt: skip
     assert_one_row("tag.removed_in_bulk", actor=staff, member=at_a, target=f"tag {tag.pk}",
                    count=1)  # fmt: skip
+
+
+def test_making_a_tag_is_logged_and_finding_one_is_not(at_a, user):
+    """A new tag leaves one row naming who made it; asking for it again, in any case and
+    spacing, finds the same tag and writes nothing."""
+    staff = user("staff-a")
+    tag = services.tag_get_or_create(name="Food  bank", acting_user=staff)
+    assert tag.name == "Food bank"
+    again = services.tag_get_or_create(name=" food bank ", acting_user=user("manager-a"))
+    assert again == tag
+    assert_one_row("tag.created", actor=staff, member=at_a, target=f"tag {tag.pk}")
 
 
 def test_merges_are_logged(at_a, user):

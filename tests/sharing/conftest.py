@@ -11,7 +11,7 @@ from sharing import services
 def shared_world(member_a, member_b, user, in_member):
     """Member A holds a few contacts and organisations; helpers make agreements A -> B."""
     with in_member(member_a):
-        tag = crm.tag_get_or_create(name="Directory 2026")
+        tag = crm.tag_get_or_create(name="Directory 2026", acting_user=None)
         org = crm.organisation_create(
             acting_user=None,
             name="Malton Men's Shed",

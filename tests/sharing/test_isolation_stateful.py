@@ -95,7 +95,7 @@ class SharingMachine(RuleBasedStateMachine):
     def add_contact(self, slug, name, tagged, consent, restricted):
         self._enter(slug)
         n = next(self.unique)
-        tags = [crm.tag_get_or_create(name=TAG)] if tagged else []
+        tags = [crm.tag_get_or_create(name=TAG, acting_user=None)] if tagged else []
         contact = crm.contact_create(
             acting_user=None,
             first_name=name,
@@ -130,7 +130,7 @@ class SharingMachine(RuleBasedStateMachine):
     )
     def add_organisation(self, slug, name, tagged, postcode):
         self._enter(slug)
-        tags = [crm.tag_get_or_create(name=TAG)] if tagged else []
+        tags = [crm.tag_get_or_create(name=TAG, acting_user=None)] if tagged else []
         n = next(self.unique)
         org = crm.organisation_create(
             acting_user=None, name=f"{name} Trust {n}", postcode=postcode, tags=tags
@@ -182,7 +182,7 @@ class SharingMachine(RuleBasedStateMachine):
             record_type=record_type,
             ids=[pk],
             acting_user=None,
-            tag=crm.tag_get_or_create(name=TAG),
+            tag=crm.tag_get_or_create(name=TAG, acting_user=None),
             remove=not tagged,
         )
         self.model[key]["tagged"] = tagged

@@ -67,7 +67,7 @@ def race(django_db_setup, django_db_blocker):
 
         def setup() -> None:
             connection.set_tenant(world["a"])
-            tag = crm.tag_get_or_create(name=name)
+            tag = crm.tag_get_or_create(name=name, acting_user=None)
             world["contact"] = crm.contact_create(
                 acting_user=None, first_name="Racing", last_name=name.replace(" ", ""),
                 tags=[tag],

@@ -75,7 +75,9 @@ def test_public_link_answers_once_without_signing_in(survey_at, member_a, in_mem
         assert response.research_consent
         assert response.consent_wording == world["wave"].consent_wording
         with pytest.raises(ValidationError):
-            services.response_submit(token=token, raw=GOOD, research_consent=False)
+            services.response_submit(
+                token=token, raw=GOOD, research_consent=False, acting_user=None
+            )
     assert client.get("/respond/not-a-real-token/").status_code == 404
 
 
@@ -165,7 +167,9 @@ def test_every_survey_write_by_staff_is_audited_under_their_member(client_for, u
     assert {(e.actor_id, e.member_id) for e in entries} == {(staff.pk, member_a.pk)}
     before = AuditEntry.objects.count()
     with in_member(member_a):
-        services.response_submit(token=token, raw={"size": "4"}, research_consent=False)
+        services.response_submit(
+            token=token, raw={"size": "4"}, research_consent=False, acting_user=None
+        )
         assert Response.objects.filter(wave=wave).count() == 2
     assert AuditEntry.objects.count() == before
 

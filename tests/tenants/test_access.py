@@ -9,12 +9,13 @@ from urllib.parse import urlparse
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from tenants import services
-from tenants.models import Membership, Role, SignInHandoff
+from tenants import selectors, services
+from tenants.models import AuditEntry, Membership, Role, SignInHandoff
 
 pytestmark = pytest.mark.django_db
 
@@ -173,7 +174,7 @@ def test_handoff_signs_in_on_the_member_site_once(client_for, user):
 
 def test_handoff_for_one_member_does_not_work_on_another(user, member_a, member_b):
     """A ticket minted for member A's site is refused on member B's."""
-    token = services.handoff_issue(user=user("both-ab"), member=member_a)
+    token = services.handoff_issue(member=member_a, acting_user=user("both-ab"))
     client = Client(HTTP_HOST="beta.localhost")
     response = client.get(f"/accounts/handoff/?token={token}")
     assert response["Location"].startswith("/accounts/login/")
@@ -182,7 +183,7 @@ def test_handoff_for_one_member_does_not_work_on_another(user, member_a, member_
 
 def test_expired_handoff_is_refused(user, member_a):
     """A ticket past its short life is refused."""
-    token = services.handoff_issue(user=user("staff-a"), member=member_a)
+    token = services.handoff_issue(member=member_a, acting_user=user("staff-a"))
     SignInHandoff.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     response = Client(HTTP_HOST="alpha.localhost").get(f"/accounts/handoff/?token={token}")
     assert response["Location"].startswith("/accounts/login/")
@@ -337,7 +338,43 @@ def test_erase_user_command_anonymises_in_place(user, capsys):
 
 def test_handoff_never_replaces_someone_elses_session(client_for, user, member_a):
     """A ticket for user X sent to a browser where Y is signed in does not sign Y out."""
-    token = services.handoff_issue(user=user("both-ab"), member=member_a)
+    token = services.handoff_issue(member=member_a, acting_user=user("both-ab"))
     victim = client_for(user("manager-a"), member_a)
     victim.get(f"/accounts/handoff/?token={token}")
     assert victim.get("/api/me/").json()["username"] == "manager-a"
+    assert not SignInHandoff.objects.exists()  # the ticket is spent all the same
+
+
+def test_handoff_redeem_refuses_to_swap_a_signed_in_person_for_another(user, member_a):
+    """Redeeming a ticket for X while Y is signed in is refused by name, and spends it."""
+    token = services.handoff_issue(member=member_a, acting_user=user("both-ab"))
+    with pytest.raises(ValidationError) as refused:
+        services.handoff_redeem(token=token, member=member_a, acting_user=user("manager-a"))
+    assert refused.value.messages == [services.HANDOFF_SIGNED_IN_AS.format(username="manager-a")]
+    assert services.handoff_redeem(token=token, member=member_a, acting_user=None) is None
+
+
+def test_handoff_redeem_signs_in_the_ticket_holder(user, member_a):
+    """With no one signed in, or the same person, the ticket names whom to sign in."""
+    person = user("both-ab")
+    for acting_user in (None, person):
+        token = services.handoff_issue(member=member_a, acting_user=person, next_path="/x/")
+        redeemed = services.handoff_redeem(token=token, member=member_a, acting_user=acting_user)
+        assert redeemed == (person, "/x/")
+
+
+def test_api_token_renew_is_audited_as_the_person_themselves(user):
+    """Renewing one's API token replaces it, and the audit row names the person as actor."""
+    person = user("staff-a")
+    first = services.api_token_renew(acting_user=person)
+    second = services.api_token_renew(acting_user=person)
+    assert first.key != second.key
+    entry = AuditEntry.objects.filter(action="api_token.renewed").latest("id")
+    assert (entry.actor_id, entry.member_id, entry.target) == (person.pk, None, "staff-a")
+
+
+def test_api_token_exists_answers_for_that_person_only(user):
+    """Whether someone has a token says nothing about anyone else's."""
+    services.api_token_renew(acting_user=user("staff-a"))
+    assert selectors.api_token_exists(user=user("staff-a"))
+    assert not selectors.api_token_exists(user=user("staff-b"))

@@ -8,8 +8,8 @@ from django.db import DatabaseError, connection, transaction
 from django_tenants.utils import schema_context
 from guardian.shortcuts import assign_perm
 
+from tenants.audit import audit_record
 from tenants.models import AuditEntry
-from tenants.services import audit_record
 
 pytestmark = pytest.mark.django_db
 

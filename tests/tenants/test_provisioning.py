@@ -9,6 +9,7 @@ from django.db import connection
 
 from tenants import provisioning, services
 from tenants.models import AuditEntry, Domain, Member, MemberKind
+from tenants.naming import schema_name_for
 
 
 def _schema_exists(name: str) -> bool:
@@ -21,7 +22,7 @@ def _nothing_made(slug: str) -> bool:
     return (
         not Member.objects.filter(slug=slug).exists()
         and not Domain.objects.filter(domain__startswith=f"{slug}.").exists()
-        and not _schema_exists(services.schema_name_for(slug))
+        and not _schema_exists(schema_name_for(slug))
     )
 
 
