@@ -231,13 +231,15 @@ def _shared_directory_make() -> dict:
 
 
 def _shared_directory_remove(made: dict) -> None:
+    from django.contrib.auth import get_user_model
     from django_tenants.utils import schema_context
 
     from crm import services as crm
     from sharing import services
 
+    manager_a = get_user_model().objects.get(username="manager-a")
     services.agreement_terminate(agreement=made["agreement"], member=made["a"],
-                                 acting_user=None)  # fmt: skip
+                                 acting_user=manager_a)  # fmt: skip
     with schema_context("alpha"):
         crm.organisation_delete(organisation=made["org"], acting_user=None)
 
