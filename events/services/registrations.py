@@ -89,7 +89,7 @@ def registration_for_contact(
     )
     if event.host_id != member.pk:
         disclosure_log(
-            actor=acting_user,
+            acting_user=acting_user,
             member_id=event.host_id or Member.objects.get(schema_name="public").pk,
             provider_id=member.pk,
             action=DisclosureAction.EVENT_SNAPSHOT,

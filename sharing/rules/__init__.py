@@ -1,6 +1,6 @@
 """The consortium's sharing rules, read: the limits every agreement must keep (``limits``),
-which of them an agreement breaks (``breaches``), and the rules in plain English
-(``wording``).
+which of them an agreement breaks (``breaches``), a changed rule checked before it is saved
+(``proposals``), and the rules in plain English (``wording``).
 
 Writes (changing a rule, standing agreements) live in sharing.rule_services; the lifecycle in
 sharing.services asks ``agreement_breaches`` before an agreement is created, proposed, signed,
@@ -32,7 +32,14 @@ from .limits import (
     rules_current,
     verb_for,
 )
-from .wording import policy_sentences, rules_summary, standing_dates, standing_lines
+from .proposals import field_limit_proposed, policy_proposed
+from .wording import (
+    joining_terms,
+    policy_sentences,
+    rules_summary,
+    standing_dates,
+    standing_lines,
+)
 
 __all__ = [
     "POLICY_SETTINGS",
@@ -48,7 +55,10 @@ __all__ = [
     "day",
     "field_label",
     "field_limit_of",
+    "field_limit_proposed",
+    "joining_terms",
     "policy_of",
+    "policy_proposed",
     "policy_sentences",
     "projection_limits",
     "purposes_phrase",
