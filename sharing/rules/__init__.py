@@ -1,6 +1,6 @@
 """The consortium's sharing rules, read: the limits every agreement must keep (``limits``),
-which of them an agreement breaks (``breaches``), a changed rule checked before it is saved
-(``proposals``), and the rules in plain English (``wording``).
+which of them an agreement breaks (``breaches``), and the rules in plain English
+(``wording``).
 
 Writes (changing a rule, standing agreements) live in sharing.rule_services; the lifecycle in
 sharing.services asks ``agreement_breaches`` before an agreement is created, proposed, signed,
@@ -26,13 +26,14 @@ from .limits import (
     day,
     field_label,
     field_limit_of,
+    field_limit_proposed,
     policy_of,
+    policy_proposed,
     projection_limits,
     purposes_phrase,
     rules_current,
     verb_for,
 )
-from .proposals import field_limit_proposed, policy_proposed
 from .wording import (
     joining_terms,
     policy_sentences,
