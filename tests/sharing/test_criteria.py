@@ -44,10 +44,10 @@ def criteria_world(member_a, member_b, user, in_member):
         survey = surveys.survey_create(acting_user=manager_a, title="Criteria", code=SURVEY,
                                        year=2026, is_consortium=True)  # fmt: skip
         wave = survey.waves.get()
-        section = surveys.section_add(wave=wave, title="About", acting_user=manager_a)
+        section = surveys.section_add(wave=wave, title="About")
         surveys.question_add(wave=wave, section=section, code="staff", text="Staff",
-                             kind="number", acting_user=manager_a)  # fmt: skip
-        surveys.wave_set_status(wave=wave, status="open", acting_user=manager_a)
+                             kind="number")  # fmt: skip
+        surveys.wave_set_status(wave=wave, status="open")
         tags = [crm.tag_get_or_create(name=name) for name in TAGS[:2]]
         tag_sets = [[], [tags[0]], [tags[1]], tags]
         mixes = itertools.product(ORG_TYPES[:3], DISTRICTS[:3], tag_sets)
