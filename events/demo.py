@@ -253,7 +253,7 @@ def _plan_places(event: Event, rng: random.Random, fake: Faker, members: list[Me
             if full:
                 continue
             try:
-                services.registration_public(event=event, consent=True, **person)
+                services.registration_public(acting_user=None, event=event, consent=True, **person)
             except (ValidationError, services.EventFull):
                 continue
         else:

@@ -102,7 +102,7 @@ class SharedRecordViewSet(viewsets.ReadOnlyModelViewSet):
     def _log(self, records: list[SharedRecord]) -> None:
         shown = [r for r in records if r.holds_personal_data]
         if shown:
-            services.disclosure_record(actor=self.request.user, member=self.request.tenant,
+            services.disclosure_record(acting_user=self.request.user, member=self.request.tenant,
                                        records=shown, action=DisclosureAction.VIEW,
                                        reason="API")  # fmt: skip
 

@@ -12,7 +12,8 @@ class SharingConfig(AppConfig):
 
         from .matching import organisation_panel
         from .projection import on_records_changed
-        from .rule_services import joining_terms, on_member_created
+        from .rule_services import on_member_created
+        from .rules import joining_terms
 
         records_changed.connect(on_records_changed, dispatch_uid="sharing.projection")
         panel_register(organisation_panel)

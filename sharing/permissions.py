@@ -1,4 +1,5 @@
-"""Who may do what with data sharing: small predicates, and the view decorators built on them.
+"""Who may do what with data sharing: small predicates, the refusal the services make with
+them, and the view decorators built on them.
 
 Every predicate refuses ``None``: a service called with no acting user is refused, never
 taken for the system. (Who may *see* which shared records is decided in sharing.selectors.)
@@ -12,6 +13,7 @@ from tenants.permissions import (
     AnyUser,
     is_consortium_admin,
     is_manager_of,
+    permission_require,
     request_passes,
 )
 
@@ -21,6 +23,8 @@ if TYPE_CHECKING:
     from tenants.models import Member
 
     from .models import SharedRecord
+
+NOT_A_MANAGER = "Only a manager of {member} can do this."
 
 
 def can_manage_agreements(user: AnyUser | None, member: Member | None) -> bool:
@@ -52,6 +56,13 @@ def can_export_shared_record(user: AnyUser | None, record: SharedRecord) -> bool
 def can_copy_shared_record(user: AnyUser | None, record: SharedRecord) -> bool:
     """Copy a shared record into the user's own CRM: where its agreement allows copying."""
     return record.agreement.access_mode == AccessMode.COPY
+
+
+def agreements_manager_require(user: AnyUser | None, member: Member) -> None:
+    """Refuse (403, naming ``member``) unless ``user`` may manage ``member``'s agreements:
+    the check each manager's step in sharing.services makes. No user is no manager:
+    scheduled work (expiry) takes no step a manager must take."""
+    permission_require(can_manage_agreements(user, member), NOT_A_MANAGER.format(member=member))
 
 
 agreements_manager_required = request_passes(

@@ -382,7 +382,7 @@ def _build_world() -> World:
     connection.set_schema_to_public()
     pair(type(reg_a), reg_a, reg_b)
     public_reg = events.registration_public(
-        event=event_a, name="Pat Public", email="pat@example.org", consent=True
+        acting_user=None, event=event_a, name="Pat Public", email="pat@example.org", consent=True
     )
     world.ids["registration_token"] = public_reg.token
     room_a = bookings.resource_save(

@@ -12,6 +12,7 @@ from .events import (
     feed_events,
     month_grid,
     public_events,
+    registration_open,
 )
 from .registrations import (
     contact_candidates,
@@ -59,6 +60,7 @@ __all__ = [
     "registration_contact_id",
     "registration_counts",
     "registration_get",
+    "registration_open",
     "registrations_by_member",
     "registrations_for_host",
     "registrations_of",

@@ -87,6 +87,18 @@ def events_filtered(
     return events.order_by("starts_at", "id")
 
 
+def registration_open(event: Event, *, now: datetime | None = None) -> str:
+    """Why sign-up is closed ("" when it is open): for the event pages, and for the
+    registration writes, which ask again under the event's lock."""
+    if event.status != EventStatus.PUBLISHED:
+        return "This event is not open for booking."
+    if event.starts_at <= (now or timezone.now()):
+        return "This event has already started."
+    if event.capacity is not None and event.booked_count >= event.capacity and not event.waitlist:
+        return "This event is full and has no waiting list."
+    return ""
+
+
 def public_events(*, host: Member | None = None, all_hosts: bool = True) -> QuerySet[Event]:
     """Published public events (the anonymous feed and sign-up pages)."""
     events = Event.objects.filter(visibility=Visibility.PUBLIC, status__in=SHOWN)

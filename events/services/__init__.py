@@ -3,7 +3,7 @@ e-mailed after commit. One module per room (bookings and resources are ``events.
 the public names are re-exported here so callers read ``services.event_create``."""
 
 from .calendar_keys import calendar_key_for, calendar_key_renew
-from .capacity import EventFull, registration_open
+from .capacity import EventFull
 from .events import event_cancel, event_create, event_publish, event_update
 from .registrations import (
     attendance_record,
@@ -25,6 +25,5 @@ __all__ = [
     "registration_cancel",
     "registration_cancel_by_token",
     "registration_for_contact",
-    "registration_open",
     "registration_public",
 ]

@@ -4,12 +4,15 @@ Each registration change takes the event's row lock first, so sign-ups for one e
 decided one at a time, in arrival order; the ``events_event_within_capacity`` CHECK
 constraint is the guarantee that nothing overbooks even if code forgot the lock.
 
+These are steps of the registration and event writes in this package, never writes of their
+own: the caller holds the transaction, checks who may act and writes the audit row, so the
+names are private to ``events.services``.
+
 Tenant assumptions: none (events and registrations live in the public schema).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -18,30 +21,20 @@ from django.db.models import F
 from django.utils import timezone
 
 from events import notifications
-from events.models import Event, EventStatus, Registration, RegistrationStatus
+from events.models import Event, Registration, RegistrationStatus
+from events.selectors import registration_open
 
 
 class EventFull(ValidationError):
     pass
 
 
-def event_lock(event: Event) -> Event:
+def _event_lock(event: Event) -> Event:
     """The event again, its row locked until the transaction ends (the caller's atomic)."""
     return Event.objects.select_for_update().get(pk=event.pk)
 
 
-def registration_open(event: Event, *, now: datetime | None = None) -> str:
-    """Why sign-up is closed ("" when it is open)."""
-    if event.status != EventStatus.PUBLISHED:
-        return "This event is not open for booking."
-    if event.starts_at <= (now or timezone.now()):
-        return "This event has already started."
-    if event.capacity is not None and event.booked_count >= event.capacity and not event.waitlist:
-        return "This event is full and has no waiting list."
-    return ""
-
-
-def place(event: Event, **fields: Any) -> Registration:
+def _place(event: Event, **fields: Any) -> Registration:
     """Decide booked, waiting or refused (the caller holds the event's lock)."""
     reason = registration_open(event)
     if reason:
@@ -56,7 +49,7 @@ def place(event: Event, **fields: Any) -> Registration:
     return registration
 
 
-def waiting_list_promote(event: Event) -> list[Registration]:
+def _waiting_list_promote(event: Event) -> list[Registration]:
     """Fill free places from the waiting list, first come first served (lock held)."""
     if event.capacity is None:
         free = None

@@ -26,7 +26,7 @@ from events.models import (
 from tenants.audit import audit_record
 from tenants.models import Member
 
-from .capacity import event_lock, waiting_list_promote
+from .capacity import _event_lock, _waiting_list_promote
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -132,7 +132,7 @@ def event_update(*, acting_user: User, event: Event, **data: Any) -> Event:
     unknown = set(data) - EVENT_FIELDS
     if unknown:
         raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
-    event = event_lock(event)
+    event = _event_lock(event)
     if event.status == EventStatus.CANCELLED:
         raise ValidationError("A cancelled event cannot be changed.")
     _check_venue(data, event)
@@ -169,7 +169,7 @@ def event_update(*, acting_user: User, event: Event, **data: Any) -> Event:
     _venue_sync(acting_user=acting_user, event=event)
     event.save(update_fields=["venue_booking"])
     promoted = (
-        waiting_list_promote(event)
+        _waiting_list_promote(event)
         if event.status == EventStatus.PUBLISHED and event.starts_at > timezone.now()
         else []
     )
@@ -192,7 +192,7 @@ def event_publish(*, acting_user: User, event: Event) -> Event:
     """Open a draft for booking, once its room booking (if any) is confirmed."""
     if not permissions.can_manage_event(acting_user, event):
         raise PermissionDenied("Only the host can publish this event.")
-    event = event_lock(event)
+    event = _event_lock(event)
     if event.status != EventStatus.DRAFT:
         raise ValidationError("Only a draft can be published.")
     venue = event.venue_booking if event.venue_booking_id else None
@@ -219,7 +219,7 @@ def event_cancel(*, acting_user: User, event: Event, reason: str = "") -> Event:
     told, with a calendar cancellation attached."""
     if not permissions.can_manage_event(acting_user, event):
         raise PermissionDenied("Only the host can cancel this event.")
-    event = event_lock(event)
+    event = _event_lock(event)
     if event.status == EventStatus.CANCELLED:
         return event
     people = list(event.registrations.exclude(status=RegistrationStatus.CANCELLED))

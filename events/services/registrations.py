@@ -30,13 +30,15 @@ from sharing.services import disclosure_log
 from tenants.audit import audit_record
 from tenants.models import Member
 
-from .capacity import event_lock, place, waiting_list_promote
+from .capacity import _event_lock, _place, _waiting_list_promote
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+    from tenants.permissions import AnyUser
 
-def _audit(action: str, *, acting_user: User | None, member: Member | None,
+
+def _audit(action: str, *, acting_user: AnyUser | None, member: Member | None,
            registration: Registration, **details: object) -> None:  # fmt: skip
     """Plain ids and the event's title: a person's name stays out of the append-only log."""
     audit_record(
@@ -67,7 +69,7 @@ def registration_for_contact(
     if not permissions.can_register_contacts(acting_user, member, event):
         raise PermissionDenied("Only staff of a member can book their contacts onto events.")
     snapshot = contact_snapshot(user=acting_user, member=member, contact_id=contact_id)
-    event = event_lock(event)
+    event = _event_lock(event)
     if not event_visible(event, member, acting_user):
         raise PermissionDenied("This event is not open to your organisation.")
     if (
@@ -76,7 +78,7 @@ def registration_for_contact(
         .exists()
     ):
         raise ValidationError(f"{snapshot['name']} is already booked onto this event.")
-    registration = place(
+    registration = _place(
         event,
         member=member,
         contact_id=contact_id,
@@ -87,7 +89,7 @@ def registration_for_contact(
     )
     if event.host_id != member.pk:
         disclosure_log(
-            actor=acting_user,
+            acting_user=acting_user,
             member_id=event.host_id or Member.objects.get(schema_name="public").pk,
             provider_id=member.pk,
             action=DisclosureAction.EVENT_SNAPSHOT,
@@ -103,6 +105,7 @@ def registration_for_contact(
 @transaction.atomic
 def registration_public(
     *,
+    acting_user: AnyUser | None,
     event: Event,
     name: str,
     email: str,
@@ -110,11 +113,13 @@ def registration_public(
     access_needs: str = "",
     consent: bool,
 ) -> Registration:
-    """The public sign-up form of a public event (no one signed in: the audit row has no
-    actor)."""
+    """The public sign-up form of a public event. ``acting_user`` is the visitor: usually
+    no one signed in (an anonymous visitor, or ``None`` where no request is behind the
+    call), and then the audit row has no actor. Anyone may sign up: the event's public
+    visibility is the rule, not who is asking."""
     if not consent:
         raise ValidationError({"consent": "Tick the box to agree, or we cannot book you in."})
-    event = event_lock(event)
+    event = _event_lock(event)
     if event.visibility != Visibility.PUBLIC:
         raise PermissionDenied("This event is not open to the public.")
     if (
@@ -123,7 +128,7 @@ def registration_public(
         .exists()
     ):
         raise ValidationError({"email": "Someone with this e-mail address is already booked."})
-    registration = place(
+    registration = _place(
         event,
         name=name.strip(),
         email=email.strip(),
@@ -131,7 +136,7 @@ def registration_public(
         access_needs=access_needs.strip(),
         consent=True,
     )
-    _audit("registration.signed_up", acting_user=None, member=event.host,
+    _audit("registration.signed_up", acting_user=acting_user, member=event.host,
            registration=registration, status=str(registration.status))  # fmt: skip
     return registration
 
@@ -140,7 +145,7 @@ def _cancel(registration: Registration) -> tuple[Registration, list[Registration
     """Cancel a place (or a wait) under the event's lock; a freed place goes to the first on
     the waiting list. Returns the registration and whom that promoted (``None``: it was
     cancelled already, so nothing changed)."""
-    event = event_lock(registration.event)
+    event = _event_lock(registration.event)
     registration = Registration.objects.select_for_update().get(pk=registration.pk)
     if registration.status == RegistrationStatus.CANCELLED:
         return registration, None
@@ -158,7 +163,7 @@ def _cancel(registration: Registration) -> tuple[Registration, list[Registration
         Event.objects.filter(pk=event.pk).update(booked_count=F("booked_count") - 1)
         event.booked_count -= 1
         if event.status == EventStatus.PUBLISHED and event.starts_at > timezone.now():
-            promoted = waiting_list_promote(event)
+            promoted = _waiting_list_promote(event)
     transaction.on_commit(lambda: notifications.registration_cancelled(registration))
     return registration, promoted
 
@@ -178,15 +183,17 @@ def registration_cancel(
 
 
 @transaction.atomic
-def registration_cancel_by_token(*, token: UUID | str) -> Registration:
+def registration_cancel_by_token(*, acting_user: AnyUser | None, token: UUID | str) -> Registration:
     """Someone who signed up on the public page cancels through their private link: the
-    token is the authority. Raises ``Registration.DoesNotExist`` for an unknown token."""
+    token is the authority, not ``acting_user``, the visitor following the link (usually no
+    one signed in, or ``None`` where no request is behind the call; the audit row has no
+    actor then). Raises ``Registration.DoesNotExist`` for an unknown token."""
     registration = registration_by_token(token=token)
     if registration is None:
         raise Registration.DoesNotExist(token)
     registration, promoted = _cancel(registration)
     if promoted is not None:
-        _audit("registration.cancelled", acting_user=None, member=registration.event.host,
+        _audit("registration.cancelled", acting_user=acting_user, member=registration.event.host,
                registration=registration, promoted=len(promoted), by="private link")  # fmt: skip
     return registration
 

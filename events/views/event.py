@@ -44,7 +44,7 @@ def event_detail(request: HttpRequest, event: Event) -> HttpResponse:
         "event": event,
         "manages": manages,
         "when": when_text(event.starts_at, event.ends_at),
-        "closed_reason": services.registration_open(event),
+        "closed_reason": selectors.registration_open(event),
         "counts": selectors.registration_counts(event),
         "public_url": site_url(request, None, public_path("public_event", event.uid))
         if event.visibility == Visibility.PUBLIC

@@ -47,7 +47,9 @@ def public_event(request: HttpRequest, uid: UUID) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and _sign_up_allowed(request, form):
         try:
             registration = services.registration_public(
-                event=event, **{k: v for k, v in form.cleaned_data.items() if k != "website"}
+                acting_user=request.user,
+                event=event,
+                **{k: v for k, v in form.cleaned_data.items() if k != "website"},
             )
         except ValidationError as exc:
             form_errors_add(form, exc)
@@ -60,7 +62,7 @@ def public_event(request: HttpRequest, uid: UUID) -> HttpResponse:
             "event": event,
             "form": form,
             "when": when_text(event.starts_at, event.ends_at),
-            "closed_reason": services.registration_open(event),
+            "closed_reason": selectors.registration_open(event),
         },
         status=400 if form.errors else 200,
     )
@@ -71,7 +73,7 @@ def public_event(request: HttpRequest, uid: UUID) -> HttpResponse:
 def public_registration(request: HttpRequest, token: UUID) -> HttpResponse:
     if request.method == "POST":
         try:
-            services.registration_cancel_by_token(token=token)
+            services.registration_cancel_by_token(acting_user=request.user, token=token)
         except Registration.DoesNotExist as exc:
             raise Http404 from exc
         except ValidationError as exc:

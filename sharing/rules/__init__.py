@@ -26,13 +26,21 @@ from .limits import (
     day,
     field_label,
     field_limit_of,
+    field_limit_proposed,
     policy_of,
+    policy_proposed,
     projection_limits,
     purposes_phrase,
     rules_current,
     verb_for,
 )
-from .wording import policy_sentences, rules_summary, standing_dates, standing_lines
+from .wording import (
+    joining_terms,
+    policy_sentences,
+    rules_summary,
+    standing_dates,
+    standing_lines,
+)
 
 __all__ = [
     "POLICY_SETTINGS",
@@ -48,7 +56,10 @@ __all__ = [
     "day",
     "field_label",
     "field_limit_of",
+    "field_limit_proposed",
+    "joining_terms",
     "policy_of",
+    "policy_proposed",
     "policy_sentences",
     "projection_limits",
     "purposes_phrase",

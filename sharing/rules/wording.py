@@ -149,3 +149,13 @@ def standing_lines(standing: Any, *, joining: bool = False) -> list[str]:
         )
     lines.append("A member's managers can suspend or end its part at any time, from Agreements.")
     return lines
+
+
+def joining_terms() -> list[dict[str, Any]]:
+    """What joining the consortium means for sharing, before a member joins (the add-member
+    page shows it)."""
+    return [
+        {"title": standing.name, "purpose": standing.get_purpose_display(),
+         "description": standing.description, "lines": standing_lines(standing, joining=True)}
+        for standing in StandingAgreement.objects.filter(is_active=True)
+    ]  # fmt: skip

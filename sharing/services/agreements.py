@@ -24,14 +24,13 @@ from sharing.models import (
     RecordType,
     Status,
 )
-from sharing.permissions import can_approve_agreements, can_manage_agreements
+from sharing.permissions import agreements_manager_require, can_approve_agreements
 from sharing.projection import agreement_backfill, agreement_unproject, lock_provider
 from sharing.rules import agreement_breaches, approval_needed, rules_current
 from sharing.signals import agreement_amended, agreement_state_changed
 from tenants.models import Member
 from tenants.permissions import permission_require
 
-NOT_A_MANAGER = "Only a manager of {member} can do this."
 NOT_AN_APPROVER = "Only a consortium admin can approve agreements."
 WRONG_STATE = "This agreement is {state}: it cannot be {verb}."
 NO_RECIPIENTS = "Name at least one recipient, or share with all members."
@@ -60,11 +59,6 @@ def _event(agreement: Agreement, action: str, actor: Any, member: Member | None 
         agreement_id=agreement.pk, action=action, actor_id=getattr(actor, "pk", None),
         member_id=getattr(member, "pk", None), detail=detail,
     )  # fmt: skip
-
-
-def _require_manager(user: Any, member: Member) -> None:
-    # No user is no manager: scheduled work (expiry) takes no step a manager must take.
-    permission_require(can_manage_agreements(user, member), NOT_A_MANAGER.format(member=member))
 
 
 def _clear_unticked(agreement: Agreement) -> None:
@@ -130,7 +124,7 @@ def agreement_create(
     *, provider: Member, acting_user: Any, recipient_ids: list[int], **fields: Any
 ) -> Agreement:
     """A draft agreement from ``provider`` to the named recipients (or all members)."""
-    _require_manager(acting_user, provider)
+    agreements_manager_require(acting_user, provider)
     unknown = set(fields) - EDITABLE
     if unknown:
         raise ValueError(f"Unknown agreement fields: {sorted(unknown)}")
@@ -165,7 +159,7 @@ def _signatories(agreement: Agreement) -> list[AgreementParty]:
 def agreement_propose(*, agreement: Agreement, acting_user: Any) -> Agreement:
     """Send a draft for signature by every party."""
     agreement = _lock(agreement)
-    _require_manager(acting_user, agreement.provider)
+    agreements_manager_require(acting_user, agreement.provider)
     if agreement.status != Status.DRAFT:
         raise ValidationError(WRONG_STATE.format(state=agreement.get_status_display().lower(),
                                                  verb="proposed"))  # fmt: skip
@@ -183,7 +177,7 @@ def agreement_sign(
 ) -> Agreement:
     """``member`` signs; when every party has, the agreement becomes active and back-fills."""
     agreement = _lock(agreement)
-    _require_manager(acting_user, member)
+    agreements_manager_require(acting_user, member)
     if agreement.status != Status.AWAITING:
         raise ValidationError(WRONG_STATE.format(state=agreement.get_status_display().lower(),
                                                  verb="signed"))  # fmt: skip
@@ -256,7 +250,7 @@ def _party_member_check(agreement: Agreement, member: Member) -> None:
 def _stop(agreement: Agreement, *, member: Member, acting_user: Any, to: str, verb: str,
           reason: str) -> Agreement:  # fmt: skip
     agreement = _lock(agreement)
-    _require_manager(acting_user, member)
+    agreements_manager_require(acting_user, member)
     _party_member_check(agreement, member)
     if not agreement.may_stop(to):
         raise ValidationError(WRONG_STATE.format(state=agreement.get_status_display().lower(),
@@ -289,7 +283,7 @@ def agreement_terminate(*, agreement: Agreement, member: Member, acting_user: An
 def agreement_resume(*, agreement: Agreement, acting_user: Any) -> Agreement:
     """The provider restarts a suspended agreement (its terms are unchanged)."""
     agreement = _lock(agreement)
-    _require_manager(acting_user, agreement.provider)
+    agreements_manager_require(acting_user, agreement.provider)
     if agreement.status != Status.SUSPENDED:
         raise ValidationError(WRONG_STATE.format(state=agreement.get_status_display().lower(),
                                                  verb="resumed"))  # fmt: skip
@@ -308,7 +302,7 @@ def agreement_resume(*, agreement: Agreement, acting_user: Any) -> Agreement:
 def agreement_amend(*, agreement: Agreement, acting_user: Any, **changes: Any) -> Agreement:
     """A new version (a draft) of an agreement; the old one stays in force, and readable,
     until the new one is signed by every party."""
-    _require_manager(acting_user, agreement.provider)
+    agreements_manager_require(acting_user, agreement.provider)
     agreement = _lock(agreement)
     if agreement.status not in (Status.ACTIVE, Status.DRAFT, Status.SUSPENDED):
         raise ValidationError(NOT_AMENDABLE.format(state=agreement.get_status_display().lower()))

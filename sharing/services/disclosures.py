@@ -6,36 +6,40 @@ Tenant assumptions: none; the log lives in the public schema.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
 from sharing.models import Disclosure
 from tenants.models import Member
 
+if TYPE_CHECKING:
+    from tenants.permissions import AnyUser
 
-def disclosure_record(*, actor: Any, member: Member, records: list[Any], action: str,
+
+def disclosure_record(*, acting_user: AnyUser, member: Member, records: list[Any], action: str,
                       reason: str = "") -> None:  # fmt: skip
-    """Log a view, export or copy of shared records, per provider and agreement."""
+    """Log ``acting_user``'s view, export or copy of shared records, per provider and
+    agreement."""
     groups: dict[tuple[int, int, str], list[int]] = {}
     for record in records:
         key = (record.provider_id, record.agreement_id, record.record_type)
         groups.setdefault(key, []).append(record.record_id)
     Disclosure.objects.bulk_create([
-        Disclosure(actor_id=getattr(actor, "pk", None), member_id=member.pk,
+        Disclosure(actor_id=getattr(acting_user, "pk", None), member_id=member.pk,
                    provider_id=provider_id, agreement_id=agreement_id, action=action,
                    record_type=record_type, record_ids=ids, reason=reason[:200])
         for (provider_id, agreement_id, record_type), ids in groups.items()
     ])  # fmt: skip
 
 
-def disclosure_log(*, actor: Any, member_id: int, provider_id: int, action: str,
+def disclosure_log(*, acting_user: AnyUser, member_id: int, provider_id: int, action: str,
                    record_type: str, record_ids: list[int], reason: str = "",
                    agreement_id: int | None = None) -> Disclosure:  # fmt: skip
     """Log one disclosure that is not a view of the shared directory (e.g. a contact's
     snapshot handed to an event's host)."""
     return Disclosure.objects.create(
-        actor_id=getattr(actor, "pk", None), member_id=member_id, provider_id=provider_id,
+        actor_id=getattr(acting_user, "pk", None), member_id=member_id, provider_id=provider_id,
         agreement_id=agreement_id, action=action, record_type=record_type,
         record_ids=record_ids, reason=reason[:200],
     )  # fmt: skip

@@ -9,8 +9,9 @@ provider's schema itself.
 
 from __future__ import annotations
 
+import datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -22,6 +23,9 @@ from sharing.signals import agreement_state_changed
 from tenants.models import Member, Membership, Role
 
 from .agreements import RULES_SUSPENDED, _activate, _clear_unticked, _event, _lock, _validate
+
+if TYPE_CHECKING:
+    from tenants.permissions import AnyUser
 
 
 @transaction.atomic
@@ -115,9 +119,13 @@ def agreement_join_standing(*, member: Member, standing: Any, acting_user: Any,
 
 
 @transaction.atomic
-def agreements_expire(*, today=None) -> int:
+def agreements_expire(*, acting_user: AnyUser | None, today: datetime.date | None = None) -> int:
     """Mark agreements past their end date as expired and remove their projections (they
-    are already invisible from the end date on: the selectors check the date)."""
+    are already invisible from the end date on: the selectors check the date).
+
+    A scheduled job: ``acting_user`` is ``None`` for the system (the daily
+    ``expire_agreements`` command passes it), and each agreement's log then names no one.
+    No permission is asked: an end date passing is nobody's decision."""
     today = today or timezone.localdate()
     count = 0
     # Provider by provider, in ascending order: the order of every transaction that takes
@@ -129,6 +137,6 @@ def agreements_expire(*, today=None) -> int:
         agreement.status = Status.EXPIRED
         agreement.save(update_fields=["status"])
         agreement_state_changed.send(sender=Agreement, agreement=agreement, active=False)
-        _event(agreement, "expired", None)
+        _event(agreement, "expired", acting_user)
         count += 1
     return count

@@ -23,7 +23,14 @@ from sharing.models import (
     StandingAgreement,
 )
 from sharing.permissions import can_change_rules, rules_changer_required
-from sharing.rules import agreements_breaking, field_label, rules_current, rules_summary
+from sharing.rules import (
+    agreements_breaking,
+    field_label,
+    field_limit_proposed,
+    policy_proposed,
+    rules_current,
+    rules_summary,
+)
 from tenants.forms import form_errors_add
 
 
@@ -131,7 +138,7 @@ def field_rule_edit(request: HttpRequest, record_type: str, field: str) -> HttpR
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            limit = rule_services.field_limit_proposed(
+            limit = field_limit_proposed(
                 record_type=record_type, field=field, mode=data["mode"], purposes=data["purposes"]
             )
         except ValidationError as exc:
@@ -169,7 +176,7 @@ def policy_edit(request: HttpRequest, purpose: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            proposed = rule_services.policy_proposed(purpose=purpose, **data)
+            proposed = policy_proposed(purpose=purpose, **data)
         except ValidationError as exc:
             form_errors_add(form, exc)
         else:

@@ -41,7 +41,7 @@ def shared_list(request: HttpRequest) -> HttpResponse:
     shown = _personal(list(page.object_list))
     if shown:
         services.disclosure_record(
-            actor=request.user,
+            acting_user=request.user,
             member=member,
             records=shown,
             action=DisclosureAction.VIEW,
@@ -86,7 +86,7 @@ def shared_detail(request: HttpRequest, shared_id: int) -> HttpResponse:
     record = _shared_or_404(request, shared_id)
     if _personal([record]):
         services.disclosure_record(
-            actor=request.user,
+            acting_user=request.user,
             member=request.tenant,
             records=[record],
             action=DisclosureAction.VIEW,
@@ -111,7 +111,7 @@ def shared_export(request: HttpRequest) -> HttpResponse:
     records = list(selectors.shared_records_exportable_for(member=request.tenant))
     if records:
         services.disclosure_record(
-            actor=request.user,
+            acting_user=request.user,
             member=request.tenant,
             records=records,
             action=DisclosureAction.EXPORT,
@@ -195,7 +195,7 @@ def shared_copy(request: HttpRequest, shared_id: int) -> HttpResponse:
         organisation_link_confirm(member=request.tenant, organisation=copy, record=record,
                                   reason="copied", acting_user=request.user)  # fmt: skip
     services.disclosure_record(
-        actor=request.user,
+        acting_user=request.user,
         member=request.tenant,
         records=[record],
         action=DisclosureAction.COPY,

@@ -94,15 +94,39 @@ def test_a_public_sign_up_and_its_cancellation_by_link_are_audited(event_factory
     are recorded under the host."""
     event = event_factory()
     registration = services.registration_public(
-        event=event, name="Pat Public", email="pat@example.net", consent=True
+        acting_user=None, event=event, name="Pat Public", email="pat@example.net", consent=True
     )
-    services.registration_cancel_by_token(token=registration.token)
+    services.registration_cancel_by_token(acting_user=None, token=registration.token)
     signed_up, cancelled = _last("registration.signed_up"), _last("registration.cancelled")
     for entry in (signed_up, cancelled):
         assert (entry.actor_id, entry.member_id) == (None, member_a.pk)
         assert entry.details["registration"] == registration.pk
         assert entry.target == event.title
     assert cancelled.details["by"] == "private link"
+
+
+def test_the_public_pages_record_the_visitor_who_signs_up_and_cancels(
+    event_factory, client_for, member_a, user
+):
+    """The public pages hand the visitor to the services: an anonymous visitor's sign-up and
+    cancellation have no actor; a signed-in person's are recorded under their account."""
+    from django.core.cache import cache
+
+    event = event_factory(capacity=10)
+    for who, email in ((None, "pat@example.net"), (user("staff-b"), "sam@example.net")):
+        client = client_for(who, None)
+        response = client.post(f"/e/{event.uid}/", {"name": "Visitor", "email": email,
+                                                    "consent": "on"})  # fmt: skip
+        assert response.status_code == 302
+        registration = event.registrations.get(email=email)
+        client.post(f"/e/booking/{registration.token}/")
+        signed_up, cancelled = _last("registration.signed_up"), _last("registration.cancelled")
+        actor_id = getattr(who, "pk", None)
+        assert (signed_up.actor_id, signed_up.member_id) == (actor_id, member_a.pk)
+        assert (cancelled.actor_id, cancelled.member_id) == (actor_id, member_a.pk)
+        assert signed_up.details["registration"] == cancelled.details["registration"]
+        assert cancelled.details["registration"] == registration.pk
+    cache.clear()
 
 
 def test_an_unknown_cancellation_link_cancels_nothing(event_factory):
@@ -113,7 +137,7 @@ def test_an_unknown_cancellation_link_cancels_nothing(event_factory):
 
     before = AuditEntry.objects.filter(action="registration.cancelled").count()
     with pytest.raises(Registration.DoesNotExist):
-        services.registration_cancel_by_token(token=uuid.uuid4())
+        services.registration_cancel_by_token(acting_user=None, token=uuid.uuid4())
     assert AuditEntry.objects.filter(action="registration.cancelled").count() == before
 
 

@@ -36,7 +36,7 @@ def test_cancelling_a_place_asks_first(event_factory, user, client_for, member_a
 
     event = event_factory()
     registration = services.registration_public(
-        event=event, name="Ada Lovelace", email="ada@example.net", consent=True
+        acting_user=None, event=event, name="Ada Lovelace", email="ada@example.net", consent=True
     )
     client = client_for(user("staff-a"), member_a)
     url = f"/registrations/{registration.pk}/cancel/"

@@ -18,7 +18,12 @@ from .conftest import at
 
 def book(event, person, **kw):
     return services.registration_public(
-        event=event, name=person, email=f"{person.lower()}@example.net", consent=True, **kw
+        acting_user=None,
+        event=event,
+        name=person,
+        email=f"{person.lower()}@example.net",
+        consent=True,
+        **kw,
     )
 
 
@@ -33,7 +38,7 @@ def test_capacity_then_waiting_list_then_promotion(
     assert event.booked_count == 2
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        services.registration_cancel_by_token(token=first.token)
+        services.registration_cancel_by_token(acting_user=None, token=first.token)
     third.refresh_from_db()
     assert third.status == RegistrationStatus.BOOKED
     assert third.promoted_at
@@ -79,7 +84,7 @@ def test_public_sign_up_only_for_public_events_and_needs_consent(event_factory):
     public = event_factory(visibility="public")
     with pytest.raises(ValidationError):
         services.registration_public(
-            event=public, name="Ann", email="ann@example.net", consent=False
+            acting_user=None, event=public, name="Ann", email="ann@example.net", consent=False
         )
     book(public, "Ann")
     with pytest.raises(ValidationError, match="already booked"):

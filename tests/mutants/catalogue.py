@@ -137,7 +137,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     Mutation(
         "agreements managed by managers only",
-        "sharing/services/agreements.py",
+        "sharing/permissions.py",
         "permission_require(can_manage_agreements(user, member), ",
         "permission_require(True, ",
         ("tests/sharing/test_permissions.py::test_a_managers_steps_refuse_no_acting_user",),

@@ -4,6 +4,7 @@ provider's changes, gone the moment an agreement stops."""
 from __future__ import annotations
 
 import datetime
+import io
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -134,9 +135,25 @@ def test_agreement_past_its_end_date_shows_nothing_before_any_job(shared_world, 
         start_date=datetime.date(2020, 1, 1), end_date=datetime.date(2021, 1, 1)
     )
     assert seen_by(member_b) == {}
-    assert services.agreements_expire() == 1
+    assert services.agreements_expire(acting_user=None) == 1
     agreement.refresh_from_db()
     assert agreement.status == Status.EXPIRED
+
+
+def test_the_daily_command_expires_agreements_as_the_system(shared_world, member_b):
+    """``expire_agreements`` expires an agreement past its end date; the agreement's log
+    says so and names no one, the system being the actor."""
+    from django.core.management import call_command
+
+    agreement = shared_world["agree"]()
+    type(agreement).objects.filter(pk=agreement.pk).update(
+        start_date=datetime.date(2020, 1, 1), end_date=datetime.date(2021, 1, 1)
+    )
+    call_command("expire_agreements", stdout=io.StringIO())
+    agreement.refresh_from_db()
+    assert agreement.status == Status.EXPIRED
+    expired = AgreementEvent.objects.get(agreement_id=agreement.pk, action="expired")
+    assert expired.actor_id is None
 
 
 def test_all_signatures_are_needed(shared_world, member_a, member_b, user):

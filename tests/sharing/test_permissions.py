@@ -41,6 +41,17 @@ def test_predicates_answer_by_role_and_refuse_nobody(user, member_a, username, m
     assert permissions.can_manage_agreements(AnonymousUser(), member_a) is False
 
 
+@pytest.mark.parametrize("username", ["staff-a", "manager-b", "admin-c", None])
+def test_only_a_manager_passes_the_agreements_refusal(user, member_a, username):
+    """The refusal the services make passes A's managers and refuses anyone else (no user
+    included) with a 403 naming the member."""
+    permissions.agreements_manager_require(user("manager-a"), member_a)
+    who = user(username) if username else None
+    message = permissions.NOT_A_MANAGER.format(member=member_a)
+    with pytest.raises(PermissionDenied, match=message):
+        permissions.agreements_manager_require(who, member_a)
+
+
 def test_copying_is_allowed_only_where_the_agreement_says_copy(shared_world, user):
     """A record shared to view or export cannot be copied; one shared to copy can."""
     viewed = shared_world["agree"](access_mode="export")

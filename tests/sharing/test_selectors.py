@@ -68,7 +68,7 @@ def test_the_disclosure_log_is_the_providers_own(shared_world, member_a, member_
     of what it shares, sees none of them there."""
     shared_world["agree"]()
     records = list(selectors.shared_records_for(member=member_b))
-    services.disclosure_record(actor=user("staff-b"), member=member_b, records=records,
+    services.disclosure_record(acting_user=user("staff-b"), member=member_b, records=records,
                                action=DisclosureAction.VIEW, reason="test")  # fmt: skip
     log = selectors.disclosures_of(provider=member_a, limit=None)
     assert log.exists()
