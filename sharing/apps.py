@@ -12,7 +12,7 @@ class SharingConfig(AppConfig):
 
         from .matching import organisation_panel
         from .projection import on_records_changed
-        from .rule_services import on_member_created
+        from .receivers import on_member_created
         from .rules import joining_terms
 
         records_changed.connect(on_records_changed, dispatch_uid="sharing.projection")

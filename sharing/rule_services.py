@@ -226,9 +226,3 @@ def standing_agreement_offer(*, standing: StandingAgreement, acting_user: Any) -
         else:
             offered += 1
     return offered
-
-
-def on_member_created(sender: Any, *, member: Member, acting_user: Any = None,
-                      **_: Any) -> None:  # fmt: skip
-    """tenants.onboarding listener: the new member joins the standing agreements."""
-    standing_agreements_join_all(member=member, acting_user=acting_user)
