@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django_tenants.utils import schema_context
 
 from crm.demo_data import member_demo_fill
 from tenants import services
+from tenants.boundary import member_run, members_each
 from tenants.models import Member, Membership, Role
 from tenants.roles import CONSORTIUM_ADMINS, RESEARCHERS
 
@@ -123,10 +123,10 @@ def demo_provision(*, progress=None) -> list[Credential]:
             for user, role in ((manager, Role.MANAGER), (staff, Role.STAFF)):
                 if not Membership.objects.filter(user=user, member=member).exists():
                     services.membership_add(user=user, member=member, role=role, acting_user=admin)
-        with schema_context(member.schema_name):
-            member_demo_fill(
-                member_slug=spec.slug, district_name=spec.district, manager=manager, staff=staff
-            )
+        member_run(
+            member, member_demo_fill,
+            member_slug=spec.slug, district_name=spec.district, manager=manager, staff=staff,
+        )  # fmt: skip
         host = member.primary_domain_name
         credentials.append(Credential(f"{spec.slug}-manager", DEMO_PASSWORD, "Manager", host))
         credentials.append(Credential(f"{spec.slug}-staff", DEMO_PASSWORD, "Staff", host))
@@ -157,8 +157,8 @@ def _demo_events(admin) -> None:
     """Rooms, bookings and events with registrations; confirmation e-mails are not sent.
 
     The events demo works on the current schema: its public part here, its members' parts
-    inside each member's schema, entered here. One transaction, as a half-made demo would
-    never be finished (a second run sees the rooms and stops).
+    inside each member's schema, entered by tenants' boundary. One transaction, as a
+    half-made demo would never be finished (a second run sees the rooms and stops).
     """
     from django.test.utils import override_settings
 
@@ -176,13 +176,9 @@ def _demo_events(admin) -> None:
         )
         if plan is None:
             return
-        for member in members:
-            with schema_context(member.schema_name):
-                events_demo.events_demo_fill_member(member=member, plan=plan)
+        members_each(members, lambda m: events_demo.events_demo_fill_member(member=m, plan=plan))
         events_demo.events_demo_fill_past(plan=plan)
-        for member in members:
-            with schema_context(member.schema_name):
-                events_demo.events_demo_fill_registers(member=member, plan=plan)
+        members_each(members, lambda m: events_demo.events_demo_fill_registers(member=m, plan=plan))
 
 
 # The members that run the State of the Sector survey are accredited for research.

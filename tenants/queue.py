@@ -18,9 +18,10 @@ from typing import Any
 from django.conf import settings
 from django.db import connections
 from django.utils.module_loading import import_string
-from django_tenants.utils import schema_context
 from procrastinate import App, Blueprint, JobContext
 from procrastinate.exceptions import ConnectorException
+
+from .boundary import member_run
 
 tasks = Blueprint()
 
@@ -28,8 +29,7 @@ tasks = Blueprint()
 @tasks.task(name="tenants.member_task")
 def member_task(*, schema_name: str, dotted_path: str, args: list[Any]) -> None:
     """Run ``dotted_path(*args)`` on ``schema_name``'s schema (in the worker)."""
-    with schema_context(schema_name):
-        import_string(dotted_path)(*args)
+    member_run(schema_name, import_string(dotted_path), *args)
 
 
 def member_task_defer(*, schema_name: str, dotted_path: str, args: tuple[Any, ...] = ()) -> int:

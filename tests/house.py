@@ -29,13 +29,10 @@ SKIPPED_DIRECTORIES = {"tests", ".venv", ".data", "migrations", "node_modules", 
 
 # The only places that may switch the connection's schema (STYLE.md "Tenancy rules").
 SCHEMA_ROOMS: dict[str, str] = {
-    "tenants/": "provisioning, bootstrapping and the task boundary of background work loop "
-    "over members",
+    "tenants/": "provisioning, bootstrapping and the task boundary (tenants.boundary: commands, "
+    "the demo and the queue's jobs) loop over members",
     "sharing/": "reads across members that an agreement allows",
     "reporting/": "consortium aggregates and research pools read every member",
-    "demo/": "composes every app's demo fill, entering each member in turn",
-    "crm/management/commands/import_records.py": "a command is a task boundary: it enters "
-    "the named member's schema once",
     "bench/": "benchmarks build members and time pages from outside, as the tests do",
 }
 SWITCH_METHODS = {"set_tenant", "set_schema", "set_schema_to_public"}

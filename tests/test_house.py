@@ -56,7 +56,7 @@ def test_switching_schema_outside_the_rooms_is_found():
 
 
 def test_the_rooms_may_switch_schema_and_prose_may_name_it():
-    """tenants/ and the import command switch freely; a docstring about search_path is prose."""
+    """tenants/ and sharing/ switch freely; a docstring about search_path is prose."""
     code = """
     '''Sets search_path: SET search_path = x.'''
     from django.db import connection
@@ -64,7 +64,7 @@ def test_the_rooms_may_switch_schema_and_prose_may_name_it():
     def run(member):
         connection.set_tenant(member)
     """
-    planted = sources(tenants__provisioning=code, crm__management__commands__import_records=code)
+    planted = sources(tenants__provisioning=code, sharing__selectors=code)
     assert house.schema_switches(planted) == []
     elsewhere = sources(crm__management__commands__imports_clean=code)
     assert [o.line for o in house.schema_switches(elsewhere)] == [6]

@@ -3,9 +3,9 @@ import time
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django_tenants.utils import schema_context
 
-from crm.importing import ImportRejected, records_import
+from crm.importing import ImportRejected, ImportResult, records_import
+from tenants.boundary import member_run
 from tenants.models import Member
 
 
@@ -45,21 +45,24 @@ class Command(BaseCommand):
             self.stdout.write(f"\r[{'#' * filled:<30}] {percent:>3}% {phase:<45}", ending="")
             self.stdout.flush()
 
-        with schema_context(member.schema_name), open(path, "rb") as handle:
-            try:
-                result = records_import(
-                    handle=handle, size=os.path.getsize(path), acting_user=user,
-                    filename=os.path.basename(path), record_type=options["type"],
-                    tag_name=options["tag"], dry_run=options["dry_run"], progress=progress,
-                )  # fmt: skip
-            except ImportRejected as exc:
-                self.stdout.write("")
-                if exc.result is not None:
-                    for problem in exc.result.problems[:50]:
-                        self.stderr.write(
-                            f"  row {problem.row}, column {problem.column}: {problem.message}"
-                        )
-                raise CommandError(exc.message) from exc
+        def run() -> ImportResult:
+            with open(path, "rb") as handle:
+                try:
+                    return records_import(
+                        handle=handle, size=os.path.getsize(path), acting_user=user,
+                        filename=os.path.basename(path), record_type=options["type"],
+                        tag_name=options["tag"], dry_run=options["dry_run"], progress=progress,
+                    )  # fmt: skip
+                except ImportRejected as exc:
+                    self.stdout.write("")
+                    if exc.result is not None:
+                        for problem in exc.result.problems[:50]:
+                            self.stderr.write(
+                                f"  row {problem.row}, column {problem.column}: {problem.message}"
+                            )
+                    raise CommandError(exc.message) from exc
+
+        result = member_run(member, run)
         self.stdout.write("")
         verb = "Would import" if options["dry_run"] else "Imported"
         self.stdout.write(self.style.SUCCESS(
