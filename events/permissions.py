@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 
 from tenants.models import Member, MemberKind
-from tenants.permissions import AnyUser, can_work_at, is_consortium_admin
+from tenants.permissions import AnyUser, can_work_at, is_consortium_admin, request_passes
 
 from .models import BookableBy, Booking, Event, Registration, Resource
 from .selectors import event_get, resource_get
@@ -83,16 +83,8 @@ def site_member(request: HttpRequest) -> Member | None:
     return tenant if getattr(tenant, "kind", None) == MemberKind.MEMBER else None
 
 
-def acting_required(view: View) -> View:
-    """403 unless the user acts for this site (its staff; on the consortium site, admins)."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not can_act_for(request.user, site_member(request)):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# 403 unless the user acts for this site (its staff; on the consortium site, admins).
+acting_required = request_passes(lambda request: can_act_for(request.user, site_member(request)))
 
 
 def _object_required(

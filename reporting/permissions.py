@@ -8,14 +8,16 @@ and who manages the member whose data a research agreement lets into the pool.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING
 
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
-
-from tenants.permissions import AnyUser, can_manage_people, is_consortium_admin, is_researcher
+from tenants.permissions import (
+    AnyUser,
+    can_manage_people,
+    is_consortium_admin,
+    is_researcher,
+    permission_require,
+    request_passes,
+)
 
 if TYPE_CHECKING:
     from tenants.models import Member
@@ -23,7 +25,6 @@ if TYPE_CHECKING:
     from .models import ResearchProject
 
 ADMIN_ONLY = "Only a consortium admin can do this."
-View = TypeVar("View", bound=Callable[..., HttpResponse])
 
 
 def can_administer(user: AnyUser | None) -> bool:
@@ -59,26 +60,9 @@ def can_set_research_terms(user: AnyUser | None, provider: Member) -> bool:
 
 def admin_require(user: AnyUser | None, message: str = ADMIN_ONLY) -> None:
     """Refuse a consortium admin's write to anyone else (``None`` included)."""
-    if not can_administer(user):
-        raise PermissionDenied(message)
+    permission_require(can_administer(user), message)
 
 
-def _view_requiring(predicate: Callable[[AnyUser | None], bool]) -> Callable[[View], View]:
-    """A view decorator: a signed-in user the predicate refuses gets the 403 page (put it
-    under ``login_required``, so that a visitor signs in first)."""
-
-    def decorator(view: View) -> View:
-        @wraps(view)
-        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not predicate(request.user):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return cast(View, guarded)
-
-    return decorator
-
-
-admin_required = _view_requiring(can_administer)
-researcher_required = _view_requiring(can_research)
-outputs_viewer_required = _view_requiring(can_see_outputs)
+admin_required = request_passes(lambda request: can_administer(request.user))
+researcher_required = request_passes(lambda request: can_research(request.user))
+outputs_viewer_required = request_passes(lambda request: can_see_outputs(request.user))

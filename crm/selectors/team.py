@@ -23,7 +23,7 @@ def member_here() -> Member | None:
     if isinstance(tenant, Member):
         return tenant
     # A task entered the schema by name only (django-tenants' FakeTenant).
-    return Member.objects.filter(schema_name=getattr(connection, "schema_name", None)).first()
+    return Member.organisations.filter(schema_name=getattr(connection, "schema_name", None)).first()
 
 
 def colleague_get(*, member: Any, user_id: int) -> Any:
