@@ -305,6 +305,18 @@ def handoff_issue(*, member: Member | None, acting_user: Account, next_path: str
     return token
 
 
+def handoff_peek(*, token: str, member: Member | None) -> Account | None:
+    """Whose account a ticket would sign in on ``member``'s site, without spending it (the
+    page that asks the person to confirm shows the name). Wrong site or expired: ``None``."""
+    handoff = (
+        SignInHandoff.objects.filter(
+            token_hash=_token_hash(token), expires_at__gt=timezone.now(), member=member,
+            user__is_active=True,
+        ).select_related("user").first()
+    )  # fmt: skip
+    return handoff.user if handoff is not None else None
+
+
 def handoff_redeem(
     *, token: str, member: Member | None, acting_user: Account | None
 ) -> tuple[Account, str] | None:

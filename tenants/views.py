@@ -5,19 +5,20 @@ Views parse, authorise, call one service or selector, and render.
 
 from __future__ import annotations
 
+from allauth.account.forms import default_token_generator
+from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required, login_required
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.utils.encoding import force_bytes
-from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_encode
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services
@@ -124,14 +125,33 @@ def go_to_member(request: HttpRequest, slug: str) -> HttpResponse:
     return _handoff_redirect(request, membership.member, "/")
 
 
+HANDOFF_SPENT = "That sign-in link has expired or was already used. Sign in here."
+
+
 @login_not_required
+@require_http_methods(["GET", "POST"])
 def handoff_accept(request: HttpRequest) -> HttpResponse:
-    """Redeem a single-use sign-in ticket minted by another of our sites."""
+    """Redeem a single-use sign-in ticket minted by another of our sites.
+
+    A GET only shows whose account the ticket is for and asks to continue; the POST (with
+    this site's CSRF token) signs in. A link that signed people in on GET would let a page
+    elsewhere sign a visitor into someone else's account (login CSRF).
+    """
     tenant = getattr(request, "tenant", None)
     member = tenant if tenant is not None and tenant.kind == MemberKind.MEMBER else None
+    token = (request.POST if request.method == "POST" else request.GET).get("token", "")
+    if request.method == "GET":
+        account = services.handoff_peek(token=token, member=member)
+        if account is None:
+            messages.error(request, HANDOFF_SPENT)
+            return redirect(settings.LOGIN_URL)
+        return render(
+            request, "tenants/handoff_confirm.html",
+            {"account": account, "token": token, "site_member": member},
+        )  # fmt: skip
     try:
         redeemed = services.handoff_redeem(
-            token=request.GET.get("token", ""),
+            token=token,
             member=member,
             acting_user=request.user if request.user.is_authenticated else None,
         )
@@ -139,10 +159,10 @@ def handoff_accept(request: HttpRequest) -> HttpResponse:
         messages.error(request, exc.messages[0])
         return redirect("/")
     if redeemed is None:
-        messages.error(request, "That sign-in link has expired or was already used. Sign in here.")
-        return redirect("login")
+        messages.error(request, HANDOFF_SPENT)
+        return redirect(settings.LOGIN_URL)
     user, next_path = redeemed
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend="allauth.account.auth_backends.AuthenticationBackend")
     if not url_has_allowed_host_and_scheme(next_path, allowed_hosts={request.get_host()}):
         next_path = "/"
     return redirect(next_path)
@@ -188,9 +208,14 @@ def team(request: HttpRequest) -> HttpResponse:
 def _send_invitation(request: HttpRequest, membership: Membership, created: bool) -> None:
     user = membership.user
     if created:
-        uid = urlsafe_base64_encode(force_bytes(user.pk))
-        token = default_token_generator.make_token(user)
-        link = site_url(request, membership.member, f"/accounts/reset/{uid}/{token}/")
+        path = reverse(
+            "account_reset_password_from_key",
+            kwargs={
+                "uidb36": user_pk_to_url_str(user),
+                "key": default_token_generator.make_token(user),
+            },
+        )
+        link = site_url(request, membership.member, path)
     else:
         link = site_url(request, membership.member, "/")
     body = render_to_string(

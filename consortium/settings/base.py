@@ -75,6 +75,14 @@ SHARED_APPS = [
     "events",
     "reporting",
     "demo",  # no models: the demo consortium's provisioning and `setup_demo`
+    # Accounts (one set for the whole consortium, in the public schema): sign-in, second
+    # factors, each person's sessions, and single sign-on with a member's own provider.
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
 ]
 # One copy per member schema: what belongs to a member. Guardian's tables sit with the data
 # they guard because object ids repeat across schemas.
@@ -102,6 +110,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -127,7 +137,7 @@ TEMPLATES = [
 WSGI_APPLICATION = "consortium.wsgi.application"
 
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
     "tenants.backends.MemberObjectPermissionBackend",
 ]
 # guardian.W001 looks for its own backend class by name; ours subclasses it (tenants.backends).
@@ -143,9 +153,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "account_login"
 # A hand-over link from one site to another is good for this long, once.
 HANDOFF_MAX_AGE_SECONDS = 60
 
@@ -176,12 +186,13 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-# Cache keys carry the schema name, so nothing cached for one member reaches another.
+# Cache keys carry the schema name, so nothing cached for one member reaches another; rate
+# limits and lockouts alone are kept once for the whole consortium (tenants/cache.py).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "KEY_FUNCTION": "django_tenants.cache.make_key",
-        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+        "KEY_FUNCTION": "tenants.cache.make_key",
+        "REVERSE_KEY_FUNCTION": "tenants.cache.reverse_key",
     }
 }
 if env("REDIS_URL"):
@@ -263,3 +274,15 @@ LOGGING = {
         "procrastinate": {"level": env("COMMONS_QUEUE_LOG_LEVEL", "WARNING")},
     },
 }
+
+# django-allauth: accounts are made by invitation, never by signing up (tenants.accounts).
+ACCOUNT_ADAPTER = "tenants.accounts.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+ACCOUNT_FORMS = {"login": "tenants.forms.SignInForm"}
+# A sign-in lasts as long as the browser (and the idle limit); there is no "remember me".
+ACCOUNT_SESSION_REMEMBER = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import timedelta
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.core import mail
@@ -155,9 +155,35 @@ def test_user_with_one_membership_goes_straight_there(client_for, user):
 
 
 def _follow_handoff(location: str) -> tuple[Client, object]:
+    """Open a hand-over link and press its Continue button, as a browser would."""
     url = urlparse(location)
     client = Client(HTTP_HOST=url.hostname)
-    return client, client.get(f"{url.path}?{url.query}")
+    shown = client.get(f"{url.path}?{url.query}")
+    if shown.status_code != 200:
+        return client, shown
+    token = parse_qs(url.query)["token"][0]
+    return client, client.post(url.path, {"token": token})
+
+
+def test_opening_a_handoff_link_signs_no_one_in(user, member_a):
+    """A GET of the hand-over link only asks to continue, naming the account: it neither signs
+    in nor spends the ticket, so a page elsewhere cannot sign a visitor in (login CSRF)."""
+    token = services.handoff_issue(member=member_a, acting_user=user("staff-a"))
+    client = Client(HTTP_HOST="alpha.localhost")
+    page = client.get(f"/accounts/handoff/?token={token}")
+    assert page.status_code == 200
+    assert "Continue as Staff Tester" in page.content.decode()
+    assert client.get("/").status_code == 302  # still anonymous
+    assert SignInHandoff.objects.filter(user=user("staff-a")).exists()
+
+
+def test_handoff_post_needs_this_sites_csrf_token(user, member_a):
+    """The Continue step is refused without the site's CSRF token: a form elsewhere cannot
+    post it for the visitor."""
+    token = services.handoff_issue(member=member_a, acting_user=user("staff-a"))
+    client = Client(HTTP_HOST="alpha.localhost", enforce_csrf_checks=True)
+    assert client.post("/accounts/handoff/", {"token": token}).status_code == 403
+    assert client.get("/").status_code == 302
 
 
 def test_handoff_signs_in_on_the_member_site_once(client_for, user):
@@ -207,7 +233,7 @@ def test_password_sign_in_on_a_member_site(member_a):
     """Staff can sign in with their password directly on their member's site."""
     client = Client(HTTP_HOST="alpha.localhost")
     response = client.post(
-        "/accounts/login/", {"username": "staff-a", "password": "correct-horse-battery-staple"}
+        "/accounts/login/", {"login": "staff-a", "password": "correct-horse-battery-staple"}
     )
     assert response.status_code == 302
     assert client.get("/").status_code == 200
@@ -256,7 +282,7 @@ def test_manager_invites_a_colleague_who_gets_an_email(client_for, user, member_
     assert membership.role == Role.STAFF
     assert not membership.user.has_usable_password()
     assert len(mail.outbox) == 1
-    assert "http://alpha.localhost/accounts/reset/" in mail.outbox[0].body
+    assert "http://alpha.localhost/accounts/password/reset/key/" in mail.outbox[0].body
 
 
 def test_staff_cannot_invite_or_remove(client_for, user, member_a):
@@ -340,7 +366,7 @@ def test_handoff_never_replaces_someone_elses_session(client_for, user, member_a
     """A ticket for user X sent to a browser where Y is signed in does not sign Y out."""
     token = services.handoff_issue(member=member_a, acting_user=user("both-ab"))
     victim = client_for(user("manager-a"), member_a)
-    victim.get(f"/accounts/handoff/?token={token}")
+    victim.post("/accounts/handoff/", {"token": token})
     assert victim.get("/api/me/").json()["username"] == "manager-a"
     assert not SignInHandoff.objects.exists()  # the ticket is spent all the same
 

@@ -42,6 +42,18 @@ def test_cache_keys_are_per_member(member_a, member_b):
         assert cache.get("dashboard") == "alpha's numbers"
 
 
+def test_rate_limit_keys_hold_across_members(member_a, member_b):
+    """A rate limit or lockout counted on member A's site holds on B's and the consortium's:
+    allauth's keys and ours under commons:limit: are kept once for all (tenants/cache.py)."""
+    with schema_context(member_a.schema_name):
+        cache.set("allauth:rl:test", [1.0])
+        cache.set("commons:limit:test", 3)
+    with schema_context(member_b.schema_name):
+        assert cache.get("allauth:rl:test") == [1.0]
+        assert cache.get("commons:limit:test") == 3
+    assert cache.get("allauth:rl:test") == [1.0]
+
+
 @pytest.mark.parametrize(
     "statement",
     [

@@ -1,0 +1,12 @@
+"""How allauth treats Commons' accounts: made by invitation, never by signing up."""
+
+from __future__ import annotations
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.http import HttpRequest
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        """Nobody signs themselves up: a manager or a consortium admin invites them."""
+        return False
