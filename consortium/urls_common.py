@@ -7,6 +7,6 @@ from tenants import views
 
 urlpatterns = [
     path("accounts/handoff/", views.handoff_accept, name="handoff"),
-    path("accounts/", include("allauth.urls")),
+    path("accounts/", include("consortium.urls_accounts")),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
-from .models import AuditEntry, Member, MemberKind, Membership, Role
+from .models import AuditEntry, Member, MemberKind, Membership, Role, SignInHandoff
 from .ordering import name_order
 
 if TYPE_CHECKING:
@@ -66,3 +68,20 @@ def api_token_exists(*, user: Account) -> bool:
     from rest_framework.authtoken.models import Token
 
     return Token.objects.filter(user=user).exists()
+
+
+def token_hash(token: str) -> str:
+    """How a single-use ticket is kept: only its SHA-256, never the ticket itself."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def handoff_peek(*, token: str, member: Member | None) -> Account | None:
+    """Whose account a ticket would sign in on ``member``'s site, without spending it (the
+    page that asks the person to confirm shows the name). Wrong site or expired: ``None``."""
+    handoff = (
+        SignInHandoff.objects.filter(
+            token_hash=token_hash(token), expires_at__gt=timezone.now(), member=member,
+            user__is_active=True,
+        ).select_related("user").first()
+    )  # fmt: skip
+    return handoff.user if handoff is not None else None

@@ -6,7 +6,6 @@ Tenant assumptions: called with the connection on the public schema, where these
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from .audit import audit_record
 from .models import Domain, Member, MemberKind, Membership, Role, SignInHandoff
 from .naming import member_domain_for, schema_name_for
 from .provisioning import schema_clone
+from .selectors import token_hash
 
 if TYPE_CHECKING:
     # The project's account model (settings.AUTH_USER_MODEL), for type checking only.
@@ -280,10 +280,6 @@ def user_erase(*, user: Account, acting_user: Any) -> Account:
     return user
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 HANDOFF_SIGNED_IN_AS = (
     "You are signed in here as {username}. Sign out first to continue as someone else."
 )
@@ -296,25 +292,13 @@ def handoff_issue(*, member: Member | None, acting_user: Account, next_path: str
     token = secrets.token_urlsafe(32)
     SignInHandoff.objects.filter(expires_at__lt=timezone.now()).delete()
     SignInHandoff.objects.create(
-        token_hash=_token_hash(token),
+        token_hash=token_hash(token),
         user=acting_user,
         member=member,
         next_path=next_path if next_path.startswith("/") else "/",
         expires_at=timezone.now() + timedelta(seconds=settings.HANDOFF_MAX_AGE_SECONDS),
     )
     return token
-
-
-def handoff_peek(*, token: str, member: Member | None) -> Account | None:
-    """Whose account a ticket would sign in on ``member``'s site, without spending it (the
-    page that asks the person to confirm shows the name). Wrong site or expired: ``None``."""
-    handoff = (
-        SignInHandoff.objects.filter(
-            token_hash=_token_hash(token), expires_at__gt=timezone.now(), member=member,
-            user__is_active=True,
-        ).select_related("user").first()
-    )  # fmt: skip
-    return handoff.user if handoff is not None else None
 
 
 def handoff_redeem(
@@ -333,7 +317,7 @@ def handoff_redeem(
             f"DELETE FROM {SignInHandoff._meta.db_table} "
             "WHERE token_hash = %s AND expires_at > now() "
             "AND member_id IS NOT DISTINCT FROM %s RETURNING user_id, next_path",
-            [_token_hash(token), member_id],
+            [token_hash(token), member_id],
         )
         row = cursor.fetchone()
     if row is None:

@@ -141,7 +141,7 @@ def handoff_accept(request: HttpRequest) -> HttpResponse:
     member = tenant if tenant is not None and tenant.kind == MemberKind.MEMBER else None
     token = (request.POST if request.method == "POST" else request.GET).get("token", "")
     if request.method == "GET":
-        account = services.handoff_peek(token=token, member=member)
+        account = selectors.handoff_peek(token=token, member=member)
         if account is None:
             messages.error(request, HANDOFF_SPENT)
             return redirect(settings.LOGIN_URL)

@@ -52,6 +52,13 @@ def _sign_in(page, username: str) -> None:
     expect(page).not_to_have_url(SIGN_IN)
 
 
+def _continue_hand_over(page) -> None:
+    """The hand-over between sites asks before it signs in (a POST, never a GET)."""
+    expect(page).to_have_url(re.compile(r"/accounts/handoff/\?token="))
+    page.get_by_role("button", name=re.compile(r"^Continue as ")).click()
+    expect(page).not_to_have_url(re.compile(r"/accounts/handoff/"))
+
+
 def test_member_staff_sign_in_and_see_their_member(browser, live_url):
     """Staff sign in on their member's site and see its name, their role and the navigation."""
     page = _page(browser, 1280, 800)
@@ -93,11 +100,14 @@ def test_picker_hands_the_sign_in_to_a_member_site(browser, live_url):
     _sign_in(page, "both-ab")
     page.screenshot(path=SHOTS / "picker.png", full_page=True)
     page.get_by_role("link", name="Beta Community Network").click()
+    _continue_hand_over(page)
     expect(page).to_have_url(re.compile(rf"^http://beta\.localhost:{live_url}/"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Beta Community Network")
     page.get_by_role("link", name="Switch organisation").click()
+    _continue_hand_over(page)
     expect(page).to_have_url(re.compile(rf"^http://localhost:{live_url}/\?pick=1"))
     page.get_by_role("link", name="Alpha Voluntary Action").click()
+    _continue_hand_over(page)
     expect(page).to_have_url(re.compile(rf"^http://alpha\.localhost:{live_url}/"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Alpha Voluntary Action")
     page.close()
