@@ -134,6 +134,17 @@ def _site_language():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Every test starts with no rate-limit counts: the whole suite signs in from 127.0.0.1, so
+    the URL sweep's hostile sign-ins would otherwise lock later tests out (allauth counts failed
+    sign-ins per address in the cache)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _public_schema_after_each_test():
     """Requests and helpers move the connection into member schemas; start each test in public."""
     connection.set_schema_to_public()
