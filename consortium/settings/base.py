@@ -286,3 +286,8 @@ MFA_PASSKEY_LOGIN_ENABLED = True
 ACCOUNT_FORMS = {"login": "tenants.forms.SignInForm"}
 # A sign-in lasts as long as the browser (and the idle limit); there is no "remember me".
 ACCOUNT_SESSION_REMEMBER = False
+
+# Issue 13: the client's real address. Behind the documented nginx, one trusted proxy appends
+# the client's address to X-Forwarded-For; tenants.clientip.client_address and allauth's rate
+# limits both read it through allauth's adapter. 0 (no proxy) counts by the connection.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(env("COMMONS_TRUSTED_PROXY_COUNT", "0"))

@@ -17,6 +17,7 @@ from events import selectors, services
 from events.forms import SignUpForm
 from events.models import Registration
 from events.times import when_text
+from tenants.clientip import client_address
 from tenants.forms import form_errors_add
 
 # Sign-ups one address may make per hour on the public pages (a brake on scripted floods).
@@ -28,7 +29,7 @@ def _sign_up_allowed(request: HttpRequest, form: SignUpForm) -> bool:
     if form.cleaned_data.get("website"):
         form.add_error(None, "Your booking could not be taken. Please try again.")
         return False
-    key = f"events:sign-ups:{request.META.get('REMOTE_ADDR', '')}"
+    key = f"events:sign-ups:{client_address(request)}"
     cache.add(key, 0, timeout=3600)
     if cache.incr(key) > SIGN_UPS_PER_HOUR:
         form.add_error(None, "Too many bookings from your connection in the last hour: "
