@@ -4,13 +4,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from reporting import views as reporting_views
-from tenants import api, views
+from tenants import api, security_views, views
 
 from .urls_common import urlpatterns as common
 
 urlpatterns = [
     path("", reporting_views.dashboard, name="home"),
     path("team/", views.team, name="team"),
+    path("team/security/", security_views.member_security_events, name="security_events"),
     path("team/<int:membership_id>/remove/", views.team_remove, name="team_remove"),
     path("team/<int:membership_id>/role/", views.team_set_role, name="team_set_role"),
     path("switch/", views.switch_member, name="switch_member"),

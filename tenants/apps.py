@@ -9,5 +9,7 @@ class TenantsConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from .roles import roles_ensure
+        from .security import receivers_connect
 
         post_migrate.connect(roles_ensure, sender=self)
+        receivers_connect()

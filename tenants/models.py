@@ -143,7 +143,14 @@ class SignInHandoff(models.Model):
 
 # What each audit action code means, in plain words (the code itself is never shown).
 AUDIT_ACTIONS = {
+    "access_review.recorded": "Access review recorded",
+    "account.locked": "Account locked after too many wrong passwords",
+    "account.password_changed": "Password changed",
+    "account.sign_in_failed": "Sign-in failed",
+    "account.signed_in": "Signed in",
+    "account.unlocked": "Account unlocked",
     "api_token.renewed": "API token replaced",
+    "api_token.used": "API token used",
     "booking.approved": "Booking approved",
     "booking.cancelled": "Booking cancelled",
     "booking.declined": "Booking declined",
@@ -167,10 +174,17 @@ AUDIT_ACTIONS = {
     "interaction.changed": "Interaction changed",
     "interaction.deleted": "Interaction deleted",
     "member.created": "Member added",
+    "member.mfa_required_changed": "Second factor requirement for staff changed",
     "member.updated": "Member details changed",
     "membership.added": "Person added to the team",
+    "membership.confirmed": "Access confirmed by a manager",
+    "membership.invited": "Person invited",
     "membership.removed": "Person removed from the team",
     "membership.role_changed": "Role changed",
+    "membership.suspended": "Access suspended",
+    "mfa.added": "Second factor added",
+    "mfa.removed": "Second factor removed",
+    "mfa.reset": "Second factor reset by a consortium admin",
     "organisation.deleted": "Organisation deleted",
     "organisation.merged": "Organisations merged",
     "organisation_relationship.changed": "Link between organisations changed",
@@ -187,6 +201,7 @@ AUDIT_ACTIONS = {
     "research.terms_set": "Research terms set",
     "resource.changed": "Room or resource changed",
     "resource.created": "Room or resource added",
+    "session.ended": "Session ended",
     "sharing.agreement_template_created": "Agreement template added",
     "sharing.organisation_linked": "Shared organisation linked to one of ours",
     "sharing.rule_changed": "Sharing rule changed",
@@ -205,6 +220,33 @@ AUDIT_ACTIONS = {
     "tag.removed_in_bulk": "Tag removed from chosen records",
     "user.erased": "Person's account erased",
 }
+
+
+# The audit actions that are security events: shown on the security pages
+# (tenants.security_views) to a member's managers for their member, to consortium admins for all.
+SECURITY_ACTIONS = frozenset(
+    {
+        "access_review.recorded",
+        "account.locked",
+        "account.password_changed",
+        "account.sign_in_failed",
+        "account.signed_in",
+        "account.unlocked",
+        "api_token.renewed",
+        "api_token.used",
+        "member.mfa_required_changed",
+        "membership.added",
+        "membership.confirmed",
+        "membership.invited",
+        "membership.removed",
+        "membership.role_changed",
+        "membership.suspended",
+        "mfa.added",
+        "mfa.removed",
+        "mfa.reset",
+        "session.ended",
+    }
+)
 
 
 class AuditEntry(models.Model):
