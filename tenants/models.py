@@ -96,8 +96,18 @@ class Role(models.TextChoices):
     MANAGER = "manager", "Manager"
 
 
+class MembershipQuerySet(models.QuerySet):
+    def active(self) -> MembershipQuerySet:
+        """Memberships that give access: a suspended one gives none (tenants.review_services)."""
+        return self.filter(suspended_at__isnull=True)
+
+
 class Membership(models.Model):
-    """Where a user may work, and as what. Removing it never removes the user account."""
+    """Where a user may work, and as what. Removing it never removes the user account.
+
+    A suspended membership (``suspended_at`` set) stays, so a manager can reinstate it, but
+    gives no access; ``confirmed_at`` is when a manager last said the person still needs it.
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memberships"
@@ -112,6 +122,18 @@ class Membership(models.Model):
         blank=True,
         related_name="+",
     )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspended_reason = models.CharField(max_length=200, blank=True)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -121,6 +143,10 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} at {self.member} ({self.get_role_display()})"
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
 
 
 class SignInHandoff(models.Model):
@@ -173,12 +199,15 @@ AUDIT_ACTIONS = {
     "import.finished": "Import finished",
     "interaction.changed": "Interaction changed",
     "interaction.deleted": "Interaction deleted",
+    "invitation.accepted": "Invitation accepted and password chosen",
+    "invitation.renewal_asked": "New invitation link asked for",
     "member.created": "Member added",
     "member.mfa_required_changed": "Second factor requirement for staff changed",
     "member.updated": "Member details changed",
     "membership.added": "Person added to the team",
-    "membership.confirmed": "Access confirmed by a manager",
-    "membership.invited": "Person invited",
+    "membership.confirmed": "Confirmed as still needing access",
+    "membership.invited": "Person invited to the team",
+    "membership.reinstated": "Suspended access given back",
     "membership.removed": "Person removed from the team",
     "membership.role_changed": "Role changed",
     "membership.suspended": "Access suspended",
@@ -234,10 +263,13 @@ SECURITY_ACTIONS = frozenset(
         "account.unlocked",
         "api_token.renewed",
         "api_token.used",
+        "invitation.accepted",
+        "invitation.renewal_asked",
         "member.mfa_required_changed",
         "membership.added",
         "membership.confirmed",
         "membership.invited",
+        "membership.reinstated",
         "membership.removed",
         "membership.role_changed",
         "membership.suspended",
@@ -274,3 +306,45 @@ class AuditEntry(models.Model):
         """The action in plain words; a code with no wording yet is turned into words."""
         words = self.action.replace(".", " ").replace("_", " ")
         return AUDIT_ACTIONS.get(self.action, words.capitalize())
+
+
+class AccessReview(models.Model):
+    """A member's managers' periodic look at who has access (issue 13: a quarterly review).
+
+    The counts are as the page showed them when the review was recorded.
+    """
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="access_reviews")
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    completed_at = models.DateTimeField()
+    people_count = models.PositiveIntegerField(default=0)
+    dormant_count = models.PositiveIntegerField(default=0)
+    suspended_count = models.PositiveIntegerField(default=0)
+    without_second_factor_count = models.PositiveIntegerField(default=0)
+    notes = models.TextField(blank=True, max_length=2000)
+
+    class Meta:
+        ordering = ["-completed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"access review of {self.member} on {self.completed_at:%Y-%m-%d}"
+
+
+class AccountInvitation(models.Model):
+    """An e-mailed link that lets a newly invited person choose their password, once, before
+    ``expires_at``. Only a hash of the link's token is stored."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    renewal_asked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"invitation for membership {self.membership_id} (until {self.expires_at:%Y-%m-%d})"

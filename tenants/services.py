@@ -203,7 +203,8 @@ def _username_for(email: str) -> str:
 
 def _managers_left(member: Member, excluding: Membership) -> int:
     return (
-        Membership.objects.filter(member=member, role=Role.MANAGER, user__is_active=True)
+        Membership.objects.active()
+        .filter(member=member, role=Role.MANAGER, user__is_active=True)
         .exclude(pk=excluding.pk)
         .count()
     )

@@ -5,24 +5,21 @@ Views parse, authorise, call one service or selector, and render.
 
 from __future__ import annotations
 
-from allauth.account.forms import default_token_generator
-from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services
 from .forms import InviteForm, MemberCreateForm, RoleForm, form_errors_add
+from .invitation_mail import invitation_email_send
+from .invitation_services import membership_invite_with_link
 from .models import Member, MemberKind, Membership, Role
 from .permissions import (
     can_manage_people,
@@ -89,14 +86,15 @@ def member_detail(request: HttpRequest, slug: str) -> HttpResponse:
     form = InviteForm(request.POST or None, initial={"role": Role.MANAGER})
     if request.method == "POST" and form.is_valid():
         try:
-            membership, created = services.membership_invite(
+            invited = membership_invite_with_link(
                 member=member, acting_user=request.user, **form.cleaned_data
             )
         except ValidationError as exc:
             form_errors_add(form, exc)
         else:
-            _send_invitation(request, membership, created)
-            messages.success(request, f"{membership.user.get_full_name()} has been invited.")
+            invitation_email_send(request=request, invited=invited, inviter=request.user)
+            name = invited.membership.user.get_full_name()
+            messages.success(request, f"{name} has been invited.")
             return redirect("member_detail", slug=member.slug)
     return render(
         request,
@@ -184,16 +182,16 @@ def team(request: HttpRequest) -> HttpResponse:
         permission_require(manager)
         if form.is_valid():
             try:
-                membership, created = services.membership_invite(
+                invited = membership_invite_with_link(
                     member=member, acting_user=request.user, **form.cleaned_data
                 )
             except ValidationError as exc:
                 form_errors_add(form, exc)
             else:
-                _send_invitation(request, membership, created)
+                invitation_email_send(request=request, invited=invited, inviter=request.user)
                 messages.success(
                     request,
-                    f"{membership.user.get_full_name()} can now work here. "
+                    f"{invited.membership.user.get_full_name()} can now work here. "
                     "We have e-mailed them how to sign in.",
                 )
                 return redirect("team")
@@ -203,31 +201,6 @@ def team(request: HttpRequest) -> HttpResponse:
         {"team": selectors.team_of(member=member), "form": form, "can_manage": manager,
          "role_form": RoleForm()},
     )  # fmt: skip
-
-
-def _send_invitation(request: HttpRequest, membership: Membership, created: bool) -> None:
-    user = membership.user
-    if created:
-        path = reverse(
-            "account_reset_password_from_key",
-            kwargs={
-                "uidb36": user_pk_to_url_str(user),
-                "key": default_token_generator.make_token(user),
-            },
-        )
-        link = site_url(request, membership.member, path)
-    else:
-        link = site_url(request, membership.member, "/")
-    body = render_to_string(
-        "tenants/email/invitation.txt",
-        {"membership": membership, "link": link, "created": created, "inviter": request.user},
-    )
-    send_mail(
-        f"You have been added to {membership.member.name} on Commons",
-        body,
-        None,
-        [user.email],
-    )
 
 
 def _membership_or_404(request: HttpRequest, membership_id: int) -> Membership:

@@ -141,7 +141,6 @@ def _fresh_rate_limits():
     from django.core.cache import cache
 
     cache.clear()
-    yield
 
 
 @pytest.fixture(autouse=True)

@@ -291,3 +291,11 @@ ACCOUNT_SESSION_REMEMBER = False
 # the client's address to X-Forwarded-For; tenants.clientip.client_address and allauth's rate
 # limits both read it through allauth's adapter. 0 (no proxy) counts by the connection.
 ALLAUTH_TRUSTED_PROXY_COUNT = int(env("COMMONS_TRUSTED_PROXY_COUNT", "0"))
+
+# Issue 13: access reviews and invitations. A membership whose person has not signed in for
+# COMMONS_DORMANT_DAYS, and that no manager confirmed in that time, is suspended by the
+# scheduled job (tenants.review_services); invitation links last COMMONS_INVITATION_DAYS.
+COMMONS_DORMANT_DAYS = int(env("COMMONS_DORMANT_DAYS", "90"))
+COMMONS_DORMANT_CRON = env("COMMONS_DORMANT_CRON") or "40 3 * * *"
+COMMONS_INVITATION_DAYS = int(env("COMMONS_INVITATION_DAYS", "7"))
+COMMONS_BULK_INVITE_MAX_ROWS = int(env("COMMONS_BULK_INVITE_MAX_ROWS", "500"))

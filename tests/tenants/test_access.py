@@ -269,7 +269,8 @@ def test_admin_adds_a_member_from_the_web_page(client_for, user):
 
 
 def test_manager_invites_a_colleague_who_gets_an_email(client_for, user, member_a):
-    """A manager's invitation creates the account and membership and e-mails a password link."""
+    """A manager's invitation creates the account and membership and e-mails its own expiring
+    link to choose a password (tenants.invitation_services)."""
     client = client_for(user("manager-a"), member_a)
     response = client.post(
         "/team/",
@@ -282,7 +283,7 @@ def test_manager_invites_a_colleague_who_gets_an_email(client_for, user, member_
     assert membership.role == Role.STAFF
     assert not membership.user.has_usable_password()
     assert len(mail.outbox) == 1
-    assert "http://alpha.localhost/accounts/password/reset/key/" in mail.outbox[0].body
+    assert "http://alpha.localhost/accounts/invitation/?token=" in mail.outbox[0].body
 
 
 def test_staff_cannot_invite_or_remove(client_for, user, member_a):
