@@ -102,6 +102,10 @@ def _encoding_guess(data: bytes) -> str:
     return best.encoding.replace("_", "-") if best is not None else ""
 
 
+def _readable(value: str) -> str:
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _has_undecodable(values: Iterable[str]) -> bool:
     return any("\udc80" <= ch <= "\udcff" for value in values for ch in value)
 
@@ -148,10 +152,12 @@ def rows_check(
 def _row(
     number: int, cells: list[str], guess: str, existing: set[str], first_seen: dict[str, int]
 ) -> InviteRow:
-    cells = [cell.strip() for cell in cells]
+    undecodable = _has_undecodable(cells)
+    # Bytes that are not UTF-8 are shown as "�" on the preview (they cannot be shown at all).
+    cells = [_readable(cell).strip() for cell in cells]
     padded = [*cells, "", "", "", ""]
     row = InviteRow(number, padded[0], padded[1], padded[2], (padded[3] or Role.STAFF).lower())
-    if _has_undecodable(cells):
+    if undecodable:
         named = f" (it looks like {guess})" if guess else ""
         row.problems.append(BAD_ENCODING.format(guess=named))
         return row
