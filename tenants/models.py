@@ -143,6 +143,8 @@ class SignInHandoff(models.Model):
 
 # What each audit action code means, in plain words (the code itself is never shown).
 AUDIT_ACTIONS = {
+    "account.locked": "Account locked after too many wrong passwords",
+    "account.unlocked": "Locked account opened",
     "api_token.renewed": "API token replaced",
     "booking.approved": "Booking approved",
     "booking.cancelled": "Booking cancelled",

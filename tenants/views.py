@@ -23,6 +23,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from . import selectors, services
 from .forms import InviteForm, MemberCreateForm, RoleForm, form_errors_add
+from .limit_views import team_locks
+from .limits import HANDOFF, limit_allows
 from .models import Member, MemberKind, Membership, Role
 from .permissions import (
     can_manage_people,
@@ -103,7 +105,7 @@ def member_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "tenants/member_detail.html",
         {
             "member": member,
-            "team": selectors.team_of(member=member),
+            "team": team_locks(list(selectors.team_of(member=member))),
             "audit": selectors.audit_recent(member=member, limit=20),
             "site": site_url(request, member),
             "form": form,
@@ -126,6 +128,7 @@ def go_to_member(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 HANDOFF_SPENT = "That sign-in link has expired or was already used. Sign in here."
+HANDOFF_LIMITED = "Too many sign-in links have been tried from your connection. Sign in here."
 
 
 @login_not_required
@@ -140,6 +143,9 @@ def handoff_accept(request: HttpRequest) -> HttpResponse:
     tenant = getattr(request, "tenant", None)
     member = tenant if tenant is not None and tenant.kind == MemberKind.MEMBER else None
     token = (request.POST if request.method == "POST" else request.GET).get("token", "")
+    if not limit_allows(request, action=HANDOFF):
+        messages.error(request, HANDOFF_LIMITED)
+        return redirect(settings.LOGIN_URL)
     if request.method == "GET":
         account = selectors.handoff_peek(token=token, member=member)
         if account is None:
@@ -200,8 +206,8 @@ def team(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "tenants/team.html",
-        {"team": selectors.team_of(member=member), "form": form, "can_manage": manager,
-         "role_form": RoleForm()},
+        {"team": team_locks(list(selectors.team_of(member=member))), "form": form,
+         "can_manage": manager, "role_form": RoleForm()},
     )  # fmt: skip
 
 
