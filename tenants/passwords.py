@@ -16,6 +16,8 @@ KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm", "1234567890", "abcdefghij
 # Words everyone tries first, and the site's own name.
 GUESSABLE_WORDS = ("password", "letmein", "welcome", "commons", "consortium", "admin")
 RUN_LENGTH = 4
+# Letters a password must keep once the guessable words are taken out of it.
+LEFT_OVER = 5
 
 TOO_GUESSABLE = (
     "Choose a password that is harder to guess: this one is mostly {reason}. A few unrelated "
@@ -56,19 +58,20 @@ class PatternValidator:
 
     def validate(self, password: str, user: Any = None) -> None:
         lowered = password.lower()
-        letters = re.sub(r"[^a-z]", "", lowered)
+        letters = re.sub(r"[^a-z]", "", lowered.replace("0", "o"))
         if _runs(lowered) * 2 >= len(lowered):
             raise ValidationError(
                 TOO_GUESSABLE.format(reason="a keyboard run or one character repeated"),
                 code="password_pattern",
             )
-        plain = lowered.replace("0", "o")
-        for word in (*GUESSABLE_WORDS, *_member_words()):
-            if word and word in plain and len(letters) <= len(word) + 3:
-                raise ValidationError(
-                    TOO_GUESSABLE.format(reason="a name or word that is easy to guess"),
-                    code="password_pattern",
-                )
+        rest = letters
+        for word in sorted({*GUESSABLE_WORDS, *_member_words()}, key=len, reverse=True):
+            rest = rest.replace(word, "")
+        if len(rest) < LEFT_OVER and len(rest) < len(letters):
+            raise ValidationError(
+                TOO_GUESSABLE.format(reason="a name or word that is easy to guess"),
+                code="password_pattern",
+            )
 
     def get_help_text(self) -> str:
         return HELP
