@@ -15,7 +15,7 @@ from tenants.models import Member, Membership, Role
 from tenants.roles import CONSORTIUM_ADMINS, RESEARCHERS
 
 User = get_user_model()
-DEMO_PASSWORD = "commons-demo-2026"  # noqa: S105 - printed for the demo, never used elsewhere
+DEMO_PASSWORD = "harbour-lantern-meadow"  # noqa: S105 - printed for the demo, never used elsewhere
 
 
 @dataclass(frozen=True)

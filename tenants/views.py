@@ -20,6 +20,8 @@ from . import selectors, services
 from .forms import InviteForm, MemberCreateForm, RoleForm, form_errors_add
 from .invitation_mail import invitation_email_send
 from .invitation_services import membership_invite_with_link
+from .limit_views import team_locks
+from .limits import HANDOFF, limit_allows
 from .models import Member, MemberKind, Membership, Role
 from .permissions import (
     can_manage_people,
@@ -101,7 +103,7 @@ def member_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "tenants/member_detail.html",
         {
             "member": member,
-            "team": selectors.team_of(member=member),
+            "team": team_locks(list(selectors.team_of(member=member))),
             "audit": selectors.audit_recent(member=member, limit=20),
             "site": site_url(request, member),
             "form": form,
@@ -124,6 +126,7 @@ def go_to_member(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 HANDOFF_SPENT = "That sign-in link has expired or was already used. Sign in here."
+HANDOFF_LIMITED = "Too many sign-in links have been tried from your connection. Sign in here."
 
 
 @login_not_required
@@ -138,6 +141,9 @@ def handoff_accept(request: HttpRequest) -> HttpResponse:
     tenant = getattr(request, "tenant", None)
     member = tenant if tenant is not None and tenant.kind == MemberKind.MEMBER else None
     token = (request.POST if request.method == "POST" else request.GET).get("token", "")
+    if not limit_allows(request, action=HANDOFF):
+        messages.error(request, HANDOFF_LIMITED)
+        return redirect(settings.LOGIN_URL)
     if request.method == "GET":
         account = selectors.handoff_peek(token=token, member=member)
         if account is None:
@@ -198,8 +204,8 @@ def team(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "tenants/team.html",
-        {"team": selectors.team_of(member=member), "form": form, "can_manage": manager,
-         "role_form": RoleForm()},
+        {"team": team_locks(list(selectors.team_of(member=member))), "form": form,
+         "can_manage": manager, "role_form": RoleForm()},
     )  # fmt: skip
 
 

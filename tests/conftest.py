@@ -134,13 +134,20 @@ def _site_language():
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits():
+def _fresh_rate_limits(request):
     """Every test starts with no rate-limit counts: the whole suite signs in from 127.0.0.1, so
     the URL sweep's hostile sign-ins would otherwise lock later tests out (allauth counts failed
-    sign-ins per address in the cache)."""
-    from django.core.cache import cache
+    sign-ins per address in the cache). The cache is a database table (settings.CACHES), so
+    only a test that may use the database has counts to clear; it clears them committed."""
+    uses_database = request.node.get_closest_marker("django_db") is not None or any(
+        name in request.fixturenames for name in ("db", "transactional_db", "django_db_setup")
+    )
+    if uses_database:
+        from django.core.cache import cache
 
-    cache.clear()
+        request.getfixturevalue("django_db_setup")
+        with request.getfixturevalue("django_db_blocker").unblock():
+            cache.clear()
 
 
 @pytest.fixture(autouse=True)
