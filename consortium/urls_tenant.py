@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from reporting import views as reporting_views
-from tenants import api, views
+from tenants import api, mfa_views, views
 
 from .urls_common import urlpatterns as common
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("team/", views.team, name="team"),
     path("team/<int:membership_id>/remove/", views.team_remove, name="team_remove"),
     path("team/<int:membership_id>/role/", views.team_set_role, name="team_set_role"),
+    path("team/second-factor/", mfa_views.team_second_factor, name="team_second_factor"),
     path("switch/", views.switch_member, name="switch_member"),
     path("api-token/", views.api_token, name="api_token"),
     path("", include("crm.urls")),

@@ -11,3 +11,7 @@ class TenantsConfig(AppConfig):
         from .roles import roles_ensure
 
         post_migrate.connect(roles_ensure, sender=self)
+
+        from .mfa import receivers_connect
+
+        receivers_connect()
