@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from reporting import views as reporting_views
-from tenants import api, limit_views, review_views, security_views, views
+from tenants import api, limit_views, mfa_views, review_views, security_views, views
 
 from .urls_common import urlpatterns as common
 
@@ -39,6 +39,7 @@ urlpatterns = [
     path("team/invite/", review_views.team_invite_bulk, name="team_invite_bulk"),
     path("accounts/invitation/", review_views.invitation_accept, name="invitation_accept"),
     path("team/<int:membership_id>/unlock/", limit_views.team_unlock, name="team_unlock"),
+    path("team/second-factor/", mfa_views.team_second_factor, name="team_second_factor"),
     path("switch/", views.switch_member, name="switch_member"),
     path("api-token/", views.api_token, name="api_token"),
     path("", include("crm.urls")),

@@ -54,6 +54,11 @@ class Member(TenantMixin):
     company_number = models.CharField(max_length=20, blank=True)
     district = models.CharField(max_length=40, blank=True, choices=district_choices())
     is_active = models.BooleanField(default=True)
+    # Managers, consortium admins and researchers always need a second factor; this asks
+    # the member's staff for one too (tenants.mfa.second_factor_required).
+    staff_second_factor_required = models.BooleanField(
+        "ask staff for a second factor", default=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = models.Manager.from_queryset(MemberQuerySet)()
@@ -162,6 +167,9 @@ class SignInHandoff(models.Model):
     member = models.ForeignKey(Member, on_delete=models.CASCADE, null=True, related_name="+")
     next_path = models.CharField(max_length=500, default="/")
     expires_at = models.DateTimeField()
+    # allauth's record of the second factor the issuing session passed ({"id", "type", "at"}),
+    # or None: the receiving site's session gets the same record, never a better one.
+    second_factor = models.JSONField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"sign-in hand-over for user {self.user_id} (until {self.expires_at:%H:%M:%S})"

@@ -103,6 +103,8 @@ STRING_KWARGS = {
     # id must be refused without a crash.
     "mfa_edit_webauthn:pk": lambda w: ([987654], None),
     "mfa_remove_webauthn:pk": lambda w: ([987654], None),
+    # A consortium admin's reset of someone's second factor: a person with one.
+    "mfa_reset:user_id": lambda w: ([get_user_model().objects.get(username="manager-a").pk], None),
     # A single sign-on provider no member has set up: refused without a crash.
     "provider_id": lambda w: (["nobody-oidc"], None),
     "year": lambda w: ([2026], None),

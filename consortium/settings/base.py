@@ -116,6 +116,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tenants.middleware.MembershipMiddleware",
+    # Last: someone who must have a second factor and has none sets one up first (issue 13).
+    "tenants.mfa.SecondFactorMiddleware",
 ]
 
 TEMPLATES = [
@@ -333,3 +335,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "tenants.passwords.PatternValidator"},
 ]
+# Issue 13: second factor. allauth.mfa through Commons' adapter (tenants.mfa): who must have
+# one is tenants.mfa.second_factor_required; the authenticator app names the service so.
+MFA_ADAPTER = "tenants.mfa.MFAAdapter"
+MFA_TOTP_ISSUER = "Commons"
+# A code typed just as the app moves on to the next still counts (RFC 6238 §5.2 advises one
+# step either way); allauth refuses any code used once across the whole window.
+MFA_TOTP_TOLERANCE = 1
