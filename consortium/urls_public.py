@@ -5,7 +5,7 @@ from django.urls import include, path
 from events.urls import public_urlpatterns as public_events
 from sharing.views import oversight as sharing_views
 from sharing.views import rules as rule_views
-from tenants import views
+from tenants import sso_views, views
 
 from .urls_common import urlpatterns as common
 
@@ -13,6 +13,12 @@ urlpatterns = [
     path("", views.consortium_home, name="home"),
     path("members/new/", views.member_add, name="member_add"),
     path("members/<slug:slug>/", views.member_detail, name="member_detail"),
+    path("members/<slug:slug>/sign-on/", sso_views.member_sign_on, name="member_sign_on"),
+    path(
+        "members/<slug:slug>/sign-on/remove/",
+        sso_views.member_sign_on_remove,
+        name="member_sign_on_remove",
+    ),
     path("go/<slug:slug>/", views.go_to_member, name="go_to_member"),
     path("sharing/register/", sharing_views.register, name="sharing_register"),
     path("sharing/map/", sharing_views.sharing_map, name="sharing_map"),

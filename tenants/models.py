@@ -55,6 +55,9 @@ class Member(TenantMixin):
     district = models.CharField(max_length=40, blank=True, choices=district_choices())
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Single sign-on (tenants.sso): True when the member's own provider already demands a
+    # second factor, so a sign-in through it counts as one and Commons does not ask again.
+    sso_enforces_mfa = models.BooleanField("the provider enforces a second factor", default=False)
 
     objects = models.Manager.from_queryset(MemberQuerySet)()
     organisations = OrganisationsManager()
@@ -84,6 +87,27 @@ class Member(TenantMixin):
     def primary_domain_name(self) -> str | None:
         domain = self.get_primary_domain()
         return domain.domain if domain else None
+
+
+class SignOnKind(models.TextChoices):
+    MICROSOFT = "microsoft", "Microsoft 365"
+    GOOGLE = "google", "Google Workspace"
+    OTHER = "oidc", "Another OpenID Connect provider"
+
+
+class MemberSignOn(models.Model):
+    """A member's own single sign-on provider: which allauth SocialApp its staff sign in
+    through (tenants.sso). Public schema, like the app it points at."""
+
+    member = models.OneToOneField(Member, on_delete=models.CASCADE, related_name="sign_on")
+    app = models.OneToOneField(
+        "socialaccount.SocialApp", on_delete=models.PROTECT, related_name="member_sign_on"
+    )
+    kind = models.CharField(max_length=10, choices=SignOnKind.choices)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"single sign-on of {self.member} ({self.get_kind_display()})"
 
 
 class Domain(DomainMixin):
@@ -143,6 +167,8 @@ class SignInHandoff(models.Model):
 
 # What each audit action code means, in plain words (the code itself is never shown).
 AUDIT_ACTIONS = {
+    "account.sso_linked": "Single sign-on linked to an account",
+    "account.sso_refused": "Single sign-on refused",
     "api_token.renewed": "API token replaced",
     "booking.approved": "Booking approved",
     "booking.cancelled": "Booking cancelled",
@@ -167,6 +193,8 @@ AUDIT_ACTIONS = {
     "interaction.changed": "Interaction changed",
     "interaction.deleted": "Interaction deleted",
     "member.created": "Member added",
+    "member.sso_removed": "Single sign-on turned off",
+    "member.sso_set": "Single sign-on set up or changed",
     "member.updated": "Member details changed",
     "membership.added": "Person added to the team",
     "membership.removed": "Person removed from the team",

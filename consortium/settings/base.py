@@ -104,6 +104,7 @@ TENANT_LIMIT_SET_CALLS = True
 MIDDLEWARE = [
     "tenants.middleware.RefuseNulMiddleware",
     "tenants.middleware.MemberTenantMiddleware",
+    "tenants.sso.SignOnCspMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -291,3 +292,14 @@ ACCOUNT_SESSION_REMEMBER = False
 # the client's address to X-Forwarded-For; tenants.clientip.client_address and allauth's rate
 # limits both read it through allauth's adapter. 0 (no proxy) counts by the connection.
 ALLAUTH_TRUSTED_PROXY_COUNT = int(env("COMMONS_TRUSTED_PROXY_COUNT", "0"))
+
+# Issue 13: single sign-on. Each member may have its own OpenID Connect provider (tenants.sso:
+# the adapter shows a request only its member's). A sign-in through it finds an existing
+# account by an e-mail address the provider vouches for, and never makes one.
+SOCIALACCOUNT_ADAPTER = "tenants.sso.SignOnAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_QUERY_EMAIL = True
+SOCIALACCOUNT_STORE_TOKENS = False
