@@ -5,7 +5,7 @@ from django.urls import include, path
 from events.urls import public_urlpatterns as public_events
 from sharing.views import oversight as sharing_views
 from sharing.views import rules as rule_views
-from tenants import limit_views, mfa_views, security_views, views
+from tenants import limit_views, mfa_views, security_views, sso_views, views
 
 from .urls_common import urlpatterns as common
 
@@ -17,6 +17,12 @@ urlpatterns = [
         "members/<slug:slug>/unlock/<int:membership_id>/",
         limit_views.member_unlock,
         name="member_unlock",
+    ),
+    path("members/<slug:slug>/sign-on/", sso_views.member_sign_on, name="member_sign_on"),
+    path(
+        "members/<slug:slug>/sign-on/remove/",
+        sso_views.member_sign_on_remove,
+        name="member_sign_on_remove",
     ),
     path("go/<slug:slug>/", views.go_to_member, name="go_to_member"),
     path("security/", security_views.consortium_security_events, name="security_events"),

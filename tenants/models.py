@@ -60,6 +60,9 @@ class Member(TenantMixin):
         "ask staff for a second factor", default=False
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Single sign-on (tenants.sso): True when the member's own provider already demands a
+    # second factor, so a sign-in through it counts as one and Commons does not ask again.
+    sso_enforces_mfa = models.BooleanField("the provider enforces a second factor", default=False)
 
     objects = models.Manager.from_queryset(MemberQuerySet)()
     organisations = OrganisationsManager()
@@ -89,6 +92,27 @@ class Member(TenantMixin):
     def primary_domain_name(self) -> str | None:
         domain = self.get_primary_domain()
         return domain.domain if domain else None
+
+
+class SignOnKind(models.TextChoices):
+    MICROSOFT = "microsoft", "Microsoft 365"
+    GOOGLE = "google", "Google Workspace"
+    OTHER = "oidc", "Another OpenID Connect provider"
+
+
+class MemberSignOn(models.Model):
+    """A member's own single sign-on provider: which allauth SocialApp its staff sign in
+    through (tenants.sso). Public schema, like the app it points at."""
+
+    member = models.OneToOneField(Member, on_delete=models.CASCADE, related_name="sign_on")
+    app = models.OneToOneField(
+        "socialaccount.SocialApp", on_delete=models.PROTECT, related_name="member_sign_on"
+    )
+    kind = models.CharField(max_length=10, choices=SignOnKind.choices)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"single sign-on of {self.member} ({self.get_kind_display()})"
 
 
 class Domain(DomainMixin):
@@ -182,6 +206,8 @@ AUDIT_ACTIONS = {
     "account.password_changed": "Password changed",
     "account.sign_in_failed": "Sign-in failed",
     "account.signed_in": "Signed in",
+    "account.sso_linked": "Single sign-on linked to an account",
+    "account.sso_refused": "Single sign-on refused",
     "account.unlocked": "Account unlocked",
     "api_token.renewed": "API token replaced",
     "api_token.used": "API token used",
@@ -211,6 +237,8 @@ AUDIT_ACTIONS = {
     "invitation.renewal_asked": "New invitation link asked for",
     "member.created": "Member added",
     "member.mfa_required_changed": "Second factor requirement for staff changed",
+    "member.sso_removed": "Single sign-on turned off",
+    "member.sso_set": "Single sign-on set up or changed",
     "member.updated": "Member details changed",
     "membership.added": "Person added to the team",
     "membership.confirmed": "Confirmed as still needing access",
@@ -268,12 +296,16 @@ SECURITY_ACTIONS = frozenset(
         "account.password_changed",
         "account.sign_in_failed",
         "account.signed_in",
+        "account.sso_linked",
+        "account.sso_refused",
         "account.unlocked",
         "api_token.renewed",
         "api_token.used",
         "invitation.accepted",
         "invitation.renewal_asked",
         "member.mfa_required_changed",
+        "member.sso_removed",
+        "member.sso_set",
         "membership.added",
         "membership.confirmed",
         "membership.invited",

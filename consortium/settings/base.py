@@ -104,6 +104,7 @@ TENANT_LIMIT_SET_CALLS = True
 MIDDLEWARE = [
     "tenants.middleware.RefuseNulMiddleware",
     "tenants.middleware.MemberTenantMiddleware",
+    "tenants.sso.SignOnCspMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -342,3 +343,13 @@ MFA_TOTP_ISSUER = "Commons"
 # A code typed just as the app moves on to the next still counts (RFC 6238 §5.2 advises one
 # step either way); allauth refuses any code used once across the whole window.
 MFA_TOTP_TOLERANCE = 1
+# Issue 13: single sign-on. Each member may have its own OpenID Connect provider (tenants.sso:
+# the adapter shows a request only its member's). A sign-in through it finds an existing
+# account by an e-mail address the provider vouches for, and never makes one.
+SOCIALACCOUNT_ADAPTER = "tenants.sso.SignOnAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_QUERY_EMAIL = True
+SOCIALACCOUNT_STORE_TOKENS = False

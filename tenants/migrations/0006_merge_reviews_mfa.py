@@ -1,4 +1,4 @@
-# The access reviews' and the second factor's migrations, made side by side, joined.
+# The access reviews', the second factor's and single sign-on's migrations, made side by side, joined.
 
 from django.db import migrations
 
@@ -7,6 +7,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("tenants", "0005_mfa"),
         ("tenants", "0005_reviews"),
+        ("tenants", "0005_sso"),
     ]
 
     operations = []
