@@ -123,6 +123,49 @@ def totp_code(secret: str, *, offset: int = 0) -> str:
     return format_hotp_value(hotp_value(secret, counters[len(counters) // 2] + offset))
 
 
+def totp_secret_of(user) -> str:
+    """The secret of ``user``'s authenticator app as stored now (the browser tests' sign-ins
+    change it: ``totp_code_fresh``)."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.utils import decrypt
+
+    factor = Authenticator.objects.get(user_id=user.pk, type=Authenticator.Type.TOTP)
+    return decrypt(factor.data["secret"])
+
+
+def totp_code_fresh(username: str) -> str:
+    """A code for ``username``'s authenticator app that allauth has never seen, for a sign-in
+    through the real form on the live server: a new secret, committed on a connection of its
+    own (no ORM: the browser tests' thread belongs to Playwright), and its code now. A new
+    secret gives a new code, so two sign-ins within one period never replay a code."""
+    import base64
+    import secrets
+
+    secret = base64.b32encode(secrets.token_bytes(20)).decode()
+    with database_raw_connect() as raw:
+        changed = raw.execute(
+            "UPDATE mfa_authenticator SET data = jsonb_set(data, '{secret}', to_jsonb(%s::text))"
+            " WHERE type = 'totp' AND user_id = (SELECT id FROM auth_user WHERE username = %s)",
+            [secret, username],
+        ).rowcount
+    assert changed == 1, f"{username} has no authenticator app"
+    return totp_code(secret)
+
+
+def code_step_answer(page, username: str) -> None:
+    """After the password, answer allauth's second-factor step if it asks (a browser test)."""
+    import re
+
+    from playwright.sync_api import expect
+
+    code_step = re.compile(r"/accounts/2fa/authenticate/")
+    if not code_step.search(page.url):
+        return
+    page.get_by_label("Code").fill(totp_code_fresh(username))
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).not_to_have_url(code_step)
+
+
 def session_second_factor_mark(client: Client, user) -> None:
     """Record in ``client``'s session, as allauth does after the code step, that ``user``
     signed in with their password and their second factor."""

@@ -17,7 +17,7 @@ from django.test import Client
 
 from tenants import mfa, mfa_services, services
 from tenants.models import AuditEntry, Member, Role, SignInHandoff
-from tests.conftest import PASSWORD, host_of, totp_code, totp_give, totp_secret_for
+from tests.conftest import PASSWORD, host_of, totp_code, totp_give, totp_secret_of
 from tests.factories import UserFactory
 
 ENROL = "/accounts/second-factor/"
@@ -277,7 +277,7 @@ def test_sign_in_asks_for_the_code_and_refuses_a_wrong_one(user, member_a):
     wrong = client.post(CODE_STEP, {"code": "123456"})
     assert "That code is not right, or it has been used already" in _text(wrong)
     assert _signed_in_as(client) is None
-    right = client.post(CODE_STEP, {"code": totp_code(totp_secret_for("manager-a"))})
+    right = client.post(CODE_STEP, {"code": totp_code(totp_secret_of(user("manager-a")))})
     assert right.status_code == 302
     assert _signed_in_as(client) == user("manager-a").pk
     assert mfa.session_second_factor(_request_for(client))["type"] == "totp"
@@ -286,7 +286,7 @@ def test_sign_in_asks_for_the_code_and_refuses_a_wrong_one(user, member_a):
 def test_a_code_used_once_is_refused_again(user, member_a):
     """A code that signed in once cannot sign in again (someone who saw it over a shoulder
     gets nothing)."""
-    code = totp_code(totp_secret_for("manager-a"))
+    code = totp_code(totp_secret_of(user("manager-a")))
     first, _ = _password_sign_in(member_a, "manager-a")
     assert first.post(CODE_STEP, {"code": code}).status_code == 302
     second, _ = _password_sign_in(member_a, "manager-a")
@@ -418,3 +418,26 @@ def test_handoff_redeem_refuses_a_ticket_without_the_second_factor_the_person_no
     token = services.handoff_issue(member=member_a, acting_user=staff)
     totp_give(staff)
     assert services.handoff_redeem(token=token, member=member_a, acting_user=None) is None
+
+
+# --- the demo -------------------------------------------------------------------------
+
+
+def test_demo_code_prints_the_current_code_of_a_demo_account_only(user, capsys):
+    """`demo_code` prints the code an app holding the demo secret shows now; for an account
+    with any other secret it prints none."""
+    from django.core.management import CommandError, call_command
+
+    from demo.provision import DEMO_TOTP_SECRET
+
+    totp_give(user("staff-a"), DEMO_TOTP_SECRET)
+    call_command("demo_code", "staff-a")
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == totp_code(DEMO_TOTP_SECRET)
+    assert (
+        printed[1] == f"(if that one has just been used: {totp_code(DEMO_TOTP_SECRET, offset=1)})"
+    )
+    with pytest.raises(CommandError, match="does not use the demo's secret"):
+        call_command("demo_code", "manager-a")
+    with pytest.raises(CommandError, match="has no authenticator app"):
+        call_command("demo_code", "staff-b")
