@@ -9,5 +9,7 @@ class TenantsConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from .roles import roles_ensure
+        from .session_signals import session_receivers_connect
 
         post_migrate.connect(roles_ensure, sender=self)
+        session_receivers_connect()

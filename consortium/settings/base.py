@@ -115,6 +115,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "tenants.session_middleware.SessionActivityMiddleware",
     "tenants.middleware.MembershipMiddleware",
 ]
 
@@ -291,3 +292,9 @@ ACCOUNT_SESSION_REMEMBER = False
 # the client's address to X-Forwarded-For; tenants.clientip.client_address and allauth's rate
 # limits both read it through allauth's adapter. 0 (no proxy) counts by the connection.
 ALLAUTH_TRUSTED_PROXY_COUNT = int(env("COMMONS_TRUSTED_PROXY_COUNT", "0"))
+
+# Issue 13: sessions. allauth keeps each session's address and when it was last seen; a
+# session idle this long ends (tenants.session_middleware), sooner for consortium admins.
+USERSESSIONS_TRACK_ACTIVITY = True
+COMMONS_IDLE_MINUTES = int(env("COMMONS_IDLE_MINUTES", "60"))
+COMMONS_ADMIN_IDLE_MINUTES = int(env("COMMONS_ADMIN_IDLE_MINUTES", "15"))
