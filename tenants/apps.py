@@ -10,7 +10,9 @@ class TenantsConfig(AppConfig):
 
         from . import mfa, security
         from .roles import roles_ensure
+        from .session_signals import session_receivers_connect
 
         post_migrate.connect(roles_ensure, sender=self)
         security.receivers_connect()
         mfa.receivers_connect()
+        session_receivers_connect()

@@ -266,7 +266,7 @@ AUDIT_ACTIONS = {
     "research.terms_set": "Research terms set",
     "resource.changed": "Room or resource changed",
     "resource.created": "Room or resource added",
-    "session.ended": "Session ended",
+    "session.ended": "Signed out of a session",
     "sharing.agreement_template_created": "Agreement template added",
     "sharing.organisation_linked": "Shared organisation linked to one of ours",
     "sharing.rule_changed": "Sharing rule changed",

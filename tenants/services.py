@@ -26,6 +26,7 @@ from .models import Domain, Member, MemberKind, Membership, Role, SignInHandoff
 from .naming import member_domain_for, schema_name_for
 from .provisioning import schema_clone
 from .selectors import token_hash
+from .session_services import REASON_ERASED, user_member_access_end, user_sessions_end
 
 if TYPE_CHECKING:
     # The project's account model (settings.AUTH_USER_MODEL), for type checking only.
@@ -241,9 +242,10 @@ def membership_remove(*, membership: Membership, acting_user: Any) -> None:
     user = membership.user
     _object_permissions_drop(member=member, user_id=user.pk)
     membership.delete()
+    token_deleted = user_member_access_end(user=user, member=member, acting_user=acting_user)
     audit_record(
         action="membership.removed", actor=acting_user, member=member,
-        target=user.get_username(), user_id=user.pk,
+        target=user.get_username(), user_id=user.pk, api_token_deleted=token_deleted,
     )  # fmt: skip
 
 
@@ -277,6 +279,8 @@ def user_erase(*, user: Account, acting_user: Any) -> Account:
     user.is_superuser = False
     user.set_unusable_password()
     user.save()
+    # After the anonymising save, so the audit row names "erased-<id>", not the person.
+    user_sessions_end(user=user, acting_user=acting_user, reason=REASON_ERASED)
     user.groups.clear()
     user.user_permissions.clear()
     audit_record(action="user.erased", actor=acting_user, target=f"user {user.pk}")

@@ -116,6 +116,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "tenants.session_middleware.SessionActivityMiddleware",
     "tenants.middleware.MembershipMiddleware",
     # Last: someone who must have a second factor and has none sets one up first (issue 13).
     "tenants.mfa.SecondFactorMiddleware",
@@ -353,3 +354,8 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
 SOCIALACCOUNT_QUERY_EMAIL = True
 SOCIALACCOUNT_STORE_TOKENS = False
+# Issue 13: sessions. allauth keeps each session's address and when it was last seen; a
+# session idle this long ends (tenants.session_middleware), sooner for consortium admins.
+USERSESSIONS_TRACK_ACTIVITY = True
+COMMONS_IDLE_MINUTES = int(env("COMMONS_IDLE_MINUTES", "60"))
+COMMONS_ADMIN_IDLE_MINUTES = int(env("COMMONS_ADMIN_IDLE_MINUTES", "15"))
