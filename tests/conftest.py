@@ -235,17 +235,23 @@ def _site_language():
 def _fresh_rate_limits(request):
     """Every test starts with no rate-limit counts: the whole suite signs in from 127.0.0.1, so
     the URL sweep's hostile sign-ins would otherwise lock later tests out (allauth counts failed
-    sign-ins per address in the cache). The cache is a database table (settings.CACHES), so
-    only a test that may use the database has counts to clear; it clears them committed."""
+    sign-ins per address in the cache). Without REDIS_URL the cache is a database table
+    (settings.CACHES): its committed rows (a live server's counts) go on a connection of the
+    fixture's own, which works beside Playwright's event loop, where the ORM may not; a test's
+    own rows go with its transaction."""
+    from django.conf import settings
+    from django.core.cache import cache
+
     uses_database = request.node.get_closest_marker("django_db") is not None or any(
         name in request.fixturenames for name in ("db", "transactional_db", "django_db_setup")
     )
-    if uses_database:
-        from django.core.cache import cache
-
+    options = settings.CACHES["default"]
+    if not options["BACKEND"].endswith("DatabaseCache"):
+        cache.clear()
+    elif uses_database:
         request.getfixturevalue("django_db_setup")
-        with request.getfixturevalue("django_db_blocker").unblock():
-            cache.clear()
+        with database_raw_connect() as raw:
+            raw.execute(f'DELETE FROM "{options["LOCATION"]}"')
 
 
 @pytest.fixture(autouse=True)

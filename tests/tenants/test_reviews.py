@@ -247,7 +247,10 @@ def test_the_review_page_lists_access_with_last_seen_and_second_factor(client_fo
     """Every account with access, its role, last sign-in, second factor, and the dormant flag."""
     staff = _membership("staff-a", member_a)
     _age(staff, days=200, last_login_days=120)
-    Authenticator.objects.create(user=user("manager-a"), type=Authenticator.Type.TOTP, data={})
+    # Managers have an authenticator app in the test world; make sure of it here.
+    Authenticator.objects.get_or_create(
+        user=user("manager-a"), type=Authenticator.Type.TOTP, defaults={"data": {}}
+    )
     rows = {r.membership.user.username: r for r in review_selectors.access_rows(member=member_a)}
     assert set(rows) == {"staff-a", "manager-a", "both-ab"}
     assert rows["staff-a"].dormant
