@@ -130,6 +130,23 @@ def test_account_pages_name_the_providers_origin_for_form_action(member_a, membe
     assert not hasattr(response.wsgi_request, "csp_form_action_extra")
 
 
+@pytest.mark.django_db
+def test_provider_pages_speak_plainly(member_a, member_b, user):
+    """Following the button's address by GET asks before leaving for the provider (a GET
+    never starts the sign-in); the cancelled page says nothing changed; another member's
+    provider address is not found."""
+    _sign_on(member_a, user("admin-c"))
+    from django.test import Client
+
+    client = Client(HTTP_HOST="alpha.localhost")
+    page = client.get("/accounts/oidc/alpha/login/").content.decode()
+    assert "Sign in with Microsoft 365" in page
+    assert "You will go to Microsoft 365 to sign in" in page
+    cancelled = client.get("/accounts/3rdparty/login/cancelled/").content.decode()
+    assert "Nothing has changed" in cancelled
+    assert Client(HTTP_HOST="beta.localhost").get("/accounts/oidc/alpha/login/").status_code == 404
+
+
 # --- who may sign in ---------------------------------------------------------------------
 
 
