@@ -476,3 +476,24 @@ def test_provider_sign_in_refused(browser, live_url, alpha_signs_on, username, m
     page.goto(f"http://alpha.localhost:{live_url}/")
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
     page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+def test_sign_on_page_fits_a_phone(browser, live_url, alpha_signs_on):
+    """A consortium admin's page for Alpha's single sign-on, at 390 px: no sideways scrolling,
+    and the saved secret is not on it."""
+    page = _page(browser, 390, 844)
+    page.goto(f"http://localhost:{live_url}/members/alpha/sign-on/")
+    page.get_by_label("Username").fill("admin-c")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Single sign-on for Alpha Voluntary Action"
+    )
+    expect(page.get_by_text("Saved (never shown)")).to_be_visible()
+    assert CLIENT_SECRET not in page.content()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=SHOTS / "member-sign-on-phone.png", full_page=True)
+    page.close()
