@@ -41,12 +41,13 @@ from allauth.socialaccount.models import SocialApp
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from . import sso_services
 from .models import Member, MemberKind, Membership, MemberSignOn, SignOnKind
 
 if TYPE_CHECKING:
     from allauth.socialaccount.models import SocialLogin
 
-PROVIDER = "openid_connect"
+
 OPEN_PREFIX = "/accounts/"
 
 REFUSED_NO_ONE = (
@@ -156,8 +157,6 @@ class SignOnAdapter(DefaultSocialAccountAdapter):
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
         """Refuse, in plain words, anyone the provider does not vouch for or who does not
         work at this member; otherwise note the link (the first time) in the audit log."""
-        from . import sso_services
-
         member = request_member(request)
         provider = sign_on_label(sign_on_of(member)) if member else sociallogin.provider.name
         emails = [address.email for address in sociallogin.email_addresses]
@@ -189,8 +188,6 @@ class SignOnAdapter(DefaultSocialAccountAdapter):
         self, request: HttpRequest, member: Member | None, reason: str, message: str,
         email: str = "",
     ) -> None:  # fmt: skip
-        from . import sso_services
-
         sso_services.sign_on_refusal_record(
             member=member, reason=reason, email=email, acting_user=None
         )

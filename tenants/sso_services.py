@@ -17,13 +17,13 @@ from django.db import transaction
 
 from .audit import audit_record
 from .models import Member, MemberSignOn, SignOnKind
-from .sso import PROVIDER
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User as Account
 
 # Google Workspace has one issuer for every organisation; Microsoft's names the organisation's
 # own directory (https://login.microsoftonline.com/<directory id>/v2.0), so it must be given.
+PROVIDER = "openid_connect"  # allauth's provider for any OpenID Connect issuer
 GOOGLE_ISSUER = "https://accounts.google.com"
 CLIENT_KEY_NEEDED = "Enter the client secret: the provider shows it once, when the client is made."
 ISSUER_INVALID = "Enter the issuer's full web address, starting with https://."

@@ -130,6 +130,23 @@ def test_account_pages_name_the_providers_origin_for_form_action(member_a, membe
     assert not hasattr(response.wsgi_request, "csp_form_action_extra")
 
 
+@pytest.mark.django_db
+def test_provider_pages_speak_plainly(member_a, member_b, user):
+    """Following the button's address by GET asks before leaving for the provider (a GET
+    never starts the sign-in); the cancelled page says nothing changed; another member's
+    provider address is not found."""
+    _sign_on(member_a, user("admin-c"))
+    from django.test import Client
+
+    client = Client(HTTP_HOST="alpha.localhost")
+    page = client.get("/accounts/oidc/alpha/login/").content.decode()
+    assert "Sign in with Microsoft 365" in page
+    assert "You will go to Microsoft 365 to sign in" in page
+    cancelled = client.get("/accounts/3rdparty/login/cancelled/").content.decode()
+    assert "Nothing has changed" in cancelled
+    assert Client(HTTP_HOST="beta.localhost").get("/accounts/oidc/alpha/login/").status_code == 404
+
+
 # --- who may sign in ---------------------------------------------------------------------
 
 
@@ -458,4 +475,25 @@ def test_provider_sign_in_refused(browser, live_url, alpha_signs_on, username, m
     expect(page.get_by_text(message)).to_be_visible()
     page.goto(f"http://alpha.localhost:{live_url}/")
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+def test_sign_on_page_fits_a_phone(browser, live_url, alpha_signs_on):
+    """A consortium admin's page for Alpha's single sign-on, at 390 px: no sideways scrolling,
+    and the saved secret is not on it."""
+    page = _page(browser, 390, 844)
+    page.goto(f"http://localhost:{live_url}/members/alpha/sign-on/")
+    page.get_by_label("Username").fill("admin-c")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Single sign-on for Alpha Voluntary Action"
+    )
+    expect(page.get_by_text("Saved (never shown)")).to_be_visible()
+    assert CLIENT_SECRET not in page.content()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=SHOTS / "member-sign-on-phone.png", full_page=True)
     page.close()
