@@ -70,6 +70,19 @@ def can_add_member(user: AnyUser | None) -> bool:
     return is_consortium_admin(user) and _signed_in_with(user, "tenants.add_member")
 
 
+def can_unlock_account(user: AnyUser | None, account: Any, member: Member | None) -> bool:
+    """Consortium admins unlock anyone; a member's managers unlock the people who work at
+    that member, but not a consortium admin's account (whose password opens every member)."""
+    if is_consortium_admin(user):
+        return True
+    return (
+        member is not None
+        and is_manager_of(user, member)
+        and Membership.objects.filter(user=account, member=member).exists()
+        and not is_consortium_admin(account)
+    )
+
+
 # --- for views ------------------------------------------------------------------------------
 
 
