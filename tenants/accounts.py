@@ -71,3 +71,13 @@ class AccountAdapter(DefaultAccountAdapter):
             account_lock_record(
                 user=user, opens=opens, address=self.get_client_ip(request), acting_user=None
             )
+
+    def get_login_stages(self) -> list[str]:
+        """allauth's stages; its second-factor stage knows single sign-on's rule (tenants.sso)."""
+        stages = super().get_login_stages()
+        return [
+            "tenants.sso.SignOnAuthenticateStage"
+            if stage == "allauth.mfa.stages.AuthenticateStage"
+            else stage
+            for stage in stages
+        ]

@@ -49,7 +49,7 @@ def is_researcher(user: AnyUser | None) -> bool:
 def membership_of(user: AnyUser | None, member: Member | None) -> Membership | None:
     if member is None or isinstance(user, AnonymousUser) or not is_signed_in(user):
         return None
-    return Membership.objects.filter(user=user, member=member).first()
+    return Membership.objects.active().filter(user=user, member=member).first()
 
 
 def can_work_at(user: AnyUser | None, member: Member | None) -> bool:
@@ -81,6 +81,11 @@ def can_unlock_account(user: AnyUser | None, account: Any, member: Member | None
         and Membership.objects.filter(user=account, member=member).exists()
         and not is_consortium_admin(account)
     )
+
+
+def can_view_security_events(user: AnyUser | None, member: Member | None) -> bool:
+    """On a member's site (``member``): its managers. On the consortium site: its admins."""
+    return is_manager_of(user, member) if member is not None else is_consortium_admin(user)
 
 
 # --- for views ------------------------------------------------------------------------------

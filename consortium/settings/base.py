@@ -104,6 +104,7 @@ TENANT_LIMIT_SET_CALLS = True
 MIDDLEWARE = [
     "tenants.middleware.RefuseNulMiddleware",
     "tenants.middleware.MemberTenantMiddleware",
+    "tenants.sso.SignOnCspMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -115,7 +116,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "tenants.session_middleware.SessionActivityMiddleware",
     "tenants.middleware.MembershipMiddleware",
+    # Last: someone who must have a second factor and has none sets one up first (issue 13).
+    "tenants.mfa.SecondFactorMiddleware",
 ]
 
 TEMPLATES = [
@@ -234,7 +238,7 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", f"Commons <no-reply@{BASE_DOMAIN}
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "tenants.security.AuditedTokenAuthentication",  # records token use (issue 13)
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tenants.api_permissions.IsMemberHere"],
     # JSON nested too deep or holding NUL is a 400, not a crash; forms as DRF's defaults.
@@ -293,6 +297,13 @@ ACCOUNT_SESSION_REMEMBER = False
 # limits both read it through allauth's adapter. 0 (no proxy) counts by the connection.
 ALLAUTH_TRUSTED_PROXY_COUNT = int(env("COMMONS_TRUSTED_PROXY_COUNT", "0"))
 
+# Issue 13: access reviews and invitations. A membership whose person has not signed in for
+# COMMONS_DORMANT_DAYS, and that no manager confirmed in that time, is suspended by the
+# scheduled job (tenants.review_services); invitation links last COMMONS_INVITATION_DAYS.
+COMMONS_DORMANT_DAYS = int(env("COMMONS_DORMANT_DAYS", "90"))
+COMMONS_DORMANT_CRON = env("COMMONS_DORMANT_CRON") or "40 3 * * *"
+COMMONS_INVITATION_DAYS = int(env("COMMONS_INVITATION_DAYS", "7"))
+COMMONS_BULK_INVITE_MAX_ROWS = int(env("COMMONS_BULK_INVITE_MAX_ROWS", "500"))
 # Issue 13: throttling, lockout and passwords. Ten wrong passwords for one account (however
 # it is named: username or e-mail, on any site) lock it for LOCKOUT_MINUTES; the sign-in page
 # says when it opens (tenants.accounts). Every limit counts in the shared cache (CACHES).
@@ -326,3 +337,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "tenants.passwords.PatternValidator"},
 ]
+# Issue 13: second factor. allauth.mfa through Commons' adapter (tenants.mfa): who must have
+# one is tenants.mfa.second_factor_required; the authenticator app names the service so.
+MFA_ADAPTER = "tenants.mfa.MFAAdapter"
+MFA_TOTP_ISSUER = "Commons"
+# A code typed just as the app moves on to the next still counts (RFC 6238 §5.2 advises one
+# step either way); allauth refuses any code used once across the whole window.
+MFA_TOTP_TOLERANCE = 1
+# Issue 13: single sign-on. Each member may have its own OpenID Connect provider (tenants.sso:
+# the adapter shows a request only its member's). A sign-in through it finds an existing
+# account by an e-mail address the provider vouches for, and never makes one.
+SOCIALACCOUNT_ADAPTER = "tenants.sso.SignOnAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_QUERY_EMAIL = True
+SOCIALACCOUNT_STORE_TOKENS = False
+# Issue 13: sessions. allauth keeps each session's address and when it was last seen; a
+# session idle this long ends (tenants.session_middleware), sooner for consortium admins.
+USERSESSIONS_TRACK_ACTIVITY = True
+COMMONS_IDLE_MINUTES = int(env("COMMONS_IDLE_MINUTES", "60"))
+COMMONS_ADMIN_IDLE_MINUTES = int(env("COMMONS_ADMIN_IDLE_MINUTES", "15"))
