@@ -26,12 +26,18 @@ def _name(user: Any) -> str:
 
 
 def account_lock_record(
-    *, user: Any, opens: dt.datetime, address: str, acting_user: Any | None
+    *,
+    user: Any,
+    opens: dt.datetime,
+    address: str,
+    member: Member | None,
+    acting_user: Any | None,
 ) -> None:
-    """Record that too many wrong passwords locked ``user``'s account until ``opens``
-    (``acting_user``: whoever was signed in meanwhile, usually nobody)."""
+    """Record that too many wrong passwords locked ``user``'s account until ``opens``, on
+    ``member``'s site (None: the consortium's), so its managers see it among their security
+    events (``acting_user``: whoever was signed in meanwhile, usually nobody)."""
     audit_record(
-        action="account.locked", actor=acting_user, target=user.username,
+        action="account.locked", actor=acting_user, member=member, target=user.username,
         user_id=user.pk, opens=opens.isoformat(), address=address,
     )  # fmt: skip
 

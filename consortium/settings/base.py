@@ -238,7 +238,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", f"Commons <no-reply@{BASE_DOMAIN}
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "tenants.security.AuditedTokenAuthentication",  # records token use (issue 13)
+        # Records token use, and refuses an address after too many wrong tokens (issue 13).
+        "tenants.api_auth.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tenants.api_permissions.IsMemberHere"],
     # JSON nested too deep or holding NUL is a 400, not a crash; forms as DRF's defaults.
@@ -321,10 +322,6 @@ ACCOUNT_RATE_LIMITS = {
 }
 # Wrong API tokens one address may present before it is refused for a while (tenants.api_auth).
 API_TOKEN_FAILURES = env("COMMONS_API_TOKEN_FAILURES", "20/hour")
-REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
-    "rest_framework.authentication.SessionAuthentication",
-    "tenants.api_auth.TokenAuthentication",
-]
 # Pass-phrases welcome: 12 characters at least, nothing guessable, no upper limit below 200
 # (tenants.passwords); allauth's forms use these validators.
 AUTH_PASSWORD_VALIDATORS = [

@@ -57,7 +57,9 @@ def test_ten_wrong_passwords_lock_the_account_and_the_right_one_is_then_refused(
     assert "Too many failed login attempts" not in page
     assert not signed_in(client)
     sign_in(client, "staff-a", WRONG)
-    assert AuditEntry.objects.filter(action="account.locked", target="staff-a").count() == 1
+    locked = AuditEntry.objects.filter(action="account.locked", target="staff-a")
+    assert locked.count() == 1
+    assert locked.get().member_id == member_a.pk  # among alpha's security events
 
 
 def test_nine_wrong_passwords_do_not_lock_and_a_right_one_forgets_them(client_for, member_a):
