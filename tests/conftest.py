@@ -241,11 +241,41 @@ def _fresh_rate_limits(request):
         name in request.fixturenames for name in ("db", "transactional_db", "django_db_setup")
     )
     if uses_database:
-        from django.core.cache import cache
-
         request.getfixturevalue("django_db_setup")
         with request.getfixturevalue("django_db_blocker").unblock():
+            _cache_clear()
+
+
+def _cache_clear() -> None:
+    """Empty the shared cache. Under a browser test Playwright runs an event loop in this
+    thread, where Django refuses database work: clear from a thread of its own then (its own
+    connection, committed, closed after)."""
+    import asyncio
+    import threading
+
+    from django.core.cache import cache
+    from django.db import connection as thread_connection
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        cache.clear()
+        return
+    failure: list[BaseException] = []
+
+    def clear() -> None:
+        try:
             cache.clear()
+        except BaseException as exc:  # reported in the test's own thread
+            failure.append(exc)
+        finally:
+            thread_connection.close()
+
+    worker = threading.Thread(target=clear)
+    worker.start()
+    worker.join(timeout=60)
+    if failure:
+        raise failure[0]
 
 
 @pytest.fixture(autouse=True)
