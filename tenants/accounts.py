@@ -62,6 +62,7 @@ class AccountAdapter(DefaultAccountAdapter):
         """The wrong password that uses up an account's tries locks it: recorded once, here
         (later tries are refused before any password is checked)."""
         from .limit_services import account_lock_record
+        from .security import site_member
 
         user = limits.login_user(**credentials)
         if user is None:
@@ -69,8 +70,9 @@ class AccountAdapter(DefaultAccountAdapter):
         opens = limits.user_locked_until(user=user)
         if opens is not None:
             account_lock_record(
-                user=user, opens=opens, address=self.get_client_ip(request), acting_user=None
-            )
+                user=user, opens=opens, address=self.get_client_ip(request),
+                member=site_member(request), acting_user=None,
+            )  # fmt: skip
 
     def get_login_stages(self) -> list[str]:
         """allauth's stages; its second-factor stage knows single sign-on's rule (tenants.sso)."""

@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
 from .clientip import client_address
+from .security import AuditedTokenAuthentication
 
 TOO_MANY_WRONG_TOKENS = "Too many wrong API tokens from your address. Try again later."
 
@@ -46,8 +47,9 @@ class FailedTokenThrottle(SimpleRateThrottle):
         self.cache.set(self.key, self.history, self.duration)
 
 
-class TokenAuthentication(authentication.TokenAuthentication):
-    """DRF's token sign-in, refusing an address with too many wrong tokens of late."""
+class TokenAuthentication(AuditedTokenAuthentication):
+    """DRF's token sign-in (each use recorded: tenants.security), refusing an address with
+    too many wrong tokens of late before its token is looked at."""
 
     def authenticate(self, request: Request) -> Any:
         header = authentication.get_authorization_header(request).split()

@@ -14,8 +14,8 @@ from django.db import transaction
 
 from . import limits
 from .audit import audit_record
-from .models import Member, Membership
-from .permissions import is_consortium_admin, is_manager_of
+from .models import Member
+from .permissions import can_unlock_account
 
 NOT_LOCKED = "{name}'s account is not locked: there is nothing to unlock."
 NOT_YOURS = "Only their manager or a consortium admin can unlock this account."
@@ -26,27 +26,20 @@ def _name(user: Any) -> str:
 
 
 def account_lock_record(
-    *, user: Any, opens: dt.datetime, address: str, acting_user: Any | None
+    *,
+    user: Any,
+    opens: dt.datetime,
+    address: str,
+    member: Member | None,
+    acting_user: Any | None,
 ) -> None:
-    """Record that too many wrong passwords locked ``user``'s account until ``opens``
-    (``acting_user``: whoever was signed in meanwhile, usually nobody)."""
+    """Record that too many wrong passwords locked ``user``'s account until ``opens``, on
+    ``member``'s site (None: the consortium's), so its managers see it among their security
+    events (``acting_user``: whoever was signed in meanwhile, usually nobody)."""
     audit_record(
-        action="account.locked", actor=acting_user, target=user.username,
+        action="account.locked", actor=acting_user, member=member, target=user.username,
         user_id=user.pk, opens=opens.isoformat(), address=address,
     )  # fmt: skip
-
-
-def can_unlock_account(acting_user: Any | None, user: Any, member: Member | None) -> bool:
-    """Consortium admins unlock anyone; a member's managers unlock the people who work at
-    that member, but not a consortium admin's account (whose password opens every member)."""
-    if is_consortium_admin(acting_user):
-        return True
-    return (
-        member is not None
-        and is_manager_of(acting_user, member)
-        and Membership.objects.filter(user=user, member=member).exists()
-        and not is_consortium_admin(user)
-    )
 
 
 @transaction.atomic

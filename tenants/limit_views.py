@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from . import limit_services, limits, selectors
 from .models import Member, Membership
-from .permissions import consortium_admin_required, permission_require
+from .permissions import can_unlock_account, is_consortium_admin, permission_require
 
 
 def _membership(member: Member, membership_id: int) -> Membership:
@@ -38,7 +38,7 @@ def team_unlock(request: HttpRequest, membership_id: int) -> HttpResponse:
     """A manager opens a colleague's locked account (the member's own site)."""
     membership = _membership(request.tenant, membership_id)  # not found before not allowed
     permission_require(
-        limit_services.can_unlock_account(request.user, membership.user, request.tenant),
+        can_unlock_account(request.user, membership.user, request.tenant),
         limit_services.NOT_YOURS,
     )
     _unlock(request, membership, request.tenant)
@@ -47,14 +47,15 @@ def team_unlock(request: HttpRequest, membership_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-@consortium_admin_required
 def member_unlock(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
     """A consortium admin opens the locked account of someone at any member."""
     try:
         member = selectors.member_get_by_slug(slug=slug)
     except Member.DoesNotExist as exc:
         raise Http404("No such member.") from exc
-    _unlock(request, _membership(member, membership_id), member)
+    membership = _membership(member, membership_id)  # not found before not allowed
+    permission_require(is_consortium_admin(request.user), limit_services.NOT_YOURS)
+    _unlock(request, membership, member)
     return redirect("member_detail", slug=member.slug)
 
 

@@ -70,6 +70,19 @@ def can_add_member(user: AnyUser | None) -> bool:
     return is_consortium_admin(user) and _signed_in_with(user, "tenants.add_member")
 
 
+def can_unlock_account(user: AnyUser | None, account: Any, member: Member | None) -> bool:
+    """Consortium admins unlock anyone; a member's managers unlock the people who work at
+    that member, but not a consortium admin's account (whose password opens every member)."""
+    if is_consortium_admin(user):
+        return True
+    return (
+        member is not None
+        and is_manager_of(user, member)
+        and Membership.objects.filter(user=account, member=member).exists()
+        and not is_consortium_admin(account)
+    )
+
+
 def can_view_security_events(user: AnyUser | None, member: Member | None) -> bool:
     """On a member's site (``member``): its managers. On the consortium site: its admins."""
     return is_manager_of(user, member) if member is not None else is_consortium_admin(user)

@@ -714,8 +714,9 @@ def _row_counts() -> dict[str, int]:
             "SELECT table_schema, table_name FROM information_schema.tables "
             "WHERE table_schema IN ('public', 'alpha') AND table_type = 'BASE TABLE' "
             # Sessions' own bookkeeping (allauth records each signed-in request's session,
-            # address and time), not an act of the request.
-            "AND table_name NOT IN ('django_session', 'usersessions_usersession')"
+            # address and time), not an act of the request; nor the shared cache's table,
+            # where rate limits count every attempt, refused ones included.
+            "AND table_name NOT IN ('django_session', 'usersessions_usersession', 'commons_cache')"
         )
         tables = cursor.fetchall()
         sql = ", ".join(f'(SELECT count(*) FROM "{s}"."{t}")' for s, t in tables)

@@ -238,8 +238,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", f"Commons <no-reply@{BASE_DOMAIN}
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        # Wrong tokens braked by address, each token's use recorded (issue 13).
-        "tenants.security.AuditedTokenAuthentication",
+        # Records token use, and refuses an address after too many wrong tokens (issue 13).
+        "tenants.api_auth.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tenants.api_permissions.IsMemberHere"],
     # JSON nested too deep or holding NUL is a 400, not a crash; forms as DRF's defaults.

@@ -9,6 +9,7 @@ from django.core import mail
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.test import Client, override_settings
 
 from events import bookings, services
 from events.models import Booking, BookingStatus, Event, RegistrationStatus
@@ -137,6 +138,29 @@ def test_robots_and_floods_are_turned_away_on_the_public_page(client_for, event_
     assert "Too many bookings" in response.content.decode()
     assert event.registrations.count() == 20
     cache.clear()
+
+
+@override_settings(ALLAUTH_TRUSTED_PROXY_COUNT=1)
+def test_behind_the_proxy_each_client_has_its_own_sign_up_limit(event_factory):
+    """Behind the proxy, sign-ups are counted by the client's address, not the proxy's: a
+    second client is not turned away by the first one's flood, and a first client that writes
+    another address into the header's left end is still counted as itself. One e-mail address
+    has a limit of its own, whatever the address."""
+    event = event_factory(capacity=100)
+
+    def book(forwarded: str, email: str):
+        client = Client(HTTP_HOST="localhost", HTTP_X_FORWARDED_FOR=forwarded)
+        return client.post(f"/e/{event.uid}/", {"name": "P", "consent": "on", "email": email})
+
+    for i in range(20):
+        assert book("203.0.113.5", f"one{i}@example.net").status_code == 302
+    assert "Too many bookings" in book("203.0.113.5", "one-more@example.net").content.decode()
+    spoofed = book("198.51.100.1, 203.0.113.5", "spoof@example.net")
+    assert "Too many bookings" in spoofed.content.decode()
+    assert book("203.0.113.9", "two@example.net").status_code == 302
+    for i in range(5):
+        assert "Too many" not in book(f"192.0.2.{i}", "same@example.net").content.decode()
+    assert "Too many bookings" in book("192.0.2.99", "same@example.net").content.decode()
 
 
 def test_an_event_cannot_turn_host_only_under_other_members_bookings(
