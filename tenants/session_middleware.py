@@ -13,7 +13,6 @@ from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -68,8 +67,7 @@ class SessionActivityMiddleware:
                 )  # fmt: skip
             logout(request)
             if request.path_info.startswith("/api/"):
-                # The API answers for itself: a token may still sign this request in.
-                request.user = AnonymousUser()
+                # The API answers for itself, now to a visitor (a token may still sign in).
                 return None
             messages.info(request, IDLE_SIGNED_OUT.format(minutes=minutes))
             target = redirect_to_login(request.get_full_path(), settings.LOGIN_URL)

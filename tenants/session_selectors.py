@@ -44,7 +44,7 @@ def _site_of(session: UserSession, names: dict[int, str]) -> str:
         return SITE_UNKNOWN
     member_id = session.data[SITE_KEY]
     if member_id is None:
-        return settings.CONSORTIUM_NAME
+        return str(settings.CONSORTIUM_NAME)
     return names.get(member_id, SITE_UNKNOWN)
 
 

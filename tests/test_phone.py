@@ -326,6 +326,7 @@ def test_main_pages_are_photographed_at_phone_and_desktop_width(browser, live_ur
         "dashboard": "/", "contacts": "/contacts/", "directory": "/shared/",
         "planner": f"/planner/?date={day}", "planner-day": f"/planner/?date={day}&view=day",
         "bookings": "/bookings/", "contact": f"/organisations/{phone_world['alpha_org']}/",
+        "sessions": "/accounts/sessions/",
     })  # fmt: skip
     _shoot(browser, f"http://localhost:{live_url}", "admin-c", {"map": "/sharing/map/"})
     assert (SHOTS / "planner-phone.png").exists()

@@ -283,4 +283,46 @@ MUTATIONS: tuple[Mutation, ...] = (
         ),
         "anyone signed in could use any member's API",
     ),
+    Mutation(
+        "own sessions only",
+        "tenants/session_selectors.py",
+        "UserSession.objects.filter(user_id=user.pk, pk=session_id)",
+        "UserSession.objects.filter(pk=session_id)",
+        (
+            "tests/tenants/test_sessions.py::"
+            "test_ending_someone_elses_or_a_missing_session_is_404_and_ends_nothing",
+        ),
+        "anyone signed in could sign anyone else out",
+    ),
+    Mutation(
+        "keep this session",
+        "tenants/session_services.py",
+        "sessions = sessions.exclude(session_key=keep)",
+        "sessions = sessions",
+        (
+            "tests/tenants/test_sessions.py::test_ending_all_others_keeps_this_one",
+            "tests/tenants/test_sessions.py::test_changing_the_password_ends_the_other_sessions",
+        ),
+        "ending the other sessions, or changing a password, would sign the person out too",
+    ),
+    Mutation(
+        "idle limit",
+        "tenants/session_middleware.py",
+        "now - last > minutes * 60",
+        "False",
+        ("tests/tenants/test_sessions.py::test_an_idle_session_ends_and_says_why",),
+        "a session left open on a shared computer would never end",
+    ),
+    Mutation(
+        "removal ends sessions",
+        "tenants/services.py",
+        "token_deleted = user_member_access_end(user=user, member=member, acting_user=acting_user)",
+        "token_deleted = False",
+        (
+            "tests/tenants/test_sessions.py::"
+            "test_removal_ends_sessions_on_that_site_only_and_keeps_a_token_still_needed",
+            "tests/tenants/test_sessions.py::test_removal_from_the_last_member_deletes_the_api_token",
+        ),
+        "someone removed from a member would stay signed in there, and keep their API token",
+    ),
 )

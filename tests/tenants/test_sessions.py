@@ -3,9 +3,13 @@ factor, removal, erasure and idleness end them."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from allauth.account.signals import password_reset
+from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.signals import authenticator_removed
+from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY, format_hotp_value, hotp_value
 from allauth.usersessions.models import UserSession
 from django.contrib.auth.models import AnonymousUser
 from django.test import Client, RequestFactory
@@ -197,6 +201,28 @@ def test_changing_the_password_ends_the_other_sessions(user, member_a):
     assert not is_signed_in(other)
     assert is_signed_in(here)
     assert [e.details["reason"] for e in ended_entries(person)] == ["Password changed"]
+
+
+def test_adding_a_second_factor_ends_the_other_sessions(
+    user, member_a, django_capture_on_commit_callbacks
+):
+    """Setting up an authenticator app (allauth's own page, a real code) signs out every other
+    browser; the one that set it up stays in. (allauth sends its signal once the change is
+    committed.)"""
+    person = user("staff-a")
+    other = signed_in(person, None)
+    here = signed_in(person, member_a)
+    # allauth asks for the password again before any change to the second factor.
+    here.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    assert here.get("/accounts/2fa/totp/activate/").status_code == 200
+    secret = here.session[SECRET_SESSION_KEY]
+    code = format_hotp_value(hotp_value(secret, int(time.time()) // mfa_settings.TOTP_PERIOD))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = here.post("/accounts/2fa/totp/activate/", {"code": code})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert not is_signed_in(other)
+    assert is_signed_in(here)
+    assert {e.details["reason"] for e in ended_entries(person)} == {"Second factor changed"}
 
 
 def test_a_second_factor_changed_by_someone_else_ends_all_the_persons_sessions(user, member_a):
