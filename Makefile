@@ -93,12 +93,14 @@ format: $(VENV)/.dev
 	$(VENV)/bin/ruff check --fix .
 
 ## make serve: the production set-up (gunicorn, whitenoise, production settings, a queue worker)
-## on :8000
+## on :8000, in plain HTTP (COMMONS_PLAIN_HTTP=1, said when it starts; COMMONS_PLAIN_HTTP=0
+## behind an HTTPS proxy)
 serve: $(VENV)/.runtime
 	@$(call with_database,$(DEMO_DATA)); \
 	export DJANGO_SETTINGS_MODULE=consortium.settings.production; \
 	export DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-local-serve-$$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 60)}; \
-	export DJANGO_SECURE_SSL_REDIRECT=$${DJANGO_SECURE_SSL_REDIRECT:-0} DJANGO_SECURE_COOKIES=$${DJANGO_SECURE_COOKIES:-0}; \
+	export COMMONS_PLAIN_HTTP=$${COMMONS_PLAIN_HTTP:-1}; \
+	if [ "$$COMMONS_PLAIN_HTTP" = 1 ]; then echo "PLAIN HTTP IS ON (COMMONS_PLAIN_HTTP=1): no HTTPS redirect, secure cookies or HSTS. For this machine only; never use it in production."; fi; \
 	$(PY) manage.py setup_consortium && \
 	$(PY) manage.py collectstatic --noinput -v 0 || exit 1; \
 	$(call with_worker); \

@@ -17,3 +17,12 @@ errorlog = "-"
 # The proxies whose X-Forwarded-Proto (and -For) gunicorn believes: nginx on this machine.
 # Commons reads the client address from X-Forwarded-For itself (COMMONS_TRUSTED_PROXY_COUNT).
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def on_starting(server):
+    """Say so, loudly, when the site runs without HTTPS protections (``make serve``)."""
+    if os.environ.get("COMMONS_PLAIN_HTTP", "").lower() in ("1", "true", "yes", "on"):
+        server.log.warning(
+            "COMMONS_PLAIN_HTTP is on: plain HTTP, no HTTPS redirect, no secure cookies, no "
+            "HSTS. For your own machine only; never use it in production."
+        )

@@ -18,6 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import mfa, selectors, services
+from .confirm import confirmation_page
 from .forms import InviteForm, MemberCreateForm, RoleForm, StaffSecondFactorForm, form_errors_add
 from .invitation_mail import invitation_email_send
 from .invitation_services import membership_invite_with_link
@@ -237,6 +238,15 @@ def _membership_or_404(request: HttpRequest, membership_id: int) -> Membership:
 def team_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
     membership = _membership_or_404(request, membership_id)  # not found before not allowed
     permission_require(can_manage_people(request.user, request.tenant))
+    name = membership.user.get_full_name() or membership.user.username
+    asking = confirmation_page(
+        request, title=f"Remove {name} from {request.tenant.name}?",
+        consequences=[f"{name} can no longer sign in to {request.tenant.name}.",
+                      "Their account and the records they made are kept."],
+        button=f"Remove {name}", back=reverse("team"),
+    )  # fmt: skip
+    if asking is not None:
+        return asking
     try:
         services.membership_remove(membership=membership, acting_user=request.user)
     except ValidationError as exc:

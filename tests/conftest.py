@@ -413,13 +413,90 @@ def browser(django_db_setup):
     """Debian's chromium through Playwright (which never downloads a browser of its own).
     Playwright runs an event loop in this thread, where Django then refuses database work
     (SynchronousOnlyOperation): the test database is made first, and the loop lives only
-    as long as one module, so tests that run after it may use the ORM again."""
+    as long as one module, so tests that run after it may use the ORM again.
+
+    Every page it opens reports Content-Security-Policy violations (``WatchedBrowser``); a
+    test during which any occurred fails (``_no_csp_violations``)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield instance
+        yield WatchedBrowser(instance)
         instance.close()
+
+
+# Runs in every document before its own scripts (Playwright's init scripts are not subject
+# to the page's policy) and reports each violation the browser signals.
+CSP_WATCH_SCRIPT = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  const where = event.sourceFile ? ` (${event.sourceFile}:${event.lineNumber})` : "";
+  const text = `${event.effectiveDirective} refused ${event.blockedURI || "inline"}`
+    + ` on ${event.documentURI}${where}`;
+  if (typeof window.__commonsCspViolation === "function") {
+    window.__commonsCspViolation(text);
+  } else {
+    console.error(`Content Security Policy violation: ${text}`);
+  }
+});
+"""
+
+
+class WatchedBrowser:
+    """A Playwright browser whose every context and page collects Content-Security-Policy
+    violations in ``violations``: the ``securitypolicyviolation`` events of each document,
+    and chromium's console errors that name the policy."""
+
+    def __init__(self, browser) -> None:
+        self._browser = browser
+        self.violations: list[str] = []
+
+    def __getattr__(self, name: str):
+        return getattr(self._browser, name)
+
+    def new_context(self, **options):
+        context = self._browser.new_context(**options)
+        self._watch(context)
+        return context
+
+    def new_page(self, **options):
+        page = self._browser.new_page(**options)
+        self._watch(page.context)
+        return page
+
+    def _watch(self, context) -> None:
+        context.expose_binding(
+            "__commonsCspViolation", lambda _source, text: self.violations.append(text)
+        )
+        context.add_init_script(CSP_WATCH_SCRIPT)
+        context.on("console", self._console)
+
+    def _console(self, message) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            self.violations.append(f"console: {message.text}")
+
+    def violations_take(self) -> list[str]:
+        """What was reported so far, emptied. One round trip to the browser first (a context
+        opened and closed), so that every event its pages sent before it has been handled;
+        a page stuck mid-navigation cannot hold it up."""
+        self._browser.new_context().close()
+        found, self.violations[:] = list(self.violations), []
+        return found
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violations(request):
+    """A test that drives the browser fails if any page broke the Content-Security-Policy
+    (an inline script or style, an ``on…=`` handler, a resource from elsewhere). A test
+    marked ``csp_violation_expected`` must instead see one (it proves the policy is real)."""
+    watched = request.getfixturevalue("browser") if "browser" in request.fixturenames else None
+    yield
+    if watched is None:
+        return
+    found = watched.violations_take()
+    if request.node.get_closest_marker("csp_violation_expected"):
+        assert found, "The page broke no Content-Security-Policy rule, but this test expects it to."
+    elif found:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(found), pytrace=False)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -6,7 +6,8 @@ member A's own objects and of member B's, and requests it as anonymous, staff, m
 consortium admin, researcher and another member's staff, with hostile query strings, then
 POSTs it empty and with hostile values in every field its page's forms (or its API
 serializer) show. It asserts: no response of 500 or more; no page showing the marker of a
-missing template variable (``string_if_invalid`` in the test settings); member B's ids answer
+missing template variable (``string_if_invalid`` in the test settings); no response without a
+Content-Security-Policy, or with one allowing inline code or eval; member B's ids answer
 404 at member A; anonymous visitors are sent to sign in (401/403 on the API) except on views
 marked public with Django's ``login_not_required``; a NUL byte is a 400; a POST that fails
 changes no row.
@@ -666,6 +667,63 @@ class Sweep:
             missing = re.findall(rf"{MARKER}\[([^\]]*)\]", _text(response))
             self.fail(role, method, url, given, response,
                       f"the template reads missing variables {sorted(set(missing))}")  # fmt: skip
+        elif problem := csp_problem(response):
+            self.fail(role, method, url, given, response, problem)
+        elif "html" in response.get("Content-Type", "") and (found := inline_code_in(
+            _text(response))):  # fmt: skip
+            self.fail(role, method, url, given, response,
+                      f"inline code the Content-Security-Policy refuses: {found[:3]}")  # fmt: skip
+
+
+class InlineCodeReader(HTMLParser):
+    """What a page holds that the Content-Security-Policy would refuse to run or apply:
+    inline scripts (JSON data blocks are data, not code), ``<style>`` blocks, ``style=``
+    attributes, ``on…=`` handlers and ``javascript:`` addresses."""
+
+    DATA_TYPES = ("application/json", "application/ld+json")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+        self._script: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "script" and not attrs.get("src") and attrs.get("type") not in self.DATA_TYPES:
+            self._script = ""
+        if tag == "style":
+            self.found.append("<style>")
+        for name, value in attrs.items():
+            if name == "style" or name.startswith("on"):
+                self.found.append(f"<{tag} {name}=…>")
+            elif (value or "").strip().lower().startswith("javascript:"):
+                self.found.append(f"<{tag} {name}=javascript:…>")
+
+    def handle_data(self, data):
+        if self._script is not None:
+            self._script += data
+
+    def handle_endtag(self, tag):
+        if tag == "script" and self._script is not None:
+            if self._script.strip():
+                self.found.append(f"<script>{self._script.strip()[:40]}")
+            self._script = None
+
+
+def inline_code_in(html: str) -> list[str]:
+    reader = InlineCodeReader()
+    reader.feed(html)
+    return reader.found
+
+
+def csp_problem(response) -> str:
+    """What is wrong with a response's Content-Security-Policy, or "" (every response carries
+    one, and none allows inline code or eval)."""
+    policy = response.get("Content-Security-Policy", "")
+    if not policy:
+        return "no Content-Security-Policy header"
+    allowed = [word for word in ("'unsafe-inline'", "'unsafe-eval'") if word in policy]
+    return f"the Content-Security-Policy allows {' and '.join(allowed)}" if allowed else ""
 
 
 def _text(response) -> str:

@@ -102,6 +102,9 @@ TEMPLATE_SCHEMA_NAME = "member_template"
 TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
+    # Outermost, so every response carries them, refusals included (Issue 13: browser protections).
+    "tenants.csp.CommonsCSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "tenants.middleware.RefuseNulMiddleware",
     "tenants.middleware.MemberTenantMiddleware",
     "tenants.sso.SignOnCspMiddleware",
@@ -356,3 +359,40 @@ SOCIALACCOUNT_STORE_TOKENS = False
 USERSESSIONS_TRACK_ACTIVITY = True
 COMMONS_IDLE_MINUTES = int(env("COMMONS_IDLE_MINUTES", "60"))
 COMMONS_ADMIN_IDLE_MINUTES = int(env("COMMONS_ADMIN_IDLE_MINUTES", "15"))
+# Issue 13: browser protections. The Content-Security-Policy (django-csp through
+# tenants.csp.CommonsCSPMiddleware, which adds our own sites and a request's
+# csp_form_action_extra origins to form-action): nothing inline, no eval; htmx is told not to
+# inject its indicator styles or evaluate code (the htmx-config meta tag in templates/base.html).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+# Permissions-Policy (django-permissions-policy): no page needs a camera, a microphone, a
+# location, payments or devices; passkeys (allauth's WebAuthn) need the two credential features.
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "camera": [],
+    "display-capture": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "hid": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "publickey-credentials-create": ["self"],
+    "publickey-credentials-get": ["self"],
+    "serial": [],
+    "usb": [],
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"

@@ -1,7 +1,7 @@
 """Production: secure defaults, every secret from the environment."""
 
 from .base import *  # noqa: F403
-from .base import env, env_bool
+from .base import SILENCED_SYSTEM_CHECKS, env, env_bool
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -11,14 +11,22 @@ if not SECRET_KEY or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set to at least 50 random characters.")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
-# Only `make serve` on plain http://localhost turns these off.
-SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
-CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
+# One switch for plain HTTP, and only `make serve` on one's own machine turns it on: it drops
+# the HTTPS redirect, secure cookies and HSTS together (gunicorn.conf.py says so when it
+# starts). Never in production.
+PLAIN_HTTP = env_bool("COMMONS_PLAIN_HTTP", False)
+SECURE_SSL_REDIRECT = not PLAIN_HTTP
+SESSION_COOKIE_SECURE = not PLAIN_HTTP
+CSRF_COOKIE_SECURE = not PLAIN_HTTP
 SESSION_COOKIE_HTTPONLY = True
-SECURE_HSTS_SECONDS = int(env("DJANGO_SECURE_HSTS_SECONDS", "31536000"))
+# HSTS: a year by default; member sites are subdomains, so they are included. Preloading
+# (browsers ship the domain in their lists; leaving takes months) is the consortium's own
+# decision: DJANGO_SECURE_HSTS_PRELOAD=1 once every subdomain is served over HTTPS.
+SECURE_HSTS_SECONDS = 0 if PLAIN_HTTP else int(env("DJANGO_SECURE_HSTS_SECONDS", "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-SECURE_HSTS_PRELOAD = True
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
+if not SECURE_HSTS_PRELOAD:
+    SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "security.W021"]  # off by choice, above
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

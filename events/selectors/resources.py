@@ -69,6 +69,15 @@ class Block:
     mine: bool
     pending: bool
 
+    @property
+    def position_class(self) -> str:
+        """Where the bar sits in its lane, as the stylesheet's whole-percent classes
+        (``at-0``..``at-99``, ``span-1``..``span-100``): the Content-Security-Policy allows no
+        ``style=`` attribute. Both ends are rounded, so bars that meet still meet."""
+        start = min(round(self.left), 99)
+        end = min(max(round(self.left + self.width), start + 1), 100)
+        return f"at-{start} span-{end - start}"
+
 
 def planner(
     *,

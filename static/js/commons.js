@@ -60,9 +60,21 @@
     });
   }
 
+  function bulkPicks() {
+    // A list page's bulk form sends the ticked records' ids as one field (crm/_bulk_tag.html).
+    var form = document.getElementById("bulk");
+    var ids = document.getElementById("bulk-ids");
+    if (!form || !ids) { return; }
+    form.addEventListener("submit", function () {
+      var picked = form.querySelectorAll('input[name="pick"]:checked');
+      ids.value = Array.prototype.map.call(picked, function (box) { return box.value; }).join(",");
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     menu();
     copyButtons();
     centreWideMaps();
+    bulkPicks();
   });
 })();

@@ -307,10 +307,14 @@ def test_manager_cannot_touch_another_members_people(client_for, user, member_a)
 
 
 def test_removing_someone_keeps_their_account(client_for, user, member_a):
-    """Removal ends the membership only: the user account remains."""
+    """Removal asks first, then ends the membership only: the user account remains."""
     client = client_for(user("manager-a"), member_a)
     target = Membership.objects.get(user__username="staff-a", member=member_a)
-    assert client.post(f"/team/{target.pk}/remove/").status_code == 302
+    asked = client.post(f"/team/{target.pk}/remove/")
+    assert asked.status_code == 200
+    assert "Their account and the records they made are kept." in asked.content.decode()
+    assert Membership.objects.filter(pk=target.pk).exists()
+    assert client.post(f"/team/{target.pk}/remove/", {"confirm": "yes"}).status_code == 302
     assert not Membership.objects.filter(pk=target.pk).exists()
     assert user("staff-a").is_active
 
@@ -319,7 +323,7 @@ def test_last_manager_cannot_be_removed_or_demoted(client_for, user, member_a):
     """A member always keeps at least one manager."""
     manager = Membership.objects.get(user__username="manager-a", member=member_a)
     client = client_for(user("manager-a"), member_a)
-    client.post(f"/team/{manager.pk}/remove/")
+    client.post(f"/team/{manager.pk}/remove/", {"confirm": "yes"})
     client.post(f"/team/{manager.pk}/role/", {"role": "staff"})
     manager.refresh_from_db()
     assert manager.role == Role.MANAGER
