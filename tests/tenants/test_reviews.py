@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from tenants import review_selectors, review_services
 from tenants.models import AccessReview, AuditEntry, Membership, Role
-from tenants.queue import queue_ready
 
 pytestmark = pytest.mark.django_db
 
@@ -127,12 +126,10 @@ def test_the_job_never_suspends_the_last_manager(user, member_a):
 
 
 def test_the_dormant_job_is_scheduled():
-    """The job is one of procrastinate's periodic tasks, registered with the others."""
-    from procrastinate import App
-    from procrastinate.testing import InMemoryConnector
+    """The job is one of the project's periodic tasks (tenants.queue.queue_ready, run when
+    procrastinate's Django app is ready), on the COMMONS_DORMANT_CRON schedule."""
+    from procrastinate.contrib.django import app
 
-    app = App(connector=InMemoryConnector())
-    queue_ready(app)
     schedules = {
         name: entry.cron for (name, _id), entry in app.periodic_registry.periodic_tasks.items()
     }
@@ -304,3 +301,15 @@ def test_the_team_page_links_to_the_review(client_for, user, member_a):
     body = client_for(user("manager-a"), member_a).get("/team/").content.decode()
     assert 'href="/team/access/"' in body
     assert 'href="/team/invite/"' in body
+
+
+def test_the_picker_says_where_access_is_suspended(client_for, user, member_a):
+    """On the consortium site a suspended membership is not offered, and a line says why."""
+    review_services.membership_suspend(
+        membership=_membership("both-ab", member_a), acting_user=user("manager-a")
+    )
+    body = client_for(user("both-ab"), None).get("/?pick=1").content.decode()
+    assert 'href="/go/alpha/"' not in body
+    assert 'href="/go/beta/"' in body
+    assert "Your access to <strong>Alpha Voluntary Action</strong> is suspended" in body
+    assert client_for(user("both-ab"), None).get("/go/alpha/").status_code == 404
