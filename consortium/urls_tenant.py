@@ -4,13 +4,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from reporting import views as reporting_views
-from tenants import api, review_views, views
+from tenants import api, limit_views, mfa_views, review_views, security_views, views
 
 from .urls_common import urlpatterns as common
 
 urlpatterns = [
     path("", reporting_views.dashboard, name="home"),
     path("team/", views.team, name="team"),
+    path("team/security/", security_views.member_security_events, name="security_events"),
     path("team/<int:membership_id>/remove/", views.team_remove, name="team_remove"),
     path("team/<int:membership_id>/role/", views.team_set_role, name="team_set_role"),
     path("team/access/", review_views.access_review, name="access_review"),
@@ -37,6 +38,8 @@ urlpatterns = [
     ),
     path("team/invite/", review_views.team_invite_bulk, name="team_invite_bulk"),
     path("accounts/invitation/", review_views.invitation_accept, name="invitation_accept"),
+    path("team/<int:membership_id>/unlock/", limit_views.team_unlock, name="team_unlock"),
+    path("team/second-factor/", mfa_views.team_second_factor, name="team_second_factor"),
     path("switch/", views.switch_member, name="switch_member"),
     path("api-token/", views.api_token, name="api_token"),
     path("", include("crm.urls")),

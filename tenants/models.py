@@ -54,7 +54,15 @@ class Member(TenantMixin):
     company_number = models.CharField(max_length=20, blank=True)
     district = models.CharField(max_length=40, blank=True, choices=district_choices())
     is_active = models.BooleanField(default=True)
+    # Managers, consortium admins and researchers always need a second factor; this asks
+    # the member's staff for one too (tenants.mfa.second_factor_required).
+    staff_second_factor_required = models.BooleanField(
+        "ask staff for a second factor", default=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Single sign-on (tenants.sso): True when the member's own provider already demands a
+    # second factor, so a sign-in through it counts as one and Commons does not ask again.
+    sso_enforces_mfa = models.BooleanField("the provider enforces a second factor", default=False)
 
     objects = models.Manager.from_queryset(MemberQuerySet)()
     organisations = OrganisationsManager()
@@ -84,6 +92,27 @@ class Member(TenantMixin):
     def primary_domain_name(self) -> str | None:
         domain = self.get_primary_domain()
         return domain.domain if domain else None
+
+
+class SignOnKind(models.TextChoices):
+    MICROSOFT = "microsoft", "Microsoft 365"
+    GOOGLE = "google", "Google Workspace"
+    OTHER = "oidc", "Another OpenID Connect provider"
+
+
+class MemberSignOn(models.Model):
+    """A member's own single sign-on provider: which allauth SocialApp its staff sign in
+    through (tenants.sso). Public schema, like the app it points at."""
+
+    member = models.OneToOneField(Member, on_delete=models.CASCADE, related_name="sign_on")
+    app = models.OneToOneField(
+        "socialaccount.SocialApp", on_delete=models.PROTECT, related_name="member_sign_on"
+    )
+    kind = models.CharField(max_length=10, choices=SignOnKind.choices)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"single sign-on of {self.member} ({self.get_kind_display()})"
 
 
 class Domain(DomainMixin):
@@ -162,6 +191,9 @@ class SignInHandoff(models.Model):
     member = models.ForeignKey(Member, on_delete=models.CASCADE, null=True, related_name="+")
     next_path = models.CharField(max_length=500, default="/")
     expires_at = models.DateTimeField()
+    # allauth's record of the second factor the issuing session passed ({"id", "type", "at"}),
+    # or None: the receiving site's session gets the same record, never a better one.
+    second_factor = models.JSONField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"sign-in hand-over for user {self.user_id} (until {self.expires_at:%H:%M:%S})"
@@ -170,7 +202,15 @@ class SignInHandoff(models.Model):
 # What each audit action code means, in plain words (the code itself is never shown).
 AUDIT_ACTIONS = {
     "access_review.recorded": "Access review recorded",
+    "account.locked": "Account locked after too many wrong passwords",
+    "account.password_changed": "Password changed",
+    "account.sign_in_failed": "Sign-in failed",
+    "account.signed_in": "Signed in",
+    "account.sso_linked": "Single sign-on linked to an account",
+    "account.sso_refused": "Single sign-on refused",
+    "account.unlocked": "Account unlocked",
     "api_token.renewed": "API token replaced",
+    "api_token.used": "API token used",
     "booking.approved": "Booking approved",
     "booking.cancelled": "Booking cancelled",
     "booking.declined": "Booking declined",
@@ -196,6 +236,9 @@ AUDIT_ACTIONS = {
     "invitation.accepted": "Invitation accepted and password chosen",
     "invitation.renewal_asked": "New invitation link asked for",
     "member.created": "Member added",
+    "member.mfa_required_changed": "Second factor requirement for staff changed",
+    "member.sso_removed": "Single sign-on turned off",
+    "member.sso_set": "Single sign-on set up or changed",
     "member.updated": "Member details changed",
     "membership.added": "Person added to the team",
     "membership.confirmed": "Confirmed as still needing access",
@@ -204,6 +247,9 @@ AUDIT_ACTIONS = {
     "membership.removed": "Person removed from the team",
     "membership.role_changed": "Role changed",
     "membership.suspended": "Access suspended",
+    "mfa.added": "Second factor added",
+    "mfa.removed": "Second factor removed",
+    "mfa.reset": "Second factor reset by a consortium admin",
     "organisation.deleted": "Organisation deleted",
     "organisation.merged": "Organisations merged",
     "organisation_relationship.changed": "Link between organisations changed",
@@ -220,6 +266,7 @@ AUDIT_ACTIONS = {
     "research.terms_set": "Research terms set",
     "resource.changed": "Room or resource changed",
     "resource.created": "Room or resource added",
+    "session.ended": "Signed out of a session",
     "sharing.agreement_template_created": "Agreement template added",
     "sharing.organisation_linked": "Shared organisation linked to one of ours",
     "sharing.rule_changed": "Sharing rule changed",
@@ -238,6 +285,40 @@ AUDIT_ACTIONS = {
     "tag.removed_in_bulk": "Tag removed from chosen records",
     "user.erased": "Person's account erased",
 }
+
+
+# The audit actions that are security events: shown on the security pages
+# (tenants.security_views) to a member's managers for their member, to consortium admins for all.
+SECURITY_ACTIONS = frozenset(
+    {
+        "access_review.recorded",
+        "account.locked",
+        "account.password_changed",
+        "account.sign_in_failed",
+        "account.signed_in",
+        "account.sso_linked",
+        "account.sso_refused",
+        "account.unlocked",
+        "api_token.renewed",
+        "api_token.used",
+        "invitation.accepted",
+        "invitation.renewal_asked",
+        "member.mfa_required_changed",
+        "member.sso_removed",
+        "member.sso_set",
+        "membership.added",
+        "membership.confirmed",
+        "membership.invited",
+        "membership.reinstated",
+        "membership.removed",
+        "membership.role_changed",
+        "membership.suspended",
+        "mfa.added",
+        "mfa.removed",
+        "mfa.reset",
+        "session.ended",
+    }
+)
 
 
 class AuditEntry(models.Model):

@@ -70,6 +70,11 @@ def can_add_member(user: AnyUser | None) -> bool:
     return is_consortium_admin(user) and _signed_in_with(user, "tenants.add_member")
 
 
+def can_view_security_events(user: AnyUser | None, member: Member | None) -> bool:
+    """On a member's site (``member``): its managers. On the consortium site: its admins."""
+    return is_manager_of(user, member) if member is not None else is_consortium_admin(user)
+
+
 # --- for views ------------------------------------------------------------------------------
 
 

@@ -13,13 +13,16 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import selectors, services
-from .forms import InviteForm, MemberCreateForm, RoleForm, form_errors_add
+from . import mfa, selectors, services
+from .forms import InviteForm, MemberCreateForm, RoleForm, StaffSecondFactorForm, form_errors_add
 from .invitation_mail import invitation_email_send
 from .invitation_services import membership_invite_with_link
+from .limit_views import team_locks
+from .limits import HANDOFF, limit_allows
 from .models import Member, MemberKind, Membership, Role
 from .permissions import (
     can_manage_people,
@@ -99,12 +102,14 @@ def member_detail(request: HttpRequest, slug: str) -> HttpResponse:
             name = invited.membership.user.get_full_name()
             messages.success(request, f"{name} has been invited.")
             return redirect("member_detail", slug=member.slug)
+    team = list(selectors.team_of(member=member))
     return render(
         request,
         "tenants/member_detail.html",
         {
             "member": member,
-            "team": selectors.team_of(member=member),
+            "team": team_locks(team),
+            "second_factor_ids": mfa.users_with_second_factor(user_ids=[ms.user_id for ms in team]),
             "audit": selectors.audit_recent(member=member, limit=20),
             "site": site_url(request, member),
             "form": form,
@@ -113,7 +118,14 @@ def member_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _handoff_redirect(request: HttpRequest, member: Member | None, next_path: str):
-    token = services.handoff_issue(member=member, acting_user=request.user, next_path=next_path)
+    try:
+        token = services.handoff_issue(
+            member=member, acting_user=request.user, next_path=next_path,
+            second_factor=mfa.session_second_factor(request),
+        )  # fmt: skip
+    except ValidationError as exc:  # this session has not used the person's second factor
+        messages.info(request, exc.messages[0])
+        return redirect(f"{reverse('mfa_reauthenticate')}?next={request.path}")
     return redirect(site_url(request, member, f"/accounts/handoff/?token={token}"))
 
 
@@ -127,6 +139,7 @@ def go_to_member(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 HANDOFF_SPENT = "That sign-in link has expired or was already used. Sign in here."
+HANDOFF_LIMITED = "Too many sign-in links have been tried from your connection. Sign in here."
 
 
 @login_not_required
@@ -141,6 +154,9 @@ def handoff_accept(request: HttpRequest) -> HttpResponse:
     tenant = getattr(request, "tenant", None)
     member = tenant if tenant is not None and tenant.kind == MemberKind.MEMBER else None
     token = (request.POST if request.method == "POST" else request.GET).get("token", "")
+    if not limit_allows(request, action=HANDOFF):
+        messages.error(request, HANDOFF_LIMITED)
+        return redirect(settings.LOGIN_URL)
     if request.method == "GET":
         account = selectors.handoff_peek(token=token, member=member)
         if account is None:
@@ -162,8 +178,10 @@ def handoff_accept(request: HttpRequest) -> HttpResponse:
     if redeemed is None:
         messages.error(request, HANDOFF_SPENT)
         return redirect(settings.LOGIN_URL)
-    user, next_path = redeemed
+    user, next_path, second_factor = redeemed
     login(request, user, backend="allauth.account.auth_backends.AuthenticationBackend")
+    if second_factor is not None:
+        mfa.session_second_factor_record(request, user, second_factor)
     if not url_has_allowed_host_and_scheme(next_path, allowed_hosts={request.get_host()}):
         next_path = "/"
     return redirect(next_path)
@@ -201,8 +219,11 @@ def team(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "tenants/team.html",
-        {"team": selectors.team_of(member=member), "form": form, "can_manage": manager,
-         "role_form": RoleForm()},
+        {"team": team_locks(list(selectors.team_of(member=member))), "form": form,
+         "can_manage": manager, "role_form": RoleForm(),
+         "mfa_form": StaffSecondFactorForm(
+             initial={"required": member.staff_second_factor_required}, prefix="mfa"
+         ) if manager else None},
     )  # fmt: skip
 
 

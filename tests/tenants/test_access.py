@@ -387,7 +387,7 @@ def test_handoff_redeem_signs_in_the_ticket_holder(user, member_a):
     for acting_user in (None, person):
         token = services.handoff_issue(member=member_a, acting_user=person, next_path="/x/")
         redeemed = services.handoff_redeem(token=token, member=member_a, acting_user=acting_user)
-        assert redeemed == (person, "/x/")
+        assert redeemed == (person, "/x/", None)
 
 
 def test_api_token_renew_is_audited_as_the_person_themselves(user):
