@@ -19,6 +19,7 @@ from django.utils.formats import date_format
 from .audit import audit_record
 from .models import AccessReview, Member, Membership, Role
 from .review_selectors import access_rows, dormant_cutoff, last_seen_by_user
+from .session_services import user_sessions_end
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User as Account
@@ -31,6 +32,7 @@ NOT_SUSPENDED = "{name}'s access is not suspended."
 ALREADY_SUSPENDED = "{name}'s access is already suspended."
 DORMANT_REASON = "because it was not used for {days} days"
 MANAGER_REASON = "by {manager} on {day}"
+REASON_SUSPENDED = "Access suspended"  # why the sessions ended, as the audit log says
 
 
 def _name(user: Account) -> str:
@@ -71,9 +73,15 @@ def membership_confirm(*, membership: Membership, acting_user: Account) -> Membe
 
 
 def _suspend(membership: Membership, *, reason: str, acting_user: Account | None) -> None:
+    """Suspend, and end the person's sessions on the member's site at once (the middleware
+    would refuse their next request anyway; ending them leaves nothing signed in there)."""
     membership.suspended_at = timezone.now()
     membership.suspended_reason = reason[:200]
     membership.save(update_fields=["suspended_at", "suspended_reason"])
+    user_sessions_end(
+        user=membership.user, acting_user=acting_user, member=membership.member,
+        reason=REASON_SUSPENDED,
+    )  # fmt: skip
     audit_record(
         action="membership.suspended", actor=acting_user, member=membership.member,
         target=membership.user.get_username(), user_id=membership.user_id, reason=reason,

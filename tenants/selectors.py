@@ -43,6 +43,18 @@ def memberships_of(*, user: Account) -> QuerySet[Membership]:
     )
 
 
+def memberships_suspended_of(*, user: Account) -> QuerySet[Membership]:
+    """Where ``user``'s access is suspended (the picker says so, rather than leave it out)."""
+    return (
+        Membership.objects.filter(
+            user=user, suspended_at__isnull=False, member__is_active=True,
+            member__kind=MemberKind.MEMBER,
+        )
+        .select_related("member")
+        .order_by(*name_order("member__name"), "id")
+    )  # fmt: skip
+
+
 def team_of(*, member: Member) -> QuerySet[Membership]:
     """The people who work at ``member`` (the member's own site decides who asks)."""
     return (

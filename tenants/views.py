@@ -43,7 +43,10 @@ def consortium_home(request: HttpRequest) -> HttpResponse:
     admin = is_consortium_admin(request.user)
     if not admin and len(memberships) == 1 and not request.GET.get("pick"):
         return _handoff_redirect(request, memberships[0].member, "/")
-    context = {"memberships": memberships}
+    context = {
+        "memberships": memberships,
+        "suspended": list(selectors.memberships_suspended_of(user=request.user)),
+    }
     if admin:
         search = request.GET.get("q", "").strip()
         page = Paginator(selectors.member_list_for_admin(search=search), 25).get_page(
