@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from allauth import urls as allauth_urls
 from django.contrib.auth.decorators import login_not_required
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from tenants import session_views
 
 WITHHELD_NAMES = {
     "account_signup",
@@ -18,6 +20,8 @@ WITHHELD_NAMES = {
     "account_confirm_email",
     "account_email_verification_sent",
     "socialaccount_signup",
+    # Commons' own page lists each session's device and site, and ends one or all others.
+    "usersessions_list",
 }
 # allauth pages anyone may see: they answer a visitor who is not signed in, by design.
 PUBLIC_NAMES = {"socialaccount_login_error", "socialaccount_login_cancelled"}
@@ -39,4 +43,9 @@ def _kept(patterns: list) -> list:
     return kept
 
 
-urlpatterns = _kept(list(allauth_urls.urlpatterns))
+urlpatterns = [
+    path("sessions/", session_views.sessions_list, name="usersessions_list"),
+    path("sessions/others/end/", session_views.sessions_end_others, name="usersessions_end_others"),
+    path("sessions/<int:session_id>/end/", session_views.session_end, name="usersession_end"),
+    *_kept(list(allauth_urls.urlpatterns)),
+]

@@ -5,7 +5,7 @@ from django.urls import include, path
 from events.urls import public_urlpatterns as public_events
 from sharing.views import oversight as sharing_views
 from sharing.views import rules as rule_views
-from tenants import security_views, views
+from tenants import limit_views, mfa_views, security_views, sso_views, views
 
 from .urls_common import urlpatterns as common
 
@@ -13,8 +13,24 @@ urlpatterns = [
     path("", views.consortium_home, name="home"),
     path("members/new/", views.member_add, name="member_add"),
     path("members/<slug:slug>/", views.member_detail, name="member_detail"),
+    path(
+        "members/<slug:slug>/unlock/<int:membership_id>/",
+        limit_views.member_unlock,
+        name="member_unlock",
+    ),
+    path("members/<slug:slug>/sign-on/", sso_views.member_sign_on, name="member_sign_on"),
+    path(
+        "members/<slug:slug>/sign-on/remove/",
+        sso_views.member_sign_on_remove,
+        name="member_sign_on_remove",
+    ),
     path("go/<slug:slug>/", views.go_to_member, name="go_to_member"),
     path("security/", security_views.consortium_security_events, name="security_events"),
+    path(
+        "people/<int:user_id>/second-factor/reset/",
+        mfa_views.second_factor_reset,
+        name="mfa_reset",
+    ),
     path("sharing/register/", sharing_views.register, name="sharing_register"),
     path("sharing/map/", sharing_views.sharing_map, name="sharing_map"),
     path("sharing/templates/", sharing_views.templates, name="sharing_templates"),

@@ -15,7 +15,11 @@ from tenants.models import Member, Membership, Role
 from tenants.roles import CONSORTIUM_ADMINS, RESEARCHERS
 
 User = get_user_model()
-DEMO_PASSWORD = "commons-demo-2026"  # noqa: S105 - printed for the demo, never used elsewhere
+DEMO_PASSWORD = "harbour-lantern-meadow"  # noqa: S105 - printed for the demo, never used elsewhere
+# The authenticator-app secret of every demo account that needs a second factor (managers, the
+# admin, the researcher): add it to an app, or print the current code with
+# `python manage.py demo_code <username>`. Printed for the demo, never used elsewhere.
+DEMO_TOTP_SECRET = "COMMONSDEMOSECRETNORTHYORKSHIRE2"  # noqa: S105
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,16 @@ class Credential:
     password: str
     role: str
     where: str
+    second_factor: bool = False
+
+
+def _second_factor_give(user) -> None:
+    """An authenticator app with the demo's secret, for an account that must have one."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, DEMO_TOTP_SECRET)
 
 
 def _user(username: str, first: str, last: str, email: str) -> tuple[User, bool]:
@@ -94,10 +108,12 @@ def demo_provision(*, progress=None) -> list[Credential]:
     credentials: list[Credential] = []
     admin, _ = _user("admin", "Carol", "Ashworth", "admin@consortium.example.org")
     admin.groups.add(Group.objects.get(name=CONSORTIUM_ADMINS))
-    credentials.append(Credential("admin", DEMO_PASSWORD, "Consortium admin", "localhost"))
+    _second_factor_give(admin)
+    credentials.append(Credential("admin", DEMO_PASSWORD, "Consortium admin", "localhost", True))
     researcher, _ = _user("researcher", "Dr Nadia", "Khan", "research@consortium.example.org")
     researcher.groups.add(Group.objects.get(name=RESEARCHERS))
-    credentials.append(Credential("researcher", DEMO_PASSWORD, "Researcher", "localhost"))
+    _second_factor_give(researcher)
+    credentials.append(Credential("researcher", DEMO_PASSWORD, "Researcher", "localhost", True))
 
     # The consortium's sharing rules come first, so that each new member joins the
     # standing directory agreement as it is onboarded.
@@ -123,12 +139,15 @@ def demo_provision(*, progress=None) -> list[Credential]:
             for user, role in ((manager, Role.MANAGER), (staff, Role.STAFF)):
                 if not Membership.objects.filter(user=user, member=member).exists():
                     services.membership_add(user=user, member=member, role=role, acting_user=admin)
+            _second_factor_give(manager)
         member_run(
             member, member_demo_fill,
             member_slug=spec.slug, district_name=spec.district, manager=manager, staff=staff,
         )  # fmt: skip
         host = member.primary_domain_name
-        credentials.append(Credential(f"{spec.slug}-manager", DEMO_PASSWORD, "Manager", host))
+        credentials.append(
+            Credential(f"{spec.slug}-manager", DEMO_PASSWORD, "Manager", host, second_factor=True)
+        )
         credentials.append(Credential(f"{spec.slug}-staff", DEMO_PASSWORD, "Staff", host))
         if progress:
             progress(index + 1, total, member.name)

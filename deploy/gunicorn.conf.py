@@ -14,4 +14,6 @@ max_requests = 2000
 max_requests_jitter = 200
 accesslog = "-"
 errorlog = "-"
+# The proxies whose X-Forwarded-Proto (and -For) gunicorn believes: nginx on this machine.
+# Commons reads the client address from X-Forwarded-For itself (COMMONS_TRUSTED_PROXY_COUNT).
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -8,8 +8,11 @@ class TenantsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from . import mfa, security
         from .roles import roles_ensure
-        from .security import receivers_connect
+        from .session_signals import session_receivers_connect
 
         post_migrate.connect(roles_ensure, sender=self)
-        receivers_connect()
+        security.receivers_connect()
+        mfa.receivers_connect()
+        session_receivers_connect()

@@ -16,6 +16,9 @@ from .provisioning import quote_ident, template_check
 
 def consortium_bootstrap(*, verbosity: int = 1) -> None:
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=verbosity)
+    # The shared cache's table, when the cache is the database (settings.CACHES): rate limits
+    # and lockouts live there. A no-op for Redis.
+    call_command("createcachetable", verbosity=verbosity)
     with transaction.atomic():
         public, _ = Member.objects.get_or_create(
             schema_name=get_public_schema_name(),

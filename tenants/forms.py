@@ -79,3 +79,14 @@ class SignInForm(LoginForm):
         self.fields["login"].widget.attrs.pop("placeholder", None)
         self.fields["password"].help_text = ""
         self.fields["password"].widget.attrs.pop("placeholder", None)
+
+
+class StaffSecondFactorForm(forms.Form):
+    """A member's managers ask (or stop asking) their staff for a second factor."""
+
+    required = forms.BooleanField(
+        label="Ask staff for a second factor too",
+        required=False,
+        help_text="Managers always need one. Staff without one are asked to set it up on "
+        "their next page here.",
+    )

@@ -18,6 +18,8 @@ from .models import MemberKind, Membership
 # Paths on a member's site that anyone may reach, signed in or not. /respond/ is a survey
 # answered through an organisation's own unguessable link.
 OPEN_PREFIXES = ("/accounts/", "/static/", "/healthz", "/respond/")
+# What a person whose membership is suspended may still reach: the way to their other members.
+SUSPENDED_OPEN_PATHS = ("/switch/",)
 
 
 NUL = "\x00"
@@ -90,7 +92,8 @@ class MemberTenantMiddleware(TenantMainMiddleware):
 
 
 class MembershipMiddleware:
-    """On a member's site: anonymous users sign in; users with no membership get 403.
+    """On a member's site: anonymous users sign in; users with no membership get 403, and a
+    suspended membership a page that says why (the one place page access is decided).
 
     API paths answer for themselves (token authentication happens in the API layer),
     through the same membership rule in ``tenants.api_permissions``.
@@ -115,5 +118,12 @@ class MembershipMiddleware:
         )
         if membership is None:
             return render(request, "403.html", {"member": tenant}, status=403)
+        if membership.is_suspended:
+            if path in SUSPENDED_OPEN_PATHS:
+                return self.get_response(request)
+            return render(
+                request, "tenants/suspended.html", {"member": tenant, "membership": membership},
+                status=403,
+            )  # fmt: skip
         request.membership = membership
         return self.get_response(request)

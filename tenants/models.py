@@ -54,7 +54,15 @@ class Member(TenantMixin):
     company_number = models.CharField(max_length=20, blank=True)
     district = models.CharField(max_length=40, blank=True, choices=district_choices())
     is_active = models.BooleanField(default=True)
+    # Managers, consortium admins and researchers always need a second factor; this asks
+    # the member's staff for one too (tenants.mfa.second_factor_required).
+    staff_second_factor_required = models.BooleanField(
+        "ask staff for a second factor", default=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Single sign-on (tenants.sso): True when the member's own provider already demands a
+    # second factor, so a sign-in through it counts as one and Commons does not ask again.
+    sso_enforces_mfa = models.BooleanField("the provider enforces a second factor", default=False)
 
     objects = models.Manager.from_queryset(MemberQuerySet)()
     organisations = OrganisationsManager()
@@ -86,6 +94,27 @@ class Member(TenantMixin):
         return domain.domain if domain else None
 
 
+class SignOnKind(models.TextChoices):
+    MICROSOFT = "microsoft", "Microsoft 365"
+    GOOGLE = "google", "Google Workspace"
+    OTHER = "oidc", "Another OpenID Connect provider"
+
+
+class MemberSignOn(models.Model):
+    """A member's own single sign-on provider: which allauth SocialApp its staff sign in
+    through (tenants.sso). Public schema, like the app it points at."""
+
+    member = models.OneToOneField(Member, on_delete=models.CASCADE, related_name="sign_on")
+    app = models.OneToOneField(
+        "socialaccount.SocialApp", on_delete=models.PROTECT, related_name="member_sign_on"
+    )
+    kind = models.CharField(max_length=10, choices=SignOnKind.choices)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"single sign-on of {self.member} ({self.get_kind_display()})"
+
+
 class Domain(DomainMixin):
     def __str__(self) -> str:
         return self.domain
@@ -96,8 +125,18 @@ class Role(models.TextChoices):
     MANAGER = "manager", "Manager"
 
 
+class MembershipQuerySet(models.QuerySet):
+    def active(self) -> MembershipQuerySet:
+        """Memberships that give access: a suspended one gives none (tenants.review_services)."""
+        return self.filter(suspended_at__isnull=True)
+
+
 class Membership(models.Model):
-    """Where a user may work, and as what. Removing it never removes the user account."""
+    """Where a user may work, and as what. Removing it never removes the user account.
+
+    A suspended membership (``suspended_at`` set) stays, so a manager can reinstate it, but
+    gives no access; ``confirmed_at`` is when a manager last said the person still needs it.
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memberships"
@@ -112,6 +151,18 @@ class Membership(models.Model):
         blank=True,
         related_name="+",
     )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspended_reason = models.CharField(max_length=200, blank=True)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -121,6 +172,10 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} at {self.member} ({self.get_role_display()})"
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
 
 
 class SignInHandoff(models.Model):
@@ -136,6 +191,9 @@ class SignInHandoff(models.Model):
     member = models.ForeignKey(Member, on_delete=models.CASCADE, null=True, related_name="+")
     next_path = models.CharField(max_length=500, default="/")
     expires_at = models.DateTimeField()
+    # allauth's record of the second factor the issuing session passed ({"id", "type", "at"}),
+    # or None: the receiving site's session gets the same record, never a better one.
+    second_factor = models.JSONField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"sign-in hand-over for user {self.user_id} (until {self.expires_at:%H:%M:%S})"
@@ -148,6 +206,8 @@ AUDIT_ACTIONS = {
     "account.password_changed": "Password changed",
     "account.sign_in_failed": "Sign-in failed",
     "account.signed_in": "Signed in",
+    "account.sso_linked": "Single sign-on linked to an account",
+    "account.sso_refused": "Single sign-on refused",
     "account.unlocked": "Account unlocked",
     "api_token.renewed": "API token replaced",
     "api_token.used": "API token used",
@@ -173,12 +233,17 @@ AUDIT_ACTIONS = {
     "import.finished": "Import finished",
     "interaction.changed": "Interaction changed",
     "interaction.deleted": "Interaction deleted",
+    "invitation.accepted": "Invitation accepted and password chosen",
+    "invitation.renewal_asked": "New invitation link asked for",
     "member.created": "Member added",
     "member.mfa_required_changed": "Second factor requirement for staff changed",
+    "member.sso_removed": "Single sign-on turned off",
+    "member.sso_set": "Single sign-on set up or changed",
     "member.updated": "Member details changed",
     "membership.added": "Person added to the team",
-    "membership.confirmed": "Access confirmed by a manager",
-    "membership.invited": "Person invited",
+    "membership.confirmed": "Confirmed as still needing access",
+    "membership.invited": "Person invited to the team",
+    "membership.reinstated": "Suspended access given back",
     "membership.removed": "Person removed from the team",
     "membership.role_changed": "Role changed",
     "membership.suspended": "Access suspended",
@@ -201,7 +266,7 @@ AUDIT_ACTIONS = {
     "research.terms_set": "Research terms set",
     "resource.changed": "Room or resource changed",
     "resource.created": "Room or resource added",
-    "session.ended": "Session ended",
+    "session.ended": "Signed out of a session",
     "sharing.agreement_template_created": "Agreement template added",
     "sharing.organisation_linked": "Shared organisation linked to one of ours",
     "sharing.rule_changed": "Sharing rule changed",
@@ -231,13 +296,20 @@ SECURITY_ACTIONS = frozenset(
         "account.password_changed",
         "account.sign_in_failed",
         "account.signed_in",
+        "account.sso_linked",
+        "account.sso_refused",
         "account.unlocked",
         "api_token.renewed",
         "api_token.used",
+        "invitation.accepted",
+        "invitation.renewal_asked",
         "member.mfa_required_changed",
+        "member.sso_removed",
+        "member.sso_set",
         "membership.added",
         "membership.confirmed",
         "membership.invited",
+        "membership.reinstated",
         "membership.removed",
         "membership.role_changed",
         "membership.suspended",
@@ -274,3 +346,45 @@ class AuditEntry(models.Model):
         """The action in plain words; a code with no wording yet is turned into words."""
         words = self.action.replace(".", " ").replace("_", " ")
         return AUDIT_ACTIONS.get(self.action, words.capitalize())
+
+
+class AccessReview(models.Model):
+    """A member's managers' periodic look at who has access (issue 13: a quarterly review).
+
+    The counts are as the page showed them when the review was recorded.
+    """
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="access_reviews")
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    completed_at = models.DateTimeField()
+    people_count = models.PositiveIntegerField(default=0)
+    dormant_count = models.PositiveIntegerField(default=0)
+    suspended_count = models.PositiveIntegerField(default=0)
+    without_second_factor_count = models.PositiveIntegerField(default=0)
+    notes = models.TextField(blank=True, max_length=2000)
+
+    class Meta:
+        ordering = ["-completed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"access review of {self.member} on {self.completed_at:%Y-%m-%d}"
+
+
+class AccountInvitation(models.Model):
+    """An e-mailed link that lets a newly invited person choose their password, once, before
+    ``expires_at``. Only a hash of the link's token is stored."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    renewal_asked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"invitation for membership {self.membership_id} (until {self.expires_at:%Y-%m-%d})"

@@ -49,7 +49,7 @@ def is_researcher(user: AnyUser | None) -> bool:
 def membership_of(user: AnyUser | None, member: Member | None) -> Membership | None:
     if member is None or isinstance(user, AnonymousUser) or not is_signed_in(user):
         return None
-    return Membership.objects.filter(user=user, member=member).first()
+    return Membership.objects.active().filter(user=user, member=member).first()
 
 
 def can_work_at(user: AnyUser | None, member: Member | None) -> bool:

@@ -66,6 +66,15 @@ async def finished_jobs_remove(context: JobContext, timestamp: int) -> None:
     await context.app.job_manager.delete_old_jobs(nb_hours=settings.QUEUE_KEEP_HOURS)
 
 
+@tasks.task(name="tenants.dormant_memberships_suspend", queueing_lock="tenants.dormant")
+def dormant_memberships_suspend(timestamp: int) -> int:
+    """Suspend dormant memberships at every member (``tenants.review_services``); returns how
+    many. Safe to run twice: a second run finds them suspended already."""
+    from .review_services import memberships_suspend_dormant
+
+    return len(memberships_suspend_dormant(acting_user=None))
+
+
 def queue_ready(app: App) -> None:
     """Register the tasks and their schedules on procrastinate's app (its
     ``PROCRASTINATE_ON_APP_READY`` hook), so the schedule is read from settings once they
@@ -73,6 +82,9 @@ def queue_ready(app: App) -> None:
     app.add_tasks_from(tasks, namespace="")
     app.periodic(cron=settings.QUEUE_STALLED_CHECK_CRON, periodic_id="stalled")(stalled_jobs_retry)
     app.periodic(cron="17 * * * *", periodic_id="finished")(finished_jobs_remove)
+    app.periodic(cron=settings.COMMONS_DORMANT_CRON, periodic_id="dormant")(
+        dormant_memberships_suspend
+    )
 
 
 def side_connection_execute(*, alias: str, schema_name: str, sql: str, params: list) -> None:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from rest_framework.authentication import TokenAuthentication
 
 from . import security_services
+from .api_auth import TokenAuthentication
 from .clientip import client_address
 from .models import Member, MemberKind
 
@@ -73,7 +73,8 @@ def sign_in_failed(
 
 
 class AuditedTokenAuthentication(TokenAuthentication):
-    """DRF's token authentication, recording each token's use (at most hourly per token)."""
+    """DRF's token authentication with the brake on wrong tokens (tenants.api_auth), recording
+    each token's use (at most hourly per token)."""
 
     def authenticate(self, request: Any) -> tuple[Any, Any] | None:
         result = super().authenticate(request)

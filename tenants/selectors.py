@@ -33,9 +33,10 @@ def member_get_by_slug(*, slug: str) -> Member:
 
 
 def memberships_of(*, user: Account) -> QuerySet[Membership]:
-    """Where ``user`` may work: active members only."""
+    """Where ``user`` may work: active members only, and no suspended membership."""
     return (
-        Membership.objects.filter(user=user, member__is_active=True, member__kind=MemberKind.MEMBER)
+        Membership.objects.active()
+        .filter(user=user, member__is_active=True, member__kind=MemberKind.MEMBER)
         .select_related("member")
         .prefetch_related("member__domains")
         .order_by(*name_order("member__name"), "id")

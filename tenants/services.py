@@ -6,11 +6,12 @@ Tenant assumptions: called with the connection on the public schema, where these
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -20,10 +21,12 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from .audit import audit_record
+from .mfa import has_second_factor
 from .models import Domain, Member, MemberKind, Membership, Role, SignInHandoff
 from .naming import member_domain_for, schema_name_for
 from .provisioning import schema_clone
 from .selectors import token_hash
+from .session_services import REASON_ERASED, user_member_access_end, user_sessions_end
 
 if TYPE_CHECKING:
     # The project's account model (settings.AUTH_USER_MODEL), for type checking only.
@@ -203,7 +206,8 @@ def _username_for(email: str) -> str:
 
 def _managers_left(member: Member, excluding: Membership) -> int:
     return (
-        Membership.objects.filter(member=member, role=Role.MANAGER, user__is_active=True)
+        Membership.objects.active()
+        .filter(member=member, role=Role.MANAGER, user__is_active=True)
         .exclude(pk=excluding.pk)
         .count()
     )
@@ -238,9 +242,10 @@ def membership_remove(*, membership: Membership, acting_user: Any) -> None:
     user = membership.user
     _object_permissions_drop(member=member, user_id=user.pk)
     membership.delete()
+    token_deleted = user_member_access_end(user=user, member=member, acting_user=acting_user)
     audit_record(
         action="membership.removed", actor=acting_user, member=member,
-        target=user.get_username(), user_id=user.pk,
+        target=user.get_username(), user_id=user.pk, api_token_deleted=token_deleted,
     )  # fmt: skip
 
 
@@ -274,6 +279,8 @@ def user_erase(*, user: Account, acting_user: Any) -> Account:
     user.is_superuser = False
     user.set_unusable_password()
     user.save()
+    # After the anonymising save, so the audit row names "erased-<id>", not the person.
+    user_sessions_end(user=user, acting_user=acting_user, reason=REASON_ERASED)
     user.groups.clear()
     user.user_permissions.clear()
     audit_record(action="user.erased", actor=acting_user, target=f"user {user.pk}")
@@ -283,12 +290,36 @@ def user_erase(*, user: Account, acting_user: Any) -> Account:
 HANDOFF_SIGNED_IN_AS = (
     "You are signed in here as {username}. Sign out first to continue as someone else."
 )
+HANDOFF_NEEDS_SECOND_FACTOR = (
+    "Confirm it is you with your second factor first: your account has one, and this "
+    "sign-in has not used it yet."
+)
 
 
-def handoff_issue(*, member: Member | None, acting_user: Account, next_path: str = "/") -> str:
+class HandoffRedeemed(NamedTuple):
+    user: Account
+    next_path: str
+    # The second factor the issuing session passed (allauth's record), or None.
+    second_factor: dict[str, Any] | None
+
+
+def handoff_issue(
+    *,
+    member: Member | None,
+    acting_user: Account,
+    next_path: str = "/",
+    second_factor: dict[str, Any] | None = None,
+) -> str:
     """A single-use ticket that signs ``acting_user`` in on ``member``'s site (or the
     consortium's). Tickets are sign-ins, not acts on records: no audit row, as for any sign-in.
+
+    ``second_factor`` is the issuing session's record of the second factor it passed
+    (tenants.mfa.session_second_factor); the ticket carries it to the other site. Someone
+    with a second factor whose session has not used it gets no ticket (ValidationError): the
+    hand-over never skips it.
     """
+    if second_factor is None and has_second_factor(acting_user):
+        raise ValidationError(HANDOFF_NEEDS_SECOND_FACTOR)
     token = secrets.token_urlsafe(32)
     SignInHandoff.objects.filter(expires_at__lt=timezone.now()).delete()
     SignInHandoff.objects.create(
@@ -297,14 +328,17 @@ def handoff_issue(*, member: Member | None, acting_user: Account, next_path: str
         member=member,
         next_path=next_path if next_path.startswith("/") else "/",
         expires_at=timezone.now() + timedelta(seconds=settings.HANDOFF_MAX_AGE_SECONDS),
+        second_factor=second_factor,
     )
     return token
 
 
 def handoff_redeem(
     *, token: str, member: Member | None, acting_user: Account | None
-) -> tuple[Account, str] | None:
-    """Use a ticket once. Wrong site, expired, or already used: ``None``.
+) -> HandoffRedeemed | None:
+    """Use a ticket once. Wrong site, expired, or already used: ``None``. A ticket issued
+    without a second factor for someone who has one now is refused the same way (the caller
+    records the ticket's second factor in the new session: tenants.mfa).
 
     ``acting_user`` is whoever is already signed in on this site, and ``None`` when no one
     is (the usual case: the ticket, not the actor, names the account it signs in). A ticket
@@ -316,7 +350,7 @@ def handoff_redeem(
         cursor.execute(
             f"DELETE FROM {SignInHandoff._meta.db_table} "
             "WHERE token_hash = %s AND expires_at > now() "
-            "AND member_id IS NOT DISTINCT FROM %s RETURNING user_id, next_path",
+            "AND member_id IS NOT DISTINCT FROM %s RETURNING user_id, next_path, second_factor",
             [token_hash(token), member_id],
         )
         row = cursor.fetchone()
@@ -327,7 +361,10 @@ def handoff_redeem(
         return None
     if acting_user is not None and acting_user.pk != user.pk:
         raise ValidationError(HANDOFF_SIGNED_IN_AS.format(username=acting_user.get_username()))
-    return user, row[1]
+    second_factor = json.loads(row[2]) if isinstance(row[2], str) else row[2]
+    if second_factor is None and has_second_factor(user):
+        return None
+    return HandoffRedeemed(user, row[1], second_factor)
 
 
 @transaction.atomic

@@ -5,24 +5,24 @@ Views parse, authorise, call one service or selector, and render.
 
 from __future__ import annotations
 
-from allauth.account.forms import default_token_generator
-from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import selectors, services
-from .forms import InviteForm, MemberCreateForm, RoleForm, form_errors_add
+from . import mfa, selectors, services
+from .forms import InviteForm, MemberCreateForm, RoleForm, StaffSecondFactorForm, form_errors_add
+from .invitation_mail import invitation_email_send
+from .invitation_services import membership_invite_with_link
+from .limit_views import team_locks
+from .limits import HANDOFF, limit_allows
 from .models import Member, MemberKind, Membership, Role
 from .permissions import (
     can_manage_people,
@@ -89,21 +89,24 @@ def member_detail(request: HttpRequest, slug: str) -> HttpResponse:
     form = InviteForm(request.POST or None, initial={"role": Role.MANAGER})
     if request.method == "POST" and form.is_valid():
         try:
-            membership, created = services.membership_invite(
+            invited = membership_invite_with_link(
                 member=member, acting_user=request.user, **form.cleaned_data
             )
         except ValidationError as exc:
             form_errors_add(form, exc)
         else:
-            _send_invitation(request, membership, created)
-            messages.success(request, f"{membership.user.get_full_name()} has been invited.")
+            invitation_email_send(request=request, invited=invited, inviter=request.user)
+            name = invited.membership.user.get_full_name()
+            messages.success(request, f"{name} has been invited.")
             return redirect("member_detail", slug=member.slug)
+    team = list(selectors.team_of(member=member))
     return render(
         request,
         "tenants/member_detail.html",
         {
             "member": member,
-            "team": selectors.team_of(member=member),
+            "team": team_locks(team),
+            "second_factor_ids": mfa.users_with_second_factor(user_ids=[ms.user_id for ms in team]),
             "audit": selectors.audit_recent(member=member, limit=20),
             "site": site_url(request, member),
             "form": form,
@@ -112,7 +115,14 @@ def member_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _handoff_redirect(request: HttpRequest, member: Member | None, next_path: str):
-    token = services.handoff_issue(member=member, acting_user=request.user, next_path=next_path)
+    try:
+        token = services.handoff_issue(
+            member=member, acting_user=request.user, next_path=next_path,
+            second_factor=mfa.session_second_factor(request),
+        )  # fmt: skip
+    except ValidationError as exc:  # this session has not used the person's second factor
+        messages.info(request, exc.messages[0])
+        return redirect(f"{reverse('mfa_reauthenticate')}?next={request.path}")
     return redirect(site_url(request, member, f"/accounts/handoff/?token={token}"))
 
 
@@ -126,6 +136,7 @@ def go_to_member(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 HANDOFF_SPENT = "That sign-in link has expired or was already used. Sign in here."
+HANDOFF_LIMITED = "Too many sign-in links have been tried from your connection. Sign in here."
 
 
 @login_not_required
@@ -140,6 +151,9 @@ def handoff_accept(request: HttpRequest) -> HttpResponse:
     tenant = getattr(request, "tenant", None)
     member = tenant if tenant is not None and tenant.kind == MemberKind.MEMBER else None
     token = (request.POST if request.method == "POST" else request.GET).get("token", "")
+    if not limit_allows(request, action=HANDOFF):
+        messages.error(request, HANDOFF_LIMITED)
+        return redirect(settings.LOGIN_URL)
     if request.method == "GET":
         account = selectors.handoff_peek(token=token, member=member)
         if account is None:
@@ -161,8 +175,10 @@ def handoff_accept(request: HttpRequest) -> HttpResponse:
     if redeemed is None:
         messages.error(request, HANDOFF_SPENT)
         return redirect(settings.LOGIN_URL)
-    user, next_path = redeemed
+    user, next_path, second_factor = redeemed
     login(request, user, backend="allauth.account.auth_backends.AuthenticationBackend")
+    if second_factor is not None:
+        mfa.session_second_factor_record(request, user, second_factor)
     if not url_has_allowed_host_and_scheme(next_path, allowed_hosts={request.get_host()}):
         next_path = "/"
     return redirect(next_path)
@@ -184,50 +200,28 @@ def team(request: HttpRequest) -> HttpResponse:
         permission_require(manager)
         if form.is_valid():
             try:
-                membership, created = services.membership_invite(
+                invited = membership_invite_with_link(
                     member=member, acting_user=request.user, **form.cleaned_data
                 )
             except ValidationError as exc:
                 form_errors_add(form, exc)
             else:
-                _send_invitation(request, membership, created)
+                invitation_email_send(request=request, invited=invited, inviter=request.user)
                 messages.success(
                     request,
-                    f"{membership.user.get_full_name()} can now work here. "
+                    f"{invited.membership.user.get_full_name()} can now work here. "
                     "We have e-mailed them how to sign in.",
                 )
                 return redirect("team")
     return render(
         request,
         "tenants/team.html",
-        {"team": selectors.team_of(member=member), "form": form, "can_manage": manager,
-         "role_form": RoleForm()},
+        {"team": team_locks(list(selectors.team_of(member=member))), "form": form,
+         "can_manage": manager, "role_form": RoleForm(),
+         "mfa_form": StaffSecondFactorForm(
+             initial={"required": member.staff_second_factor_required}, prefix="mfa"
+         ) if manager else None},
     )  # fmt: skip
-
-
-def _send_invitation(request: HttpRequest, membership: Membership, created: bool) -> None:
-    user = membership.user
-    if created:
-        path = reverse(
-            "account_reset_password_from_key",
-            kwargs={
-                "uidb36": user_pk_to_url_str(user),
-                "key": default_token_generator.make_token(user),
-            },
-        )
-        link = site_url(request, membership.member, path)
-    else:
-        link = site_url(request, membership.member, "/")
-    body = render_to_string(
-        "tenants/email/invitation.txt",
-        {"membership": membership, "link": link, "created": created, "inviter": request.user},
-    )
-    send_mail(
-        f"You have been added to {membership.member.name} on Commons",
-        body,
-        None,
-        [user.email],
-    )
 
 
 def _membership_or_404(request: HttpRequest, membership_id: int) -> Membership:

@@ -95,6 +95,101 @@ def _user(username: str, **extra):
     return user
 
 
+def totp_secret_for(username: str) -> str:
+    """The authenticator-app secret the test world gives ``username`` (base32, as allauth)."""
+    import base64
+    import hashlib
+
+    return base64.b32encode(hashlib.sha1(username.encode()).digest()).decode()  # noqa: S324
+
+
+def totp_give(user, secret: str | None = None):
+    """Give ``user`` an authenticator app, as enrolling would (allauth's own TOTP.activate)."""
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    return TOTP.activate(user, secret or totp_secret_for(user.get_username())).instance
+
+
+def totp_code(secret: str, *, offset: int = 0) -> str:
+    """The code an authenticator app shows now for ``secret`` (allauth's own HOTP helpers);
+    ``offset`` periods later or earlier."""
+    from allauth.mfa.totp.internal.auth import (
+        format_hotp_value,
+        hotp_value,
+        yield_hotp_counters_from_time,
+    )
+
+    counters = list(yield_hotp_counters_from_time())
+    return format_hotp_value(hotp_value(secret, counters[len(counters) // 2] + offset))
+
+
+def totp_secret_of(user) -> str:
+    """The secret of ``user``'s authenticator app as stored now (the browser tests' sign-ins
+    change it: ``totp_code_fresh``)."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.utils import decrypt
+
+    factor = Authenticator.objects.get(user_id=user.pk, type=Authenticator.Type.TOTP)
+    return decrypt(factor.data["secret"])
+
+
+def totp_code_fresh(username: str) -> str:
+    """A code for ``username``'s authenticator app that allauth has never seen, for a sign-in
+    through the real form on the live server: a new secret, committed on a connection of its
+    own (no ORM: the browser tests' thread belongs to Playwright), and its code now. A new
+    secret gives a new code, so two sign-ins within one period never replay a code."""
+    import base64
+    import secrets
+
+    secret = base64.b32encode(secrets.token_bytes(20)).decode()
+    with database_raw_connect() as raw:
+        changed = raw.execute(
+            "UPDATE mfa_authenticator SET data = jsonb_set(data, '{secret}', to_jsonb(%s::text))"
+            " WHERE type = 'totp' AND user_id = (SELECT id FROM auth_user WHERE username = %s)",
+            [secret, username],
+        ).rowcount
+    assert changed == 1, f"{username} has no authenticator app"
+    return totp_code(secret)
+
+
+def code_step_answer(page, username: str) -> None:
+    """After the password, answer allauth's second-factor step if it asks (a browser test)."""
+    import re
+
+    from playwright.sync_api import expect
+
+    code_step = re.compile(r"/accounts/2fa/authenticate/")
+    if not code_step.search(page.url):
+        return
+    page.get_by_label("Code").fill(totp_code_fresh(username))
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).not_to_have_url(code_step)
+
+
+def session_second_factor_mark(client: Client, user) -> None:
+    """Record in ``client``'s session, as allauth does after the code step, that ``user``
+    signed in with their password and their second factor."""
+    from allauth.account.internal.flows.login import (
+        _AUTHENTICATION_METHODS_USER_SESSION_KEY,
+        AUTHENTICATION_METHODS_SESSION_KEY,
+    )
+    from allauth.mfa.models import Authenticator
+
+    factor = (
+        Authenticator.objects.filter(user_id=user.pk)
+        .exclude(type=Authenticator.Type.RECOVERY_CODES)
+        .first()
+    )
+    now = time.time()
+    records = [{"method": "password", "at": now, "username": user.get_username()}]
+    if factor is not None:
+        records.append({"method": "mfa", "at": now, "id": factor.pk, "type": factor.type})
+    session = client.session
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = records
+    session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
+    session.save()
+
+
 def _world_build() -> None:
     from tenants.bootstrap import consortium_bootstrap
     from tenants.models import Role
@@ -120,6 +215,9 @@ def _world_build() -> None:
     membership_add(user=manager_b, member=member_b, role=Role.MANAGER)
     membership_add(user=both, member=member_a, role=Role.STAFF)
     membership_add(user=both, member=member_b, role=Role.STAFF)
+    # Managers, consortium admins and researchers must sign in with a second factor.
+    for person in (manager_a, manager_b, admin, researcher):
+        totp_give(person)
 
 
 @pytest.fixture(autouse=True)
@@ -134,14 +232,26 @@ def _site_language():
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits():
+def _fresh_rate_limits(request):
     """Every test starts with no rate-limit counts: the whole suite signs in from 127.0.0.1, so
     the URL sweep's hostile sign-ins would otherwise lock later tests out (allauth counts failed
-    sign-ins per address in the cache)."""
+    sign-ins per address in the cache). Without REDIS_URL the cache is a database table
+    (settings.CACHES): its committed rows (a live server's counts) go on a connection of the
+    fixture's own, which works beside Playwright's event loop, where the ORM may not; a test's
+    own rows go with its transaction."""
+    from django.conf import settings
     from django.core.cache import cache
 
-    cache.clear()
-    yield
+    uses_database = request.node.get_closest_marker("django_db") is not None or any(
+        name in request.fixturenames for name in ("db", "transactional_db", "django_db_setup")
+    )
+    options = settings.CACHES["default"]
+    if not options["BACKEND"].endswith("DatabaseCache"):
+        cache.clear()
+    elif uses_database:
+        request.getfixturevalue("django_db_setup")
+        with database_raw_connect() as raw:
+            raw.execute(f'DELETE FROM "{options["LOCATION"]}"')
 
 
 @pytest.fixture(autouse=True)
@@ -185,12 +295,21 @@ def host_of(member) -> str:
 @pytest.fixture
 def client_for(db):
     """``client_for(user, member)``: a test client signed in on that member's site (or the
-    consortium's, for ``member=None``)."""
+    consortium's, for ``member=None``), as after the whole sign-in: password and, where the
+    person has one, second factor. Someone who must have a second factor and has none (a
+    manager made by a factory) is given an authenticator app first, as enrolling would;
+    ``second_factor=False`` signs them in as they are, password only."""
 
-    def make(user, member=None) -> Client:
+    def make(user, member=None, *, second_factor: bool = True) -> Client:
+        from tenants.mfa import has_second_factor, second_factor_required
+
         client = Client(HTTP_HOST=host_of(member))
         if user is not None:
             client.force_login(user)
+            if second_factor:
+                if second_factor_required(user, member) and not has_second_factor(user):
+                    totp_give(user)
+                session_second_factor_mark(client, user)
         connection.set_schema_to_public()
         return client
 

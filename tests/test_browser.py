@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CHROMIUM, PASSWORD, ROOT
+from tests.conftest import CHROMIUM, PASSWORD, ROOT, code_step_answer
 from tests.factories import (
     AgreementFactory,
     BookingFactory,
@@ -50,6 +50,7 @@ def _sign_in(page, username: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page).not_to_have_url(SIGN_IN)
+    code_step_answer(page, username)
 
 
 def _continue_hand_over(page) -> None:

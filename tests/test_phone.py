@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
 
-from tests.conftest import CHROMIUM, PASSWORD, ROOT
+from tests.conftest import CHROMIUM, PASSWORD, ROOT, code_step_answer
 from tests.factories import (
     AgreementFactory,
     BookingFactory,
@@ -221,6 +221,7 @@ def _sign_in(page, origin: str, username: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+    code_step_answer(page, username)
 
 
 def _sweep(browser, origin: str, urlconf: str, username: str) -> tuple[dict, list[str], set]:

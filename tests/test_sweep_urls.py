@@ -103,6 +103,10 @@ STRING_KWARGS = {
     # id must be refused without a crash.
     "mfa_edit_webauthn:pk": lambda w: ([987654], None),
     "mfa_remove_webauthn:pk": lambda w: ([987654], None),
+    # A consortium admin's reset of someone's second factor: a person with one.
+    "mfa_reset:user_id": lambda w: ([get_user_model().objects.get(username="manager-a").pk], None),
+    # Ending a session: the world has none of its people's; a made-up id is not found.
+    "usersession_end:session_id": lambda w: ([987654], None),
     # A single sign-on provider no member has set up: refused without a crash.
     "provider_id": lambda w: (["nobody-oidc"], None),
     "year": lambda w: ([2026], None),
@@ -722,7 +726,9 @@ def _row_counts() -> dict[str, int]:
         cursor.execute(
             "SELECT table_schema, table_name FROM information_schema.tables "
             "WHERE table_schema IN ('public', 'alpha') AND table_type = 'BASE TABLE' "
-            "AND table_name NOT IN ('django_session')"
+            # Sessions' own bookkeeping (allauth records each signed-in request's session,
+            # address and time), not an act of the request.
+            "AND table_name NOT IN ('django_session', 'usersessions_usersession')"
         )
         tables = cursor.fetchall()
         sql = ", ".join(_count_sql(s, t) for s, t in tables)

@@ -104,6 +104,7 @@ TENANT_LIMIT_SET_CALLS = True
 MIDDLEWARE = [
     "tenants.middleware.RefuseNulMiddleware",
     "tenants.middleware.MemberTenantMiddleware",
+    "tenants.sso.SignOnCspMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -115,7 +116,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "tenants.session_middleware.SessionActivityMiddleware",
     "tenants.middleware.MembershipMiddleware",
+    # Last: someone who must have a second factor and has none sets one up first (issue 13).
+    "tenants.mfa.SecondFactorMiddleware",
 ]
 
 TEMPLATES = [
@@ -147,12 +151,6 @@ GUARDIAN_RAISE_403 = False
 # table; nothing here grants permissions to anonymous visitors.
 ANONYMOUS_USER_NAME = None
 
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "account_login"
@@ -188,9 +186,15 @@ STORAGES = {
 
 # Cache keys carry the schema name, so nothing cached for one member reaches another; rate
 # limits and lockouts alone are kept once for the whole consortium (tenants/cache.py).
+# The cache is shared by every worker and server, so rate limits and lockouts hold across
+# them: Redis when REDIS_URL is set, otherwise a table in the database (`commons_cache`, made
+# by setup_consortium and by the tests' database set-up).
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "commons_cache",
+        # Room for an attack's worth of counters: culling would forget lockouts.
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
         "KEY_FUNCTION": "tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "tenants.cache.reverse_key",
     }
@@ -198,6 +202,7 @@ CACHES = {
 if env("REDIS_URL"):
     CACHES["default"]["BACKEND"] = "django.core.cache.backends.redis.RedisCache"
     CACHES["default"]["LOCATION"] = env("REDIS_URL")
+    CACHES["default"]["OPTIONS"] = {}
 
 # Whether data-sharing agreements also need a consortium admin's approval to become active:
 # the default for purposes whose consortium rule says "as the consortium's default".
@@ -233,7 +238,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", f"Commons <no-reply@{BASE_DOMAIN}
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "tenants.security.AuditedTokenAuthentication",  # records token use (issue 13)
+        # Wrong tokens braked by address, each token's use recorded (issue 13).
+        "tenants.security.AuditedTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tenants.api_permissions.IsMemberHere"],
     # JSON nested too deep or holding NUL is a 400, not a crash; forms as DRF's defaults.
@@ -291,3 +297,62 @@ ACCOUNT_SESSION_REMEMBER = False
 # the client's address to X-Forwarded-For; tenants.clientip.client_address and allauth's rate
 # limits both read it through allauth's adapter. 0 (no proxy) counts by the connection.
 ALLAUTH_TRUSTED_PROXY_COUNT = int(env("COMMONS_TRUSTED_PROXY_COUNT", "0"))
+
+# Issue 13: access reviews and invitations. A membership whose person has not signed in for
+# COMMONS_DORMANT_DAYS, and that no manager confirmed in that time, is suspended by the
+# scheduled job (tenants.review_services); invitation links last COMMONS_INVITATION_DAYS.
+COMMONS_DORMANT_DAYS = int(env("COMMONS_DORMANT_DAYS", "90"))
+COMMONS_DORMANT_CRON = env("COMMONS_DORMANT_CRON") or "40 3 * * *"
+COMMONS_INVITATION_DAYS = int(env("COMMONS_INVITATION_DAYS", "7"))
+COMMONS_BULK_INVITE_MAX_ROWS = int(env("COMMONS_BULK_INVITE_MAX_ROWS", "500"))
+# Issue 13: throttling, lockout and passwords. Ten wrong passwords for one account (however
+# it is named: username or e-mail, on any site) lock it for LOCKOUT_MINUTES; the sign-in page
+# says when it opens (tenants.accounts). Every limit counts in the shared cache (CACHES).
+LOCKOUT_ATTEMPTS = int(env("COMMONS_LOCKOUT_ATTEMPTS", "10"))
+LOCKOUT_MINUTES = int(env("COMMONS_LOCKOUT_MINUTES", "15"))
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    # An office shares one address: the address limit is looser than the account's.
+    "login_failed": f"40/{LOCKOUT_MINUTES}m/ip,{LOCKOUT_ATTEMPTS}/{LOCKOUT_MINUTES}m/key",
+    "reset_password": "10/h/ip,3/h/key",
+    "reset_password_from_key": "20/h/ip",
+    # Commons' own, counted by allauth's rate limiter (tenants.limits).
+    "handoff": "60/m/ip",
+    "event_sign_up": "20/h/ip,5/h/key",
+}
+# Wrong API tokens one address may present before it is refused for a while (tenants.api_auth).
+API_TOKEN_FAILURES = env("COMMONS_API_TOKEN_FAILURES", "20/hour")
+# Pass-phrases welcome: 12 characters at least, nothing guessable, no upper limit below 200
+# (tenants.passwords); allauth's forms use these validators.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "tenants.passwords.PatternValidator"},
+]
+# Issue 13: second factor. allauth.mfa through Commons' adapter (tenants.mfa): who must have
+# one is tenants.mfa.second_factor_required; the authenticator app names the service so.
+MFA_ADAPTER = "tenants.mfa.MFAAdapter"
+MFA_TOTP_ISSUER = "Commons"
+# A code typed just as the app moves on to the next still counts (RFC 6238 §5.2 advises one
+# step either way); allauth refuses any code used once across the whole window.
+MFA_TOTP_TOLERANCE = 1
+# Issue 13: single sign-on. Each member may have its own OpenID Connect provider (tenants.sso:
+# the adapter shows a request only its member's). A sign-in through it finds an existing
+# account by an e-mail address the provider vouches for, and never makes one.
+SOCIALACCOUNT_ADAPTER = "tenants.sso.SignOnAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_QUERY_EMAIL = True
+SOCIALACCOUNT_STORE_TOKENS = False
+# Issue 13: sessions. allauth keeps each session's address and when it was last seen; a
+# session idle this long ends (tenants.session_middleware), sooner for consortium admins.
+USERSESSIONS_TRACK_ACTIVITY = True
+COMMONS_IDLE_MINUTES = int(env("COMMONS_IDLE_MINUTES", "60"))
+COMMONS_ADMIN_IDLE_MINUTES = int(env("COMMONS_ADMIN_IDLE_MINUTES", "15"))

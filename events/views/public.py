@@ -7,7 +7,6 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,23 +16,22 @@ from events import selectors, services
 from events.forms import SignUpForm
 from events.models import Registration
 from events.times import when_text
-from tenants.clientip import client_address
 from tenants.forms import form_errors_add
-
-# Sign-ups one address may make per hour on the public pages (a brake on scripted floods).
-SIGN_UPS_PER_HOUR = 20
+from tenants.limits import EVENT_SIGN_UP, limit_allows
 
 
 def _sign_up_allowed(request: HttpRequest, form: SignUpForm) -> bool:
-    """Refuse robot-filled forms (the hidden field) and floods from one address."""
+    """Refuse robot-filled forms (the hidden field), and floods from one address or for one
+    e-mail address (settings.ACCOUNT_RATE_LIMITS["event_sign_up"], counted in the shared
+    cache by the client's real address)."""
     if form.cleaned_data.get("website"):
         form.add_error(None, "Your booking could not be taken. Please try again.")
         return False
-    key = f"events:sign-ups:{client_address(request)}"
-    cache.add(key, 0, timeout=3600)
-    if cache.incr(key) > SIGN_UPS_PER_HOUR:
-        form.add_error(None, "Too many bookings from your connection in the last hour: "
-                             "please try again later, or contact the host.")  # fmt: skip
+    email = str(form.cleaned_data.get("email", "")).strip().lower()
+    if not limit_allows(request, action=EVENT_SIGN_UP, key=f"email:{email}"):
+        form.add_error(None, "Too many bookings from your connection or for that e-mail "
+                             "address in the last hour: please try again later, or contact "
+                             "the host.")  # fmt: skip
         return False
     return True
 

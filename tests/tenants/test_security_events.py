@@ -40,7 +40,7 @@ def _rows(action: str, **filters) -> list[AuditEntry]:
 
 def test_every_security_action_has_plain_words():
     """Each security action is an audit action with a label, and the agreed ones are all in."""
-    assert set(SECURITY_ACTIONS) == AGREED
+    assert set(SECURITY_ACTIONS) >= AGREED
     assert AUDIT_ACTIONS.keys() >= SECURITY_ACTIONS
     assert list(AUDIT_ACTIONS) == sorted(AUDIT_ACTIONS)
 

@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from demo.provision import demo_provision
+from demo.provision import DEMO_TOTP_SECRET, demo_provision
 
 
 class Command(BaseCommand):
@@ -34,8 +34,15 @@ class Command(BaseCommand):
         for c in credentials:
             host = c.where.split(" ")[0]
             suffix = c.where[len(host) :]
+            role = f"{c.role} *" if c.second_factor else c.role
             self.stdout.write(
-                f"  {c.username:<{width}}  {c.password:<18}  {c.role:<20}  "
+                f"  {c.username:<{width}}  {c.password:<18}  {role:<20}  "
                 f"http://{host}:{port}/{suffix}"
             )
+        self.stdout.write("")
+        self.stdout.write(
+            "  * also asks for a code from an authenticator app: add the demo secret "
+            f"{DEMO_TOTP_SECRET} to one,\n    or print the current code with "
+            '`make manage ARGS="demo_code <username>"`.'
+        )
         self.stdout.write("")
