@@ -728,7 +728,10 @@ def _row_counts() -> dict[str, int]:
             "WHERE table_schema IN ('public', 'alpha') AND table_type = 'BASE TABLE' "
             # Sessions' own bookkeeping (allauth records each signed-in request's session,
             # address and time), not an act of the request.
-            "AND table_name NOT IN ('django_session', 'usersessions_usersession')"
+            # Sessions and the shared cache (rate-limit counts: a failed sign-in is meant to
+            # count against the limit) are not records.
+            "AND table_name NOT IN ('django_session', 'usersessions_usersession', "
+            "'commons_cache')"
         )
         tables = cursor.fetchall()
         sql = ", ".join(_count_sql(s, t) for s, t in tables)
