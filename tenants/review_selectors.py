@@ -53,11 +53,13 @@ def last_seen_by_user(*, user_ids: Iterable[int]) -> dict[int, datetime]:
     from django.contrib.auth import get_user_model
 
     ids = list(user_ids)
-    seen: dict[int, datetime] = dict(
-        get_user_model()
+    seen: dict[int, datetime] = {
+        pk: last_login
+        for pk, last_login in get_user_model()
         .objects.filter(pk__in=ids, last_login__isnull=False)
         .values_list("pk", "last_login")
-    )
+        if last_login is not None
+    }
     sessions = (
         UserSession.objects.filter(user_id__in=ids)
         .values("user_id")
