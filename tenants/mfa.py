@@ -24,6 +24,7 @@ from allauth.core import context
 from allauth.mfa import signals
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 
@@ -76,7 +77,9 @@ def users_with_second_factor(*, user_ids: list[int]) -> set[int]:
     )
 
 
-def second_factor_required(user: AnyUser | None, member: Member | None) -> bool:
+def second_factor_required(
+    user: AnyUser | None, member: Member | None, *, membership: Membership | None = None
+) -> bool:
     """Whether ``user`` must have a second factor to work on ``member``'s site (``None``: the
     consortium site).
 
@@ -84,18 +87,21 @@ def second_factor_required(user: AnyUser | None, member: Member | None) -> bool:
     password alone opens other people's records, wherever they sign in. Staff must where the
     member they work at asks it of its staff (``Member.staff_second_factor_required``); the
     hand-over never carries them past that member's door without one.
+
+    ``membership``: the user's membership at ``member`` when the caller has it already (the
+    middleware, on every request), which spares a query for managers and required staff.
     """
     if not is_signed_in(user):
         return False
+    here = membership is not None and member is not None and membership.member_id == member.pk
+    if here and (membership.role == Role.MANAGER or member.staff_second_factor_required):
+        return True
     if is_consortium_admin(user) or is_researcher(user):
         return True
-    memberships = Membership.objects.filter(user_id=user.pk, member__is_active=True)
-    if memberships.filter(role=Role.MANAGER).exists():
-        return True
-    return (
-        member is not None
-        and memberships.filter(member=member, member__staff_second_factor_required=True).exists()
-    )
+    rule = Q(role=Role.MANAGER)
+    if member is not None:
+        rule |= Q(member=member, member__staff_second_factor_required=True)
+    return Membership.objects.filter(rule, user_id=user.pk, member__is_active=True).exists()
 
 
 def session_second_factor(request: HttpRequest) -> dict[str, Any] | None:
@@ -152,8 +158,10 @@ class SecondFactorMiddleware:
             user is None
             or not user.is_authenticated
             or request.path_info.startswith(ENROLMENT_PREFIXES)
+            or not second_factor_required(
+                user, site_member(request), membership=getattr(request, "membership", None)
+            )
             or has_second_factor(user)
-            or not second_factor_required(user, site_member(request))
         ):
             return self.get_response(request)
         return self.refusal(request)

@@ -300,7 +300,10 @@ def test_list_pages_make_the_same_number_of_queries_for_3_or_30_records(
     add(27, 3)
     many = _queries(client, path)
     assert few == many
-    assert many <= 14
+    # 14 for the page itself; issue 13's per-request account checks add a fixed six: allauth's
+    # record of the session and its last-seen update (five, in a savepoint), and the
+    # second-factor rule (one).
+    assert many <= 14 + 6
 
 
 def test_contact_page_queries_do_not_grow_with_its_history(client_for, user, member_a, in_member):
