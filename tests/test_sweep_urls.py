@@ -767,7 +767,7 @@ class _Crash:
 
 # Audit actions that record a refusal: a failing POST is meant to write these (a wrong
 # password is a security event), and only these.
-REFUSALS_RECORDED = ("account.sign_in_failed", "account.locked")
+REFUSALS_RECORDED = ("account.sign_in_failed", "account.locked", "account.sso_refused")
 
 
 def _count_sql(schema: str, table: str) -> str:
