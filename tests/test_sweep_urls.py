@@ -681,6 +681,7 @@ class InlineCodeReader(HTMLParser):
     attributes, ``on…=`` handlers and ``javascript:`` addresses."""
 
     DATA_TYPES = ("application/json", "application/ld+json")
+    URL_ATTRIBUTES = ("href", "src", "action", "formaction", "xlink:href")
 
     def __init__(self) -> None:
         super().__init__()
@@ -696,7 +697,9 @@ class InlineCodeReader(HTMLParser):
         for name, value in attrs.items():
             if name == "style" or name.startswith("on"):
                 self.found.append(f"<{tag} {name}=…>")
-            elif (value or "").strip().lower().startswith("javascript:"):
+            elif name in self.URL_ATTRIBUTES and (value or "").strip().lower().startswith(
+                "javascript:"
+            ):
                 self.found.append(f"<{tag} {name}=javascript:…>")
 
     def handle_data(self, data):

@@ -393,6 +393,9 @@ PERMISSIONS_POLICY = {
     "serial": [],
     "usb": [],
 }
+# DRF's browsable API pages carry inline scripts and styles the policy refuses; the API is
+# explored on its Swagger page (/api/docs/), so it answers in JSON only.
+REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
