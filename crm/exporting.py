@@ -10,7 +10,6 @@ would run as a formula is made harmless in one place, and nothing else is touche
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import re
@@ -21,46 +20,16 @@ from typing import Any
 import tablib
 from django.db.models import QuerySet
 
+from tenants.csvfile import BOM, csv_bytes, csv_cell  # noqa: F401 - the project's one export helper names them too
+
 from .resources import ContactResource, OrganisationResource
 
 FORMATS = {
     "csv": ("text/csv; charset=utf-8", "csv"),
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
 }
-BOM = "\ufeff"
-# Always run by Excel, LibreOffice or Sheets as a formula (or a DDE call), or able to hide
-# one: =, @, and a leading tab or carriage return.
-ALWAYS_EXECUTED = ("=", "@", "\t", "\r")
-# A leading + or - starts a formula (``-2+3*cmd|…``, ``+A1``) unless the cell is a plain
-# signed number (``-12.5``, ``+1,000``, a lone ``-``) or a phone number (``+44 1723 555000``,
-# ``+44 (0)1723 555000``): digits, spaces and brackets only, so nothing to calculate.
-PLAIN_SIGNED = re.compile(r"[+-](?:|\d+(?:[.,]\d+)*|\.\d+)|\+\(?\d[\d ()]*\d")
 # Characters XML 1.0 (so XLSX) cannot hold.
 XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-def csv_cell(value: Any) -> Any:
-    """A value for a CSV cell: prefixed with an apostrophe only if a spreadsheet would
-    execute it (``=SUM(A1)``, ``@cmd``, ``-2+3*cmd|' /C calc'!A0``), otherwise unchanged
-    (``+44 1723 555000``, ``-12.5``)."""
-    if not isinstance(value, str) or not value:
-        return value
-    if value.startswith(ALWAYS_EXECUTED):
-        return "'" + value
-    if value[0] in "+-" and not PLAIN_SIGNED.fullmatch(value):
-        return "'" + value
-    return value
-
-
-def csv_bytes(headers: Sequence[Any], rows: Iterable[Sequence[Any]]) -> bytes:
-    """A CSV file: UTF-8 with a BOM (so Excel reads accents and £ when the file is
-    double-clicked), every cell through :func:`csv_cell`."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([csv_cell(h) for h in headers])
-    for row in rows:
-        writer.writerow([csv_cell(cell) for cell in row])
-    return (BOM + out.getvalue()).encode("utf-8")
 
 
 def _xlsx_value(value: Any) -> tuple[Any, str | None]:

@@ -211,7 +211,7 @@ def _audit(action: str, request: HttpRequest | None, user: Account, authenticato
         member=site_member(request),
         target=user.get_username(),
         user_id=user.pk,
-        kind=authenticator.type,
+        kind=getattr(authenticator, "type", ""),
         **extra,
     )
 
@@ -234,11 +234,11 @@ def on_authenticator_added(sender, request, user, authenticator, **kwargs: Any) 
         request.session.save()
 
 
-def on_authenticator_removed(sender, request, user, authenticator, **kwargs: Any) -> None:
+def on_authenticator_removed(sender, request, user, authenticator=None, **kwargs: Any) -> None:
     _audit("mfa.removed", request, user, authenticator)
 
 
-def on_authenticator_reset(sender, request, user, authenticator, **kwargs: Any) -> None:
+def on_authenticator_reset(sender, request, user, authenticator=None, **kwargs: Any) -> None:
     # Recovery codes made anew: the old ones stop working.
     _audit("mfa.added", request, user, authenticator, replaced=True)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, code_step_answer
 from tests.test_phone import MEASURE, PHONE
 from tests.threads import expect
 
@@ -19,6 +19,7 @@ def _signed_in_page(browser, origin: str, username: str):
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+    code_step_answer(page, username)
     return context, page
 
 

@@ -21,7 +21,7 @@ from tenants.devices import UNKNOWN_DEVICE, device_describe
 from tenants.models import AuditEntry, Membership
 from tenants.session_middleware import IDLE_SIGNED_OUT, LAST_ACTIVITY
 from tenants.session_services import SITE_KEY
-from tests.conftest import PASSWORD, host_of
+from tests.conftest import PASSWORD, host_of, totp_code_fresh
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +39,12 @@ def signed_in(person, member, *, agent: str = FIREFOX_WINDOWS) -> Client:
     client = Client(HTTP_HOST=host_of(member), HTTP_USER_AGENT=agent)
     response = client.post("/accounts/login/", {"login": person.username, "password": PASSWORD})
     assert response.status_code == 302, response.content.decode()[:500]
+    if response["Location"].startswith("/accounts/2fa/authenticate/"):
+        # Managers and admins have an authenticator app: answer allauth's code step.
+        response = client.post(
+            "/accounts/2fa/authenticate/", {"code": totp_code_fresh(person.username)}
+        )
+        assert response.status_code == 302, response.content.decode()[:500]
     client.get(SESSIONS)
     return client
 

@@ -36,7 +36,15 @@ from tenants.sso import (
     SignOnAdapter,
     sso_second_factor_passed,
 )
-from tests.conftest import CHROMIUM, PASSWORD, ROOT, _free_port, process_stop, wait_until
+from tests.conftest import (
+    CHROMIUM,
+    PASSWORD,
+    ROOT,
+    _free_port,
+    code_step_answer,
+    process_stop,
+    wait_until,
+)
 from tests.factories.committed import committed
 from tests.threads import expect
 
@@ -489,6 +497,8 @@ def test_sign_on_page_fits_a_phone(browser, live_url, alpha_signs_on):
     page.get_by_label("Username").fill("admin-c")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+    code_step_answer(page, "admin-c")
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Single sign-on for Alpha Voluntary Action"
     )
