@@ -301,7 +301,7 @@ def test_csv_download_holds_the_filtered_rows_and_defuses_formulas(member_a, cli
     )
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0] == ["When", "Who", "What", "About", "From"]
     assert [r[2] for r in rows[1:]] == [AUDIT_ACTIONS["account.sign_in_failed"]]
     assert rows[1][3] == "'=HYPERLINK(1)"
