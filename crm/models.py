@@ -58,8 +58,32 @@ class Stamped(models.Model):
         abstract = True
 
 
-class Contact(Stamped):
+class Held(models.Model):
+    """What people's rights and retention need on a contact or organisation (issue 14).
+
+    ``processing_restricted_at``: Art. 18 restriction, the record is kept but left out of
+    every list, export, share and mailing until it is lifted. ``legal_hold``: retention never
+    removes or anonymises it. ``copied_from_*``: the provider's member and record id when the
+    record was copied in through Commons (plain ids), so an Art. 19 notice names the copy.
+    """
+
+    processing_restricted_at = models.DateTimeField("processing restricted", null=True,
+                                                    blank=True)  # fmt: skip
+    legal_hold = models.BooleanField(
+        "legal hold", default=False, help_text="Retention schedules never remove it."
+    )
+    copied_from_member_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    copied_from_record_id = models.BigIntegerField(null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class Contact(Stamped, Held):
     """A person. ``search_text`` is what typo-tolerant search reads (kept by the services)."""
+
+    # The provider's contact id when copied in through Commons (tests/test_visibility_sweep.py).
+    contact_ref_fields = ("copied_from_record_id",)
 
     title = models.CharField(max_length=30, blank=True)
     first_name = models.CharField(max_length=100, blank=True)
@@ -165,8 +189,11 @@ class MembershipStatus(models.TextChoices):
     PROSPECT = "prospect", "Prospective"
 
 
-class Organisation(Stamped):
+class Organisation(Stamped, Held):
     """A group the member supports."""
+
+    # The provider's organisation id when copied in (tests/test_visibility_sweep.py).
+    organisation_ref_fields = ("copied_from_record_id",)
 
     name = models.CharField(max_length=200)
     other_names = ArrayField(models.CharField(max_length=200), default=list, blank=True)
@@ -350,6 +377,9 @@ class Interaction(models.Model):
     outcome = models.CharField(max_length=200, blank=True)
     follow_up_date = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    legal_hold = models.BooleanField(
+        "legal hold", default=False, help_text="Retention schedules never remove it."
+    )
 
     class Meta:
         ordering = ["-date", "-id"]

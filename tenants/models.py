@@ -76,6 +76,10 @@ class Member(TenantMixin):
         permissions = [
             ("administer_consortium", "Can onboard members and set consortium-wide rules"),
             ("access_research", "Can work with pooled research datasets"),
+            (
+                "lead_data_protection",
+                "Can route people's data-rights requests and breaches across members",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -161,6 +165,9 @@ class Membership(models.Model):
     )
     suspended_at = models.DateTimeField(null=True, blank=True)
     suspended_reason = models.CharField(max_length=200, blank=True)
+    # Issue 14: a data protection lead answers people's rights requests for this member (a
+    # role beside manager or staff, so a manager can be one, and so can a staff member).
+    is_data_protection_lead = models.BooleanField("data protection lead", default=False)
 
     objects = MembershipQuerySet.as_manager()
 

@@ -46,6 +46,12 @@ def is_researcher(user: AnyUser | None) -> bool:
     return _signed_in_with(user, "tenants.access_research")
 
 
+def is_consortium_data_protection_lead(user: AnyUser | None) -> bool:
+    """The consortium's own data protection lead: routes people's requests across members
+    without seeing their records (issue 14)."""
+    return _signed_in_with(user, "tenants.lead_data_protection")
+
+
 def membership_of(user: AnyUser | None, member: Member | None) -> Membership | None:
     if member is None or isinstance(user, AnonymousUser) or not is_signed_in(user):
         return None
@@ -60,6 +66,12 @@ def is_manager_of(user: AnyUser | None, member: Member | None) -> bool:
     """A manager at ``member``: the role that invites colleagues and signs agreements."""
     membership = membership_of(user, member)
     return membership is not None and membership.role == Role.MANAGER
+
+
+def is_data_protection_lead_of(user: AnyUser | None, member: Member | None) -> bool:
+    """A data protection lead at ``member``: answers people's rights requests there."""
+    membership = membership_of(user, member)
+    return membership is not None and membership.is_data_protection_lead
 
 
 def can_manage_people(user: AnyUser | None, member: Member | None) -> bool:

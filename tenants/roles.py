@@ -10,6 +10,7 @@ from django_tenants.utils import get_public_schema_name
 
 CONSORTIUM_ADMINS = "Consortium admins"
 RESEARCHERS = "Researchers"
+DATA_PROTECTION_LEADS = "Consortium data protection leads"
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     CONSORTIUM_ADMINS: [
@@ -21,6 +22,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "tenants.view_auditentry",
     ],
     RESEARCHERS: ["tenants.access_research"],
+    DATA_PROTECTION_LEADS: ["tenants.lead_data_protection"],
 }
 
 

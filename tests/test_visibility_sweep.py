@@ -207,6 +207,22 @@ def make_shared_record(world: World, model) -> None:
     world.id_only.add("sharing.SharedRecord")  # nothing of it may exist for anyone else
 
 
+def make_member_task(world: World, model) -> None:
+    """A rights request's task at the contact's member holds the contact's id only: no page
+    may show anything of the contact to someone who may not see it."""
+    from rights.models import IdentityCheck, MemberTask, RequestKind, RightsRequest
+
+    contact = world.restricted_contact("rights.MemberTask")
+    today = timezone.localdate()
+    request = RightsRequest.objects.create(
+        reference=f"SWEEP-{contact.pk}", kind=RequestKind.ACCESS, received_on=today,
+        due_on=today, identity_check=IdentityCheck.DOCUMENT, identity_checked_on=today,
+        opened_by=world.manager,
+    )  # fmt: skip
+    MemberTask.objects.create(request=request, member=world.member_a, contact_ids=[contact.pk])
+    world.id_only.add("rights.MemberTask")
+
+
 def _common_tag():
     return TagFactory(name="Newsletter")
 
@@ -269,6 +285,7 @@ MAKERS: dict[str, Callable[[World, Any], None]] = {
     "events.Registration": make_registration,
     "sharing.Disclosure": make_disclosure,
     "sharing.SharedRecord": make_shared_record,
+    "rights.MemberTask": make_member_task,
 }
 
 

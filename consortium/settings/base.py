@@ -74,6 +74,7 @@ SHARED_APPS = [
     "sharing",
     "events",
     "reporting",
+    "rights",  # people's rights across members (issue 14): requests, tasks, retention
     "demo",  # no models: the demo consortium's provisioning and `setup_demo`
     # Accounts (one set for the whole consortium, in the public schema): sign-in, second
     # factors, each person's sessions, and single sign-on with a member's own provider.
