@@ -52,5 +52,6 @@ urlpatterns = [
         name="sharing_standing_edit",
     ),
     path("", include("reporting.urls_consortium")),
+    path("", include("rights.urls_consortium")),
     *common,
 ]

@@ -47,6 +47,7 @@ urlpatterns = [
     path("", include("events.urls")),
     path("", include("surveys.urls")),
     path("", include("reporting.urls")),
+    path("", include("rights.urls")),
     path("api/me/", api.MeApi.as_view(), name="api_me"),
     path("api/", include("crm.api_urls")),
     path("api/", include("sharing.api_urls")),
