@@ -162,6 +162,7 @@ class SecondFactorMiddleware:
                 user, site_member(request), membership=getattr(request, "membership", None)
             )
             or has_second_factor(user)
+            or _signed_in_through_enforcing_provider(request)
         ):
             return self.get_response(request)
         return self.refusal(request)
@@ -174,6 +175,14 @@ class SecondFactorMiddleware:
         if getattr(request, "htmx", False):
             return HttpResponse(ENROL_FIRST, status=403, headers={"HX-Redirect": url})
         return HttpResponseRedirect(url)
+
+
+def _signed_in_through_enforcing_provider(request: HttpRequest) -> bool:
+    """This session signed in through the member's own provider, which the member says
+    enforces a second factor (tenants.sso): that counts as one, so no enrolment is asked."""
+    from .sso import sso_second_factor_passed  # sso builds on this module
+
+    return sso_second_factor_passed(request)
 
 
 class MFAAdapter(DefaultMFAAdapter):

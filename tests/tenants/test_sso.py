@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from allauth.account.models import EmailAddress
 from allauth.core import context
+from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.internal.flows.login import complete_login
@@ -28,6 +29,7 @@ from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import RequestFactory
+from django.urls import reverse
 
 from tenants import sso_services
 from tenants.models import AuditEntry, Member, MemberSignOn, SignOnKind
@@ -269,6 +271,36 @@ def test_password_sign_in_never_counts_as_the_providers_second_factor(member_a, 
     request = _request(member_a)
     request.session["account_authentication_methods"] = [{"method": "password", "at": 1.0}]
     assert not sso_second_factor_passed(request)
+
+
+@pytest.mark.django_db
+def test_a_provider_enforcing_a_second_factor_lets_its_staff_work_without_enrolling(
+    member_a, user
+):
+    """Staff of a member that asks its staff for a second factor, with none of their own:
+    signed in through the member's provider that enforces one, the site opens; signed in by
+    password, they are sent to enrol first."""
+    from django.test import Client
+
+    sign_on = _sign_on(member_a, user("admin-c"), enforces_mfa=True)
+    Member.objects.filter(pk=member_a.pk).update(staff_second_factor_required=True)
+    staff = user("staff-a")
+    assert not Authenticator.objects.filter(user=staff).exists()
+    for method, entry in (
+        ("socialaccount", {"provider": sign_on.app.provider_id}),
+        ("password", {}),
+    ):
+        client = Client(HTTP_HOST="alpha.localhost")
+        client.force_login(staff)
+        session = client.session
+        session["account_authentication_methods"] = [{"method": method, "at": 1.0, **entry}]
+        session.save()
+        response = client.get("/")
+        if method == "socialaccount":
+            assert response.status_code == 200
+        else:
+            assert response.status_code == 302
+            assert response["Location"] == reverse("mfa_required")
 
 
 # --- consortium admins set it up ---------------------------------------------------------------
