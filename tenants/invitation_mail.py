@@ -3,7 +3,7 @@ and the note to a member's managers when someone asks for a new link."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -31,7 +31,11 @@ def invitation_link(request: HttpRequest, invited: Invited) -> str:
     return site_url(request, member, f"{reverse('invitation_accept')}?{query}")
 
 
-def invitation_email_send(*, request: HttpRequest, invited: Invited, inviter: Account) -> None:
+def invitation_email_send(
+    *, request: HttpRequest, invited: Invited, inviter: Account, connection: Any = None
+) -> None:
+    """``connection``: an open mail connection to reuse (a bulk invitation sends its e-mails
+    over one, not one per person)."""
     membership = invited.membership
     body = render_to_string(
         "tenants/email/invitation.txt",
@@ -43,7 +47,7 @@ def invitation_email_send(*, request: HttpRequest, invited: Invited, inviter: Ac
     )  # fmt: skip
     send_mail(
         f"You have been added to {membership.member.name} on Commons", body, None,
-        [membership.user.email],
+        [membership.user.email], connection=connection,
     )  # fmt: skip
 
 

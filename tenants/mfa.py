@@ -29,8 +29,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.urls import reverse
 
 from .audit import audit_record
-from .models import Member, MemberKind, Membership, Role
+from .models import Member, Membership, Role
 from .permissions import AnyUser, is_consortium_admin, is_researcher, is_signed_in
+from .sites import site_member
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User as Account
@@ -129,11 +130,6 @@ def session_second_factor_record(
         records = request.session[AUTHENTICATION_METHODS_SESSION_KEY]
         records[-1]["at"] = second_factor["at"]
         request.session[AUTHENTICATION_METHODS_SESSION_KEY] = records
-
-
-def site_member(request: HttpRequest | None) -> Member | None:
-    tenant = getattr(request, "tenant", None)
-    return tenant if tenant is not None and tenant.kind == MemberKind.MEMBER else None
 
 
 def enrolment_url() -> str:

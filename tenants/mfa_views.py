@@ -18,12 +18,13 @@ from . import mfa, mfa_services
 from .confirm import confirmation_page
 from .forms import StaffSecondFactorForm
 from .permissions import can_manage_people, consortium_admin_required, permission_require
+from .sites import site_member
 
 
 @login_required
 def second_factor_needed(request: HttpRequest) -> HttpResponse:
     """Where someone who must have a second factor and has none is sent: why, and how."""
-    member = mfa.site_member(request)
+    member = site_member(request)
     return render(
         request,
         "tenants/mfa_required.html",

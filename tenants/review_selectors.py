@@ -16,13 +16,11 @@ from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
+from .mfa import users_with_second_factor
 from .models import AccessReview, Member, Membership
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
-
-# allauth's authenticator types that are a second factor (recovery codes only back one up).
-SECOND_FACTOR_TYPES = ("totp", "webauthn")
 
 
 @dataclass(frozen=True)
@@ -36,9 +34,28 @@ class AccessRow:
     def suspended(self) -> bool:
         return self.membership.is_suspended
 
-    @property
-    def confirmed_recently(self) -> bool:
-        return self.membership.confirmed_at is not None and not self.dormant
+
+@dataclass(frozen=True)
+class AccessCounts:
+    """What a review page shows and a recorded review keeps: everyone listed, and of those
+    not suspended, who was seen recently, who is dormant and who has no second factor."""
+
+    people: int
+    recent: int
+    dormant: int
+    without_second_factor: int
+    suspended: int
+
+
+def access_counts(rows: list[AccessRow]) -> AccessCounts:
+    active = [row for row in rows if not row.suspended]
+    return AccessCounts(
+        people=len(rows),
+        recent=sum(not row.dormant for row in active),
+        dormant=sum(row.dormant for row in active),
+        without_second_factor=sum(not row.second_factor for row in active),
+        suspended=len(rows) - len(active),
+    )
 
 
 def dormant_cutoff(now: datetime | None = None) -> datetime:
@@ -72,7 +89,9 @@ def last_seen_by_user(*, user_ids: Iterable[int]) -> dict[int, datetime]:
     return seen
 
 
-def _is_dormant(membership: Membership, last_seen: datetime | None, cutoff: datetime) -> bool:
+def is_dormant(membership: Membership, last_seen: datetime | None, cutoff: datetime) -> bool:
+    """The one dormancy rule (the review page and the scheduled job): not seen since
+    ``cutoff``, not confirmed since, not new since, and not suspended already."""
     if membership.is_suspended or membership.created_at >= cutoff:
         return False
     if membership.confirmed_at is not None and membership.confirmed_at >= cutoff:
@@ -83,8 +102,6 @@ def _is_dormant(membership: Membership, last_seen: datetime | None, cutoff: date
 def access_rows(*, member: Member, now: datetime | None = None) -> list[AccessRow]:
     """Everyone with an account at ``member`` (suspended people included, so they can be
     reinstated), managers first, then by name."""
-    from allauth.mfa.models import Authenticator
-
     memberships = list(
         Membership.objects.filter(member=member, user__is_active=True)
         .select_related("user", "confirmed_by")
@@ -92,18 +109,14 @@ def access_rows(*, member: Member, now: datetime | None = None) -> list[AccessRo
     )
     user_ids = {m.user_id for m in memberships}
     seen = last_seen_by_user(user_ids=user_ids)
-    with_factor = set(
-        Authenticator.objects.filter(user_id__in=user_ids, type__in=SECOND_FACTOR_TYPES)
-        .values_list("user_id", flat=True)
-        .distinct()
-    )
+    with_factor = users_with_second_factor(user_ids=list(user_ids))
     cutoff = dormant_cutoff(now)
     return [
         AccessRow(
             membership=m,
             last_seen=seen.get(m.user_id),
             second_factor=m.user_id in with_factor,
-            dormant=_is_dormant(m, seen.get(m.user_id), cutoff),
+            dormant=is_dormant(m, seen.get(m.user_id), cutoff),
         )
         for m in memberships
     ]
@@ -118,8 +131,8 @@ def access_review_latest(*, member: Member) -> AccessReview | None:
     return AccessReview.objects.filter(member=member).select_related("completed_by").first()
 
 
-def access_review_due(*, member: Member, today: date | None = None) -> bool:
-    """Whether this calendar quarter's review has still to be recorded."""
-    latest = access_review_latest(member=member)
+def access_review_due(*, latest: AccessReview | None, today: date | None = None) -> bool:
+    """Whether this calendar quarter's review has still to be recorded, given the member's
+    latest review (``access_review_latest``)."""
     start = quarter_start(today or timezone.localdate())
     return latest is None or timezone.localdate(latest.completed_at) < start

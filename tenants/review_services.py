@@ -18,7 +18,14 @@ from django.utils.formats import date_format
 
 from .audit import audit_record
 from .models import AccessReview, Member, Membership, Role
-from .review_selectors import access_rows, dormant_cutoff, last_seen_by_user
+from .review_selectors import (
+    access_counts,
+    access_rows,
+    dormant_cutoff,
+    is_dormant,
+    last_seen_by_user,
+)
+from .selectors import other_active_managers
 from .session_services import user_sessions_end
 
 if TYPE_CHECKING:
@@ -37,15 +44,6 @@ REASON_SUSPENDED = "Access suspended"  # why the sessions ended, as the audit lo
 
 def _name(user: Account) -> str:
     return user.get_full_name() or user.get_username()
-
-
-def _other_active_managers(membership: Membership) -> int:
-    return (
-        Membership.objects.active()
-        .filter(member_id=membership.member_id, role=Role.MANAGER, user__is_active=True)
-        .exclude(pk=membership.pk)
-        .count()
-    )
 
 
 def _locked(membership: Membership) -> Membership:
@@ -97,7 +95,7 @@ def membership_suspend(*, membership: Membership, acting_user: Account) -> Membe
     name = _name(membership.user)
     if membership.is_suspended:
         raise ValidationError(ALREADY_SUSPENDED.format(name=name))
-    if membership.role == Role.MANAGER and _other_active_managers(membership) == 0:
+    if membership.role == Role.MANAGER and other_active_managers(membership) == 0:
         raise ValidationError(LAST_MANAGER_SUSPEND.format(member=membership.member, name=name))
     day = date_format(timezone.localdate(), "j F Y")
     _suspend(
@@ -156,10 +154,9 @@ def memberships_suspend_dormant(
     reason = DORMANT_REASON.format(days=settings.COMMONS_DORMANT_DAYS)
     suspended = []
     for membership in candidates:
-        last_seen = seen.get(membership.user_id)
-        if last_seen is not None and last_seen >= cutoff:
+        if not is_dormant(membership, seen.get(membership.user_id), cutoff):
             continue
-        if membership.role == Role.MANAGER and _other_active_managers(membership) == 0:
+        if membership.role == Role.MANAGER and other_active_managers(membership) == 0:
             continue
         _suspend(membership, reason=reason, acting_user=acting_user)
         suspended.append(membership)
@@ -170,13 +167,12 @@ def memberships_suspend_dormant(
 def access_review_record(*, member: Member, acting_user: Account, notes: str = "") -> AccessReview:
     """Record that ``acting_user`` reviewed who has access to ``member`` (the caller checks
     they manage it), with the counts the review page showed."""
-    rows = access_rows(member=member)
+    counts = access_counts(access_rows(member=member))
     review = AccessReview(
         member=member, completed_by=acting_user, completed_at=timezone.now(),
-        people_count=len(rows), dormant_count=sum(r.dormant for r in rows),
-        suspended_count=sum(r.suspended for r in rows),
-        without_second_factor_count=sum(not r.second_factor for r in rows),
-        notes=notes.strip(),
+        people_count=counts.people, dormant_count=counts.dormant,
+        suspended_count=counts.suspended,
+        without_second_factor_count=counts.without_second_factor, notes=notes.strip(),
     )  # fmt: skip
     review.full_clean()
     review.save()

@@ -13,7 +13,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.mail import get_connection
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,19 +25,13 @@ from .bulk_invitations import rows_parse
 from .confirm import confirmation_page
 from .invitation_mail import invitation_email_send, renewal_asked_email_send
 from .invitation_services import INVITATION_EXPIRED, INVITATION_SPENT, Invited
-from .models import MemberKind, Membership
+from .models import Membership
 from .permissions import can_manage_people, permission_require
 from .review_forms import AccessReviewForm, BulkInviteForm, InvitationPasswordForm
-from .selectors import membership_get_for_member
+from .sites import site_member
+from .views import membership_or_404
 
 ROWS_UNREADABLE = "The checked list could not be read. Upload the file again."
-
-
-def _membership_or_404(request: HttpRequest, membership_id: int) -> Membership:
-    try:
-        return membership_get_for_member(member=request.tenant, membership_id=membership_id)
-    except Membership.DoesNotExist as exc:
-        raise Http404 from exc
 
 
 def _name(membership: Membership) -> str:
@@ -59,21 +54,21 @@ def access_review(request: HttpRequest) -> HttpResponse:
     member = request.tenant
     permission_require(can_manage_people(request.user, member))
     rows = review_selectors.access_rows(member=member)
-    active = [row for row in rows if not row.suspended]
+    tally = review_selectors.access_counts(rows)
     counts = [
-        ("Signed in recently", sum(not r.dormant for r in active), "#3a8f5c"),
-        (f"Unused for {settings.COMMONS_DORMANT_DAYS} days", sum(r.dormant for r in active),
-         "#e07b39"),
-        ("No second factor", sum(not r.second_factor for r in active), "#c0392b"),
-        ("Suspended", len(rows) - len(active), "#7f8c8d"),
-    ]  # fmt: skip
+        ("Signed in recently", tally.recent, "#3a8f5c"),
+        (f"Unused for {settings.COMMONS_DORMANT_DAYS} days", tally.dormant, "#e07b39"),
+        ("No second factor", tally.without_second_factor, "#c0392b"),
+        ("Suspended", tally.suspended, "#7f8c8d"),
+    ]
+    latest = review_selectors.access_review_latest(member=member)
     return render(
         request, "tenants/access_review.html",
         {
             "rows": rows, "counts": counts, "bars": _summary_bars(counts, len(rows)),
             "chart_height": 16 + 34 * len(counts),
-            "latest": review_selectors.access_review_latest(member=member),
-            "due": review_selectors.access_review_due(member=member),
+            "latest": latest,
+            "due": review_selectors.access_review_due(latest=latest),
             "dormant_days": settings.COMMONS_DORMANT_DAYS, "form": AccessReviewForm(),
         },
     )  # fmt: skip
@@ -98,7 +93,7 @@ def access_review_record(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def access_confirm(request: HttpRequest, membership_id: int) -> HttpResponse:
-    membership = _membership_or_404(request, membership_id)  # not found before not allowed
+    membership = membership_or_404(request, membership_id)  # not found before not allowed
     permission_require(can_manage_people(request.user, request.tenant))
     review_services.membership_confirm(membership=membership, acting_user=request.user)
     messages.success(
@@ -111,7 +106,7 @@ def access_confirm(request: HttpRequest, membership_id: int) -> HttpResponse:
 
 @require_POST
 def access_suspend(request: HttpRequest, membership_id: int) -> HttpResponse:
-    membership = _membership_or_404(request, membership_id)
+    membership = membership_or_404(request, membership_id)
     permission_require(can_manage_people(request.user, request.tenant))
     name = _name(membership)
     ask = confirmation_page(
@@ -137,7 +132,7 @@ def access_suspend(request: HttpRequest, membership_id: int) -> HttpResponse:
 
 @require_POST
 def access_reinstate(request: HttpRequest, membership_id: int) -> HttpResponse:
-    membership = _membership_or_404(request, membership_id)
+    membership = membership_or_404(request, membership_id)
     permission_require(can_manage_people(request.user, request.tenant))
     try:
         review_services.membership_reinstate(membership=membership, acting_user=request.user)
@@ -150,7 +145,7 @@ def access_reinstate(request: HttpRequest, membership_id: int) -> HttpResponse:
 
 @require_POST
 def access_reinvite(request: HttpRequest, membership_id: int) -> HttpResponse:
-    membership = _membership_or_404(request, membership_id)
+    membership = membership_or_404(request, membership_id)
     permission_require(can_manage_people(request.user, request.tenant))
     try:
         token = invitation_services.invitation_renew(
@@ -234,8 +229,11 @@ def _bulk_send(request: HttpRequest) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("team_invite_bulk")
-    for each in invited:
-        invitation_email_send(request=request, invited=each, inviter=request.user)
+    with get_connection() as connection:
+        for each in invited:
+            invitation_email_send(
+                request=request, invited=each, inviter=request.user, connection=connection
+            )
     messages.success(
         request,
         f"{len(invited)} {'person has' if len(invited) == 1 else 'people have'} been invited; "
@@ -252,8 +250,7 @@ def _bulk_send(request: HttpRequest) -> HttpResponse:
 def invitation_accept(request: HttpRequest) -> HttpResponse:
     """Choose a password from an invitation link; an expired link says so and lets the person
     ask the member's managers for a new one."""
-    tenant = getattr(request, "tenant", None)
-    member = tenant if tenant is not None and tenant.kind == MemberKind.MEMBER else None
+    member = site_member(request)
     token = (request.POST if request.method == "POST" else request.GET).get("token", "")
     invitation = invitation_selectors.invitation_for_link(token=token, member=member)
     acting = request.user if request.user.is_authenticated else None

@@ -16,17 +16,10 @@ from rest_framework.authentication import TokenAuthentication
 
 from . import security_services
 from .clientip import client_address
-from .models import Member, MemberKind
+from .sites import site_member
 
 # allauth's session key for how this session was authenticated (password, mfa, socialaccount).
 AUTHENTICATION_METHODS_KEY = "account_authentication_methods"
-
-
-def site_member(request: HttpRequest | None) -> Member | None:
-    """The member whose site ``request`` came to, or ``None`` for the consortium site (and
-    for a sign-in with no request, such as a test client's ``force_login``)."""
-    tenant = getattr(request, "tenant", None)
-    return tenant if isinstance(tenant, Member) and tenant.kind == MemberKind.MEMBER else None
 
 
 def _address(request: HttpRequest | None) -> str:

@@ -98,3 +98,14 @@ def handoff_peek(*, token: str, member: Member | None) -> Account | None:
         ).select_related("user").first()
     )  # fmt: skip
     return handoff.user if handoff is not None else None
+
+
+def other_active_managers(membership: Membership) -> int:
+    """How many other managers of ``membership``'s member can still sign in (a member must
+    keep one: demoting, removing or suspending the last is refused)."""
+    return (
+        Membership.objects.active()
+        .filter(member_id=membership.member_id, role=Role.MANAGER, user__is_active=True)
+        .exclude(pk=membership.pk)
+        .count()
+    )

@@ -25,7 +25,7 @@ from .mfa import has_second_factor
 from .models import Domain, Member, MemberKind, Membership, Role, SignInHandoff
 from .naming import member_domain_for, schema_name_for
 from .provisioning import schema_clone
-from .selectors import token_hash
+from .selectors import other_active_managers, token_hash
 from .session_services import REASON_ERASED, user_member_access_end, user_sessions_end
 
 if TYPE_CHECKING:
@@ -204,20 +204,11 @@ def _username_for(email: str) -> str:
     return candidate
 
 
-def _managers_left(member: Member, excluding: Membership) -> int:
-    return (
-        Membership.objects.active()
-        .filter(member=member, role=Role.MANAGER, user__is_active=True)
-        .exclude(pk=excluding.pk)
-        .count()
-    )
-
-
 @transaction.atomic
 def membership_set_role(*, membership: Membership, role: str, acting_user: Any) -> Membership:
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     demoting = membership.role == Role.MANAGER and role != Role.MANAGER
-    if demoting and _managers_left(membership.member, membership) == 0:
+    if demoting and other_active_managers(membership) == 0:
         raise ValidationError(LAST_MANAGER.format(member=membership.member))
     membership.role = role
     membership.full_clean()
@@ -237,7 +228,7 @@ def membership_remove(*, membership: Membership, acting_user: Any) -> None:
     """
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     member = membership.member
-    if membership.role == Role.MANAGER and _managers_left(member, membership) == 0:
+    if membership.role == Role.MANAGER and other_active_managers(membership) == 0:
         raise ValidationError(LAST_MANAGER.format(member=member))
     user = membership.user
     _object_permissions_drop(member=member, user_id=user.pk)

@@ -18,9 +18,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 
-from .models import MemberKind
 from .permissions import is_consortium_admin
 from .session_services import REASON_IDLE, session_site_record, user_sessions_end
+from .sites import site_member
 
 # In the Django session: when its owner last did anything (seconds since the epoch), and the
 # session key whose site has been noted.
@@ -87,7 +87,6 @@ class SessionActivityMiddleware:
         key = session.session_key
         if not key or session.get(SITE_NOTED) == key:
             return
-        tenant = getattr(request, "tenant", None)
-        member = tenant if tenant is not None and tenant.kind == MemberKind.MEMBER else None
+        member = site_member(request)
         if session_site_record(session_key=key, member=member, acting_user=user):
             session[SITE_NOTED] = key

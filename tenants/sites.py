@@ -5,7 +5,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest
 
-from .models import Member
+from .models import Member, MemberKind
+
+
+def site_member(request: HttpRequest | None) -> Member | None:
+    """The member whose site ``request`` came to, or ``None`` for the consortium site (and
+    for work with no request, such as a test client's ``force_login``)."""
+    tenant = getattr(request, "tenant", None)
+    return tenant if isinstance(tenant, Member) and tenant.kind == MemberKind.MEMBER else None
 
 
 def site_url(request: HttpRequest, member: Member | None, path: str = "/") -> str:

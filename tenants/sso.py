@@ -42,7 +42,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from . import sso_services
-from .models import Member, MemberKind, Membership, MemberSignOn, SignOnKind
+from .models import Member, Membership, MemberSignOn, SignOnKind
+from .sites import site_member
 
 if TYPE_CHECKING:
     from allauth.socialaccount.models import SocialLogin
@@ -63,19 +64,24 @@ REFUSED_NO_EMAIL = (
 )
 
 
-def request_member(request: HttpRequest | None) -> Member | None:
-    """The member organisation whose site the request is for; None on the consortium site."""
-    tenant = getattr(request, "tenant", None)
-    if tenant is None or tenant.kind != MemberKind.MEMBER:
-        return None
-    return tenant
-
-
 def sign_on_of(member: Member | None) -> MemberSignOn | None:
     """A member's single sign-on set-up, if it has one."""
     if member is None:
         return None
     return MemberSignOn.objects.select_related("app").filter(member=member).first()
+
+
+_SIGN_ON = "_commons_sign_on"
+
+
+def request_sign_on(request: HttpRequest | None) -> MemberSignOn | None:
+    """The single sign-on set-up of the member whose site ``request`` is for, read once per
+    request (the sign-in page asks several times: the CSP, the button, allauth's adapter)."""
+    if request is None:
+        return None
+    if _SIGN_ON not in request.__dict__:
+        request.__dict__[_SIGN_ON] = sign_on_of(site_member(request))
+    return request.__dict__[_SIGN_ON]
 
 
 def sign_on_label(sign_on: MemberSignOn) -> str:
@@ -127,7 +133,7 @@ class SignOnAdapter(DefaultSocialAccountAdapter):
         """Only the current member's provider: never another member's, never one from
         settings, none on the consortium site."""
         request = request or self.request
-        sign_on = sign_on_of(request_member(request))
+        sign_on = request_sign_on(request)
         if sign_on is None:
             return []
         app = sign_on.app
@@ -157,7 +163,7 @@ class SignOnAdapter(DefaultSocialAccountAdapter):
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
         """Refuse, in plain words, anyone the provider does not vouch for or who does not
         work at this member; otherwise note the link (the first time) in the audit log."""
-        member = request_member(request)
+        member = site_member(request)
         provider = sign_on_label(sign_on_of(member)) if member else sociallogin.provider.name
         emails = [address.email for address in sociallogin.email_addresses]
         vouched = _vouched_addresses(sociallogin)
@@ -212,9 +218,7 @@ class SignOnAuthenticateStage(AuthenticateStage):
     member that says its provider enforces a second factor."""
 
     def _should_handle(self, request: HttpRequest) -> bool:
-        if _login_was_through_provider(self.login) and provider_enforces_mfa(
-            request_member(request)
-        ):
+        if _login_was_through_provider(self.login) and provider_enforces_mfa(site_member(request)):
             return False
         return super()._should_handle(request)
 
@@ -224,10 +228,11 @@ def sso_second_factor_passed(request: HttpRequest) -> bool:
     current member's own provider, and the member says that provider enforces one.
 
     For the "must have a second factor" rule: such a session needs no enrolment."""
-    member = request_member(request)
-    if not provider_enforces_mfa(member):
+    member = site_member(request)
+    sign_on = request_sign_on(request)
+    if member is None or not member.sso_enforces_mfa or sign_on is None:
         return False
-    app = sign_on_of(member).app
+    app = sign_on.app
     methods = request.session.get(AUTHENTICATION_METHODS_SESSION_KEY) or []
     return any(
         entry.get("method") == "socialaccount" and entry.get("provider") == app.provider_id
@@ -244,7 +249,7 @@ class SignOnCspMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path_info.startswith(OPEN_PREFIX):
-            sign_on = sign_on_of(request_member(request))
+            sign_on = request_sign_on(request)
             if sign_on is not None:
                 request.csp_form_action_extra = [
                     issuer_origin(sign_on.app.settings.get("server_url", ""))

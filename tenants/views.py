@@ -24,7 +24,7 @@ from .invitation_mail import invitation_email_send
 from .invitation_services import membership_invite_with_link
 from .limit_views import team_locks
 from .limits import HANDOFF, limit_allows
-from .models import Member, MemberKind, Membership, Role
+from .models import Member, Membership, Role
 from .permissions import (
     can_manage_people,
     consortium_admin_required,
@@ -32,7 +32,7 @@ from .permissions import (
     member_adder_required,
     permission_require,
 )
-from .sites import site_url
+from .sites import site_member, site_url
 
 # --- the consortium site -------------------------------------------------------------
 
@@ -152,8 +152,7 @@ def handoff_accept(request: HttpRequest) -> HttpResponse:
     this site's CSRF token) signs in. A link that signed people in on GET would let a page
     elsewhere sign a visitor into someone else's account (login CSRF).
     """
-    tenant = getattr(request, "tenant", None)
-    member = tenant if tenant is not None and tenant.kind == MemberKind.MEMBER else None
+    member = site_member(request)
     token = (request.POST if request.method == "POST" else request.GET).get("token", "")
     if not limit_allows(request, action=HANDOFF):
         messages.error(request, HANDOFF_LIMITED)
@@ -228,7 +227,7 @@ def team(request: HttpRequest) -> HttpResponse:
     )  # fmt: skip
 
 
-def _membership_or_404(request: HttpRequest, membership_id: int) -> Membership:
+def membership_or_404(request: HttpRequest, membership_id: int) -> Membership:
     try:
         return selectors.membership_get_for_member(
             member=request.tenant, membership_id=membership_id
@@ -239,7 +238,7 @@ def _membership_or_404(request: HttpRequest, membership_id: int) -> Membership:
 
 @require_POST
 def team_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
-    membership = _membership_or_404(request, membership_id)  # not found before not allowed
+    membership = membership_or_404(request, membership_id)  # not found before not allowed
     permission_require(can_manage_people(request.user, request.tenant))
     name = membership.user.get_full_name() or membership.user.username
     asking = confirmation_page(
@@ -267,7 +266,7 @@ def team_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
 
 @require_POST
 def team_set_role(request: HttpRequest, membership_id: int) -> HttpResponse:
-    membership = _membership_or_404(request, membership_id)  # not found before not allowed
+    membership = membership_or_404(request, membership_id)  # not found before not allowed
     permission_require(can_manage_people(request.user, request.tenant))
     form = RoleForm(request.POST)
     if form.is_valid():

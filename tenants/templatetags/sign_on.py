@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 from django.urls import reverse
 
-from tenants.sso import request_member, sign_on_label, sign_on_of
+from tenants.sso import request_sign_on, sign_on_label
 
 register = template.Library()
 
@@ -16,7 +16,7 @@ register = template.Library()
 def sign_on_offer(context: template.Context) -> dict[str, Any]:
     """The button posts to allauth's provider sign-in (a GET there only asks again)."""
     request = context.get("request")
-    sign_on = sign_on_of(request_member(request))
+    sign_on = request_sign_on(request)
     if sign_on is None:
         return {"sign_on": None}
     return {

@@ -274,9 +274,7 @@ def test_password_sign_in_never_counts_as_the_providers_second_factor(member_a, 
 
 
 @pytest.mark.django_db
-def test_a_provider_enforcing_a_second_factor_lets_its_staff_work_without_enrolling(
-    member_a, user
-):
+def test_a_provider_enforcing_a_second_factor_lets_its_staff_work_without_enrolling(member_a, user):
     """Staff of a member that asks its staff for a second factor, with none of their own:
     signed in through the member's provider that enforces one, the site opens; signed in by
     password, they are sent to enrol first."""
