@@ -408,6 +408,14 @@ def _wait_until_serving(server: subprocess.Popen, port: int, log_path: Path) -> 
                 server.wait(timeout=0.2)  # returns early only if the server died
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that drives chromium carries the ``browser`` mark, whether or not its file
+    says so (``-m "not browser"`` then leaves out exactly the browser tests)."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.fixture(scope="module")
 def browser(django_db_setup):
     """Debian's chromium through Playwright (which never downloads a browser of its own).
