@@ -74,7 +74,6 @@ class InviteRow:
 class ParsedList:
     rows: list[InviteRow] = field(default_factory=list)
     error: str = ""  # a problem with the whole file: then there are no rows
-    encoding_guess: str = ""
 
     @property
     def problem_rows(self) -> list[InviteRow]:
@@ -85,7 +84,7 @@ class ParsedList:
         return not self.error and bool(self.rows) and not self.problem_rows
 
 
-def looks_like_csv(*, name: str, content_type: str, head: bytes) -> bool:
+def looks_like_csv(*, name: str, head: bytes) -> bool:
     """A CSV by its name, and not a spreadsheet's or a document's binary in disguise."""
     if not name.lower().endswith((".csv", ".txt")):
         return False
@@ -94,10 +93,8 @@ def looks_like_csv(*, name: str, content_type: str, head: bytes) -> bool:
 
 
 def _encoding_guess(data: bytes) -> str:
-    try:
-        from charset_normalizer import from_bytes
-    except ImportError:  # pragma: no cover - charset-normalizer comes with requests
-        return ""
+    from charset_normalizer import from_bytes
+
     best = from_bytes(data).best()
     return best.encoding.replace("_", "-") if best is not None else ""
 
@@ -142,7 +139,7 @@ def rows_check(
     records: Iterable[tuple[int, list[str]]], *, existing_emails: set[str], encoding_guess: str = ""
 ) -> ParsedList:
     """Each numbered row's problems: the preview's check, and the confirmation's again."""
-    parsed = ParsedList(encoding_guess=encoding_guess)
+    parsed = ParsedList()
     first_seen: dict[str, int] = {}
     for number, cells in records:
         parsed.rows.append(_row(number, cells, encoding_guess, existing_emails, first_seen))

@@ -33,8 +33,7 @@ class BulkInviteForm(forms.Form):
             raise forms.ValidationError(TOO_BIG)
         head = upload.read(4096)
         upload.seek(0)
-        content_type = getattr(upload, "content_type", "") or ""
-        if not looks_like_csv(name=upload.name or "", content_type=content_type, head=head):
+        if not looks_like_csv(name=upload.name or "", head=head):
             raise forms.ValidationError(NOT_CSV)
         return upload
 
