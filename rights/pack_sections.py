@@ -57,7 +57,13 @@ CONTACT_LABELS = {
     "updated_at": "Last changed on",
     "is_restricted": "Restricted (seen only by colleagues granted it)",
     "processing_restricted_at": "Processing restricted since",
+    "email": "E-mail",
+    "other_emails": "Other e-mail addresses",
 }
+# Record-keeping fields (who added it, restrictions, copies) come after the person's own.
+KEEPING_FIELDS = ("is_restricted", "processing_restricted_at", "legal_hold", "owner",
+                  "created_at", "created_by", "updated_at", "updated_by",
+                  "copied_from_member_id", "copied_from_record_id")  # fmt: skip
 
 
 @dataclass
@@ -155,7 +161,9 @@ class Redactor:
 
 
 def _contact_fields() -> list[Field]:
-    return [f for f in Contact._meta.concrete_fields if f.name not in NOT_SHOWN]
+    fields = [f for f in Contact._meta.concrete_fields if f.name not in NOT_SHOWN]
+    return sorted(fields, key=lambda f: KEEPING_FIELDS.index(f.name) + 1
+                  if f.name in KEEPING_FIELDS else 0)  # fmt: skip
 
 
 def _label(model_field: Field) -> str:

@@ -97,7 +97,7 @@ class _SectionFiles:
     def add(self, row: list[Any]) -> None:
         self._writer.writerow([csv_cell(cell) for cell in row])
         entry = dict(zip(self._columns, row, strict=True))
-        self._json.write(("," if self.count else "") + "\n  " + json.dumps(entry))
+        self._json.write(("," if self.count else "") + "\n  " + json.dumps(entry, ensure_ascii=False))
         self.count += 1
 
     def close(self) -> None:
@@ -165,7 +165,9 @@ def _readme(task: MemberTask, sections: list[Section], counts: dict[str, int]) -
     for section in sections:
         if section.has_table:
             lines.append(f"{section.key}.csv, {section.key}.json")
-            lines.append(f"    {section.title} ({counts[section.key]} rows). {section.note}")
+            count = counts[section.key]
+            rows = f"{count} row" if count == 1 else f"{count} rows"
+            lines.append(f"    {section.title} ({rows}). {section.note}")
         else:
             lines.append(f"{section.title} (no file)")
             lines.append(f"    {section.note}")
