@@ -5,6 +5,7 @@ Requests live in the public schema as plain ids and dates; personal data stays i
 members' schemas. The app sits above every app whose data a person's rights reach (crm,
 sharing, surveys, events, reporting) and below the demo and the project.
 """
+
 from django.apps import AppConfig
 
 

@@ -10,6 +10,4 @@ from .models import MemberTask, RequestKind
 def can_handle_pack(user: AnyUser | None, task: MemberTask) -> bool:
     """A data protection lead of the task's member, on a subject access task: not its staff
     or managers, not the consortium's staff, not another member's lead."""
-    return task.request.kind == RequestKind.ACCESS and is_data_protection_lead_of(
-        user, task.member
-    )
+    return task.request.kind == RequestKind.ACCESS and is_data_protection_lead_of(user, task.member)

@@ -101,9 +101,9 @@ def shown(value: Any) -> str:
 
 @cache
 def _member_names() -> dict[int, str]:
-    names = {}
+    names: dict[int, str] = {}
     for member in Member.objects.only("id", "name", "kind"):
-        names[member.pk] = (
+        names[member.pk] = str(
             settings.CONSORTIUM_NAME if member.kind == MemberKind.PUBLIC else member.name
         )
     return names
@@ -111,7 +111,7 @@ def _member_names() -> dict[int, str]:
 
 def member_name(member_id: int | None) -> str:
     if member_id is None:
-        return settings.CONSORTIUM_NAME
+        return str(settings.CONSORTIUM_NAME)
     return _member_names().get(member_id, "A former member")
 
 
@@ -249,8 +249,18 @@ def _interactions_section(contacts: list[Contact]) -> Section:
         f"Other people who took part are shown as “{ANOTHER_PERSON}”, and their names are "
         "taken out of the summary, notes and outcome: their data is theirs, not part of "
         "this copy.",
-        columns=["Date", "Kind", "Minutes", "Staff", "With", "Organisations", "Summary",
-                 "Notes", "Outcome", "Follow up on"],  # fmt: skip
+        columns=[
+            "Date",
+            "Kind",
+            "Minutes",
+            "Staff",
+            "With",
+            "Organisations",
+            "Summary",
+            "Notes",
+            "Outcome",
+            "Follow up on",
+        ],
         rows=rows,
     )
 
@@ -275,8 +285,16 @@ def _consents_section(ids: list[int]) -> Section:
         title="Your consent history",
         note="Every consent decision recorded for you, oldest first, with the wording you "
         "were shown at the time. The newest decision for each purpose is the one that counts.",
-        columns=["Recorded", "Purpose", "Channel", "Decision", "Lawful basis", "How",
-                 "Wording shown", "Recorded by"],  # fmt: skip
+        columns=[
+            "Recorded",
+            "Purpose",
+            "Channel",
+            "Decision",
+            "Lawful basis",
+            "How",
+            "Wording shown",
+            "Recorded by",
+        ],
         rows=rows,
     )
 

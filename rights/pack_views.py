@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
@@ -29,9 +30,7 @@ def _task_here(request: HttpRequest, task_id: int) -> MemberTask:
     if member is None:
         raise Http404
     try:
-        return MemberTask.objects.select_related("request", "member").get(
-            pk=task_id, member=member
-        )
+        return MemberTask.objects.select_related("request", "member").get(pk=task_id, member=member)
     except MemberTask.DoesNotExist as exc:
         raise Http404 from exc
 
@@ -47,7 +46,7 @@ def task_page_url(task: MemberTask) -> str:
 
 @login_required
 @require_POST
-def pack_download(request: HttpRequest, task_id: int) -> HttpResponse:
+def pack_download(request: HttpRequest, task_id: int) -> HttpResponseBase:
     """The task's pack as a ZIP, once; afterwards a plain page says it has gone."""
     task = _task_here(request, task_id)
     permission_require(can_handle_pack(request.user, task), packs.NOT_A_LEAD)
@@ -71,8 +70,12 @@ def pack_download(request: HttpRequest, task_id: int) -> HttpResponse:
         return render(
             request,
             "rights/pack_gone.html",
-            {"task": task, "message": exc.messages[0], "pack": current,
-             "back": task_page_url(task)},
+            {
+                "task": task,
+                "message": exc.messages[0],
+                "pack": current,
+                "back": task_page_url(task),
+            },
             status=410,
         )
     name = f"subject-access-{task.request.reference}-{task.member.slug}.zip"

@@ -41,8 +41,8 @@ from tenants.csvfile import BOM, csv_cell
 from tenants.permissions import AnyUser
 
 from .models import MemberTask, RequestKind
-from .pack_permissions import can_handle_pack
 from .pack_models import PACK_FOLDER, SubjectAccessPack
+from .pack_permissions import can_handle_pack
 from .pack_sections import Section, contacts_of, pack_sections, shown
 
 if TYPE_CHECKING:
@@ -97,7 +97,8 @@ class _SectionFiles:
     def add(self, row: list[Any]) -> None:
         self._writer.writerow([csv_cell(cell) for cell in row])
         entry = dict(zip(self._columns, row, strict=True))
-        self._json.write(("," if self.count else "") + "\n  " + json.dumps(entry, ensure_ascii=False))
+        line = json.dumps(entry, ensure_ascii=False)
+        self._json.write(("," if self.count else "") + "\n  " + line)
         self.count += 1
 
     def close(self) -> None:
@@ -224,7 +225,7 @@ def _storage_name(member: Member) -> str:
     return f"{PACK_FOLDER}/{member.schema_name}/{uuid.uuid4().hex}.zip"
 
 
-def _file_delete_on_commit(name: str) -> None:
+def _file_delete_on_commit(name: str | None) -> None:
     if name:
         transaction.on_commit(lambda: default_storage.delete(name))
 
@@ -298,7 +299,7 @@ def pack_download(*, task: MemberTask, acting_user: Any) -> tuple[SubjectAccessP
             raise ValidationError(NOT_AVAILABLE)
         if pack.downloaded_at is not None or not pack.file:
             raise ValidationError(ALREADY_DOWNLOADED)
-        name = pack.file.name
+        name = str(pack.file.name)
         try:
             opened = default_storage.open(name, "rb")
         except FileNotFoundError as exc:

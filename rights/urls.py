@@ -8,6 +8,9 @@ from . import pack_views
 app_name = "rights"
 
 urlpatterns: list = [
-    path("data-rights/tasks/<int:task_id>/pack/download/", pack_views.pack_download,
-         name="pack_download"),  # fmt: skip
+    path(
+        "data-rights/tasks/<int:task_id>/pack/download/",
+        pack_views.pack_download,
+        name="pack_download",
+    ),
 ]
