@@ -110,3 +110,16 @@ class MemberTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request} at {self.member}"
+
+
+from .pack_models import SubjectAccessPack  # noqa: E402  (its own module, issue 14 packs)
+
+__all__ = [
+    "IdentityCheck",
+    "MemberTask",
+    "RequestKind",
+    "RequestStatus",
+    "RightsRequest",
+    "SubjectAccessPack",
+    "TaskStatus",
+]

@@ -249,3 +249,31 @@ def disclosures_of(*, provider: Any, limit: int | None = 100) -> QuerySet[Disclo
     entries, whoever saw them. ``limit=None`` leaves it unsliced, for filtering."""
     disclosures = Disclosure.objects.filter(provider_id=provider.pk)
     return disclosures if limit is None else disclosures[:limit]
+
+
+def shared_records_of(
+    *, provider: Any, record_type: str, record_ids: list[int]
+) -> QuerySet[SharedRecord]:
+    """The projections of some of ``provider``'s own records, under every agreement that
+    holds them (whatever its state): what recipients are, or were last, shown of them. For
+    the provider's own questions about its records (a subject access pack), never for a
+    recipient's view."""
+    return (
+        SharedRecord.objects.filter(
+            provider_id=provider.pk, record_type=record_type, record_id__in=record_ids
+        )
+        .select_related("agreement")
+        .order_by("record_id", "agreement_id")
+    )
+
+
+def disclosures_of_records(
+    *, provider: Any, record_type: str, record_ids: list[int]
+) -> QuerySet[Disclosure]:
+    """The disclosure-log entries of ``provider`` that name any of ``record_ids`` (oldest
+    first): who was shown, sent, or copied them. Only the provider's own entries."""
+    return (
+        disclosures_of(provider=provider, limit=None)
+        .filter(record_type=record_type, record_ids__overlap=list(record_ids))
+        .order_by("at", "id")
+    )

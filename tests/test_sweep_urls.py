@@ -232,7 +232,7 @@ def model_for(route: Route, kwarg: str) -> type[models.Model] | None:
     return None
 
 
-APPS = ("tenants", "crm", "sharing", "events", "surveys", "reporting")
+APPS = ("tenants", "crm", "sharing", "events", "surveys", "reporting", "rights")
 
 
 # --- the world the sweep requests --------------------------------------------------------
@@ -506,6 +506,20 @@ def _build_world() -> World:
     connection.set_schema_to_public()
     pair(OrganisationRelationship, *relationships)
     del crm
+    # People's rights: a subject access request with a task at A and one at B.
+    from rights.models import MemberTask, RightsRequest
+
+    today = timezone.localdate()
+    sar = RightsRequest.objects.create(
+        reference="SWEEP-SAR", kind="access", received_on=today,
+        due_on=today + timedelta(days=30), identity_check="document",
+        identity_checked_on=today, opened_by=users["admin-c"],
+    )  # fmt: skip
+    pair(
+        MemberTask,
+        MemberTask.objects.create(request=sar, member=alpha, contact_ids=[a["people"][0].pk]),
+        MemberTask.objects.create(request=sar, member=beta, contact_ids=[b["people"][0].pk]),
+    )
     user = users["staff-a"]
     world.ids["reset_uid"] = user_pk_to_url_str(user)
     world.ids["reset_token"] = default_token_generator.make_token(user)

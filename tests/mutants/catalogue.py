@@ -325,4 +325,49 @@ MUTATIONS: tuple[Mutation, ...] = (
         ),
         "someone removed from a member would stay signed in there, and keep their API token",
     ),
+    Mutation(
+        "subject access pack: leads only",
+        "rights/pack_permissions.py",
+        "and is_data_protection_lead_of(",
+        "or True or is_data_protection_lead_of(",
+        ("tests/rights/test_packs.py::test_only_the_member_s_leads_may_build",),
+        "any colleague, or another member's lead, could build a person's whole record",
+    ),
+    Mutation(
+        "subject access pack: the site's own tasks",
+        "rights/pack_views.py",
+        "pk=task_id, member=member",
+        "pk=task_id",
+        ("tests/rights/test_packs.py::test_only_the_member_s_leads_may_download",),
+        "another member's site would answer for a task that is not its own",
+    ),
+    Mutation(
+        "subject access pack: downloaded once",
+        "rights/packs.py",
+        "if pack.downloaded_at is not None or not pack.file:",
+        "if False:",
+        ("tests/rights/test_packs.py::test_a_pack_downloads_once_then_says_when_and_by_whom",),
+        "a pack could be downloaded again, or the refusal would crash",
+    ),
+    Mutation(
+        "subject access pack: file deleted on download",
+        "rights/packs.py",
+        "_file_delete_on_commit(name)",
+        "None",
+        ("tests/rights/test_packs.py::test_a_pack_downloads_once_then_says_when_and_by_whom",),
+        "a downloaded pack would stay on disk in Commons",
+    ),
+    Mutation(
+        "subject access pack: other people redacted",
+        "rights/pack_sections.py",
+        "return self._pattern.sub(ANOTHER_PERSON, text)",
+        "return text",
+        (
+            "tests/rights/test_packs.py::"
+            "test_other_participants_are_redacted_in_every_free_text_field",
+            "tests/rights/test_packs.py::"
+            "test_the_pack_has_every_section_and_only_the_person_s_data",
+        ),
+        "a person's pack would name the other people in their interactions",
+    ),
 )
