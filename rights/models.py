@@ -110,3 +110,9 @@ class MemberTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request} at {self.member}"
+
+
+from .breach_models import Breach, BreachEntry  # noqa: E402
+from .processing_models import ProcessingActivity  # noqa: E402
+
+__all__ = ["Breach", "BreachEntry", "MemberTask", "ProcessingActivity", "RightsRequest"]
