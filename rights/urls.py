@@ -1,8 +1,22 @@
 """People's rights on a member's site: the data protection lead's tasks and the member's own
 settings (retention, exit). Each part of the app adds its patterns here."""
 
-from django.urls import path  # noqa: F401 - the parts' patterns use it
+from django.urls import path
+
+from . import processing_views
+from .breach_urls import breach_patterns
+
 
 app_name = "rights"
 
 urlpatterns: list = []
+
+urlpatterns += [
+    *breach_patterns,
+    path("processing/", processing_views.processing_register, name="processing_register"),
+    path("processing/print/", processing_views.processing_print, name="processing_print"),
+    path("processing/export/<str:fmt>/", processing_views.processing_export,
+         name="processing_export"),
+    path("processing/<str:activity>/", processing_views.processing_activity_edit,
+         name="processing_activity_edit"),
+]
