@@ -113,6 +113,8 @@ STRING_KWARGS = {
     "year": lambda w: ([2026], None),
     "keep_id": lambda w: ([w.ids["contact"][0]], w.ids["contact_b"][0]),
     "drop_id": lambda w: ([w.ids["contact"][1]], w.ids["contact_b"][1]),
+    # A member's own processing activities (rights.processing.OWN_ACTIVITIES).
+    "activity": lambda w: (["contacts", "surveys"], None),
 }
 # Kwarg names meaning "the id of this model" though the name differs from the model's.
 KWARG_MODELS = {"shared_id": "sharing.sharedrecord"}
@@ -232,7 +234,7 @@ def model_for(route: Route, kwarg: str) -> type[models.Model] | None:
     return None
 
 
-APPS = ("tenants", "crm", "sharing", "events", "surveys", "reporting")
+APPS = ("tenants", "crm", "sharing", "events", "surveys", "reporting", "rights")
 
 
 # --- the world the sweep requests --------------------------------------------------------
@@ -506,6 +508,26 @@ def _build_world() -> World:
     connection.set_schema_to_public()
     pair(OrganisationRelationship, *relationships)
     del crm
+    # Data protection leads (issue 14): the consortium admin is the consortium's, A's manager
+    # A's; a breach affecting A, and one of B's own (not found at A).
+    from django.contrib.auth.models import Group
+
+    from rights import breach_services
+    from tenants.roles import DATA_PROTECTION_LEADS
+
+    users["admin-c"].groups.add(Group.objects.get(name=DATA_PROTECTION_LEADS))
+    Membership.objects.filter(user=users["manager-a"], member=alpha).update(
+        is_data_protection_lead=True
+    )
+    breach_fields = {"title": "Sweep breach", "what_happened": "Sweeping.",
+                     "found_at": timezone.now() - timedelta(hours=5), "found_by": "Sweeper",
+                     "contacts_affected": 3}  # fmt: skip
+    admin = get_user_model().objects.get(pk=users["admin-c"].pk)  # fresh permission cache
+    breach_a = breach_services.breach_record(acting_user=admin, member=None, members=[alpha],
+                                             **breach_fields)  # fmt: skip
+    breach_b = breach_services.breach_record(acting_user=admin, member=None, members=[beta],
+                                             **breach_fields)  # fmt: skip
+    pair(type(breach_a), breach_a, breach_b)
     user = users["staff-a"]
     world.ids["reset_uid"] = user_pk_to_url_str(user)
     world.ids["reset_token"] = default_token_generator.make_token(user)
