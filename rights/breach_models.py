@@ -50,8 +50,10 @@ class BreachStatus(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
-_SCORES = {Likelihood.REMOTE: 1, Likelihood.POSSIBLE: 2, Likelihood.LIKELY: 3,
-           Severity.MINIMAL: 1, Severity.SIGNIFICANT: 2, Severity.SEVERE: 3}  # fmt: skip
+_SCORES: dict[str, int] = {
+    Likelihood.REMOTE: 1, Likelihood.POSSIBLE: 2, Likelihood.LIKELY: 3,
+    Severity.MINIMAL: 1, Severity.SIGNIFICANT: 2, Severity.SEVERE: 3,
+}  # fmt: skip
 
 
 def risk_level(likelihood: str, severity: str) -> str:
@@ -97,14 +99,27 @@ class Breach(models.Model):
     special_category = models.BooleanField(
         "special category or criminal offence data involved", default=False
     )
-    likelihood = models.CharField("likelihood of harm to people", max_length=10,
-                                  choices=Likelihood.choices, default=Likelihood.POSSIBLE)  # fmt: skip
-    severity = models.CharField("severity of that harm", max_length=12,
-                                choices=Severity.choices, default=Severity.SIGNIFICANT)  # fmt: skip
-    report_to_ico = models.CharField("report to the ICO", max_length=10,
-                                     choices=Decision.choices, default=Decision.UNDECIDED)  # fmt: skip
-    tell_people = models.CharField("tell the people affected", max_length=10,
-                                   choices=Decision.choices, default=Decision.UNDECIDED)  # fmt: skip
+    likelihood = models.CharField(
+        "likelihood of harm to people",
+        max_length=10,
+        choices=Likelihood.choices,
+        default=Likelihood.POSSIBLE,
+    )
+    severity = models.CharField(
+        "severity of that harm",
+        max_length=12,
+        choices=Severity.choices,
+        default=Severity.SIGNIFICANT,
+    )
+    report_to_ico = models.CharField(
+        "report to the ICO", max_length=10, choices=Decision.choices, default=Decision.UNDECIDED
+    )
+    tell_people = models.CharField(
+        "tell the people affected",
+        max_length=10,
+        choices=Decision.choices,
+        default=Decision.UNDECIDED,
+    )
     reported_at = models.DateTimeField("reported to the ICO on", null=True, blank=True)
     ico_reference = models.CharField("ICO reference", max_length=40, blank=True)
     status = models.CharField(max_length=10, choices=BreachStatus.choices,
@@ -146,7 +161,9 @@ class Breach(models.Model):
 
     @property
     def record_counts(self) -> list[tuple[str, int]]:
-        return [(label, getattr(self, name)) for name, label in RECORD_COUNTS if getattr(self, name)]
+        return [
+            (label, getattr(self, name)) for name, label in RECORD_COUNTS if getattr(self, name)
+        ]
 
 
 class EntryKind(models.TextChoices):

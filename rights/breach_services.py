@@ -199,7 +199,8 @@ def breach_report(*, acting_user: Any, member: Member | None, breach: Breach,
     local = timezone.localtime(reported_at)
     _entry(breach=breach, kind=EntryKind.DECISION, acting_user=acting_user, member=member,
            text=(f"Reported to the ICO on {local:%d %B %Y at %H:%M}"
-                 + (f", reference {breach.ico_reference}." if breach.ico_reference else ".")))  # fmt: skip
+                 + (f", reference {breach.ico_reference}." if breach.ico_reference
+                    else ".")))  # fmt: skip
     audit_record(action="breach.reported", actor=acting_user, member=member,
                  target=breach.reference, ico_reference=breach.ico_reference)  # fmt: skip
     return breach

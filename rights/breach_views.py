@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.forms import Form
+from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -42,7 +42,7 @@ def _breach_or_404(request: HttpRequest, breach_id: int) -> tuple[Breach, Member
     return breach, member
 
 
-def _errors_to(form: Form, error: ValidationError) -> None:
+def _errors_to(form: BaseForm, error: ValidationError) -> None:
     """A service's refusal onto the form: on its field where it names one, else on top."""
     if hasattr(error, "error_dict"):
         for field, errors in error.error_dict.items():
@@ -55,12 +55,14 @@ def _errors_to(form: Form, error: ValidationError) -> None:
 def breach_list(request: HttpRequest) -> HttpResponse:
     member = site_member(request)
     permission_require(acts_for_breaches(request.user, member))
-    rows = [{"breach": b, "clock": breach_selectors.breach_clock(b)}
-            for b in breach_selectors.breaches_for(user=request.user, member=member)]  # fmt: skip
+    breaches = breach_selectors.breaches_for(user=request.user, member=member)
+    clocks = [breach_selectors.breach_clock(b) for b in breaches]
+    rows = [{"breach": b, "clock": c} for b, c in zip(breaches, clocks, strict=True)]
     return render(request, "rights/breach_list.html", {
         "rows": rows, "base_template": _base(member), "site_member": member,
-        "open_count": sum(r["breach"].status == "open" for r in rows),
-        "overdue_count": sum(r["clock"].overdue and r["breach"].status == "open" for r in rows),
+        "open_count": sum(b.status == "open" for b in breaches),
+        "overdue_count": sum(c.overdue and b.status == "open"
+                             for b, c in zip(breaches, clocks, strict=True)),
         "can_record": can_record_breach(request.user, member),
     })  # fmt: skip
 
@@ -69,7 +71,9 @@ def breach_list(request: HttpRequest) -> HttpResponse:
 def breach_new(request: HttpRequest) -> HttpResponse:
     member = site_member(request)
     permission_require(can_record_breach(request.user, member))
-    form = BreachForm(request.POST if request.method == "POST" else None, with_members=member is None)
+    form = BreachForm(
+        request.POST if request.method == "POST" else None, with_members=member is None
+    )
     if request.method == "POST" and form.is_valid():
         try:
             breach = breach_services.breach_record(
@@ -122,7 +126,8 @@ def breach_edit(request: HttpRequest, breach_id: int) -> HttpResponse:
     breach, member = _breach_or_404(request, breach_id)
     permission_require(can_manage_breach(request.user, member, breach)
                        and breach.status == "open")  # fmt: skip
-    form = BreachForm(request.POST if request.method == "POST" else None, instance=Breach.objects.get(pk=breach.pk),
+    form = BreachForm(request.POST if request.method == "POST" else None,
+                      instance=Breach.objects.get(pk=breach.pk),
                       with_members=member is None)  # fmt: skip
     if request.method == "POST" and form.is_valid():
         try:

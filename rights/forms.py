@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
-from crm.models import LawfulBasis
 from events.forms import LocalDateTimeInput
 from tenants.models import Member
 
@@ -51,7 +50,8 @@ class BreachForm(forms.ModelForm):
     def __init__(self, *args: Any, with_members: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if with_members:
-            self.fields["members"].queryset = Member.organisations.order_by("name")
+            members = cast(forms.ModelMultipleChoiceField, self.fields["members"])
+            members.queryset = Member.organisations.order_by("name")
             if self.instance.pk:
                 self.initial.setdefault(
                     "members", list(self.instance.members.values_list("pk", flat=True))

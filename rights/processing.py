@@ -101,7 +101,7 @@ def retention_schedules_of(member: Member) -> list[Any] | None:
     """The member's retention schedules, or None when the retention part of the app
     (``rights.RetentionSchedule``) is not installed: the register works without it."""
     try:
-        model = apps.get_model("rights", "RetentionSchedule")
+        model = apps.get_model("rights", "RetentionSchedule")  # type: ignore[misc]
     except LookupError:
         return None
     names = {f.name for f in model._meta.get_fields()}

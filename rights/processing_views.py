@@ -44,7 +44,9 @@ def _export(member: Member, fmt: str) -> HttpResponse:
     rows = processing.processing_register(member=member)
     stem = f"record-of-processing-{member.slug}-{timezone.localdate():%Y-%m-%d}"
     if fmt == "csv":
-        response = HttpResponse(processing.register_csv(rows), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(
+            processing.register_csv(rows), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = f'attachment; filename="{stem}.csv"'
         return response
     if fmt == "xlsx":
@@ -87,7 +89,9 @@ def processing_activity_edit(request: HttpRequest, activity: str) -> HttpRespons
     saved = ProcessingActivity.objects.filter(member=member, activity=activity).first()
     initial = {"purpose": saved.purpose if saved else own.purpose,
                "lawful_basis": saved.lawful_basis if saved else own.lawful_basis}  # fmt: skip
-    form = ProcessingActivityForm(request.POST if request.method == "POST" else None, initial=initial)
+    form = ProcessingActivityForm(
+        request.POST if request.method == "POST" else None, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         try:
             processing.processing_activity_set(

@@ -6,7 +6,6 @@ from django.urls import path
 from . import processing_views
 from .breach_urls import breach_patterns
 
-
 app_name = "rights"
 
 urlpatterns: list = []
@@ -15,8 +14,12 @@ urlpatterns += [
     *breach_patterns,
     path("processing/", processing_views.processing_register, name="processing_register"),
     path("processing/print/", processing_views.processing_print, name="processing_print"),
-    path("processing/export/<str:fmt>/", processing_views.processing_export,
-         name="processing_export"),
-    path("processing/<str:activity>/", processing_views.processing_activity_edit,
-         name="processing_activity_edit"),
+    path(
+        "processing/export/<str:fmt>/", processing_views.processing_export, name="processing_export"
+    ),
+    path(
+        "processing/<str:activity>/",
+        processing_views.processing_activity_edit,
+        name="processing_activity_edit",
+    ),
 ]

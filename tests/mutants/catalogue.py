@@ -328,8 +328,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "breach seen by affected members only",
         "rights/permissions.py",
-        "return breach.recorded_for_id == member.pk or breach.members.filter(pk=member.pk).exists()",
-        "return True",
+        "or breach.members.filter(pk=member.pk).exists()",
+        "or True",
         (
             "tests/rights/test_breaches.py::"
             "test_only_affected_leads_and_consortium_leads_see_a_breach",

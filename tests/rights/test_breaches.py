@@ -48,7 +48,8 @@ def test_the_clock_stops_when_reported_or_decided_not_reportable():
     assert (on_time.state, on_time.overdue) == ("reported", False)
     assert on_time.label == "Reported to the ICO 30 hours after it was found"
     late = breach_clock(_breach(reported_at=T + datetime.timedelta(hours=80)))
-    assert late.overdue and late.label.endswith("(late)")
+    assert late.overdue
+    assert late.label.endswith("(late)")
     not_needed = breach_clock(_breach(report_to_ico="no"), now=T + datetime.timedelta(hours=99))
     assert (not_needed.state, not_needed.overdue) == ("not-reportable", False)
 
@@ -64,7 +65,13 @@ def test_risk_is_likelihood_times_severity(likelihood, severity, risk):
 
 
 def test_recording_tells_the_affected_members_leads(
-    member_a, member_b, lead_a, lead_b, consortium_lead, breach_details, django_capture_on_commit_callbacks
+    member_a,
+    member_b,
+    lead_a,
+    lead_b,
+    consortium_lead,
+    breach_details,
+    django_capture_on_commit_callbacks,
 ):
     """The consortium lead records a breach affecting both members: each member's lead gets
     an e-mail linking to it on their own site; it is audited and has its first decision."""
@@ -76,7 +83,8 @@ def test_recording_tells_the_affected_members_leads(
     assert breach.reference.startswith(f"BR-{breach.found_at.year}-")
     assert sorted(m.to[0] for m in mail.outbox) == ["lead-a@example.org", "lead-b@example.org"]
     to_a = next(m for m in mail.outbox if m.to == ["lead-a@example.org"])
-    assert breach.reference in to_a.subject and member_a.name in to_a.subject
+    assert breach.reference in to_a.subject
+    assert member_a.name in to_a.subject
     assert f"alpha.localhost:8000/breaches/{breach.pk}/" in to_a.body
     assert "Spreadsheet e-mailed" in to_a.body
     assert AuditEntry.objects.filter(action="breach.recorded", target=breach.reference).exists()
@@ -134,9 +142,12 @@ def test_decisions_are_appended_never_edited(member_a, consortium_lead, breach_d
     assert decisions[1].at <= decisions[2].at
     for statement in ("UPDATE rights_breachentry SET text = 'changed'",
                       "DELETE FROM rights_breachentry"):  # fmt: skip
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(statement)
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement)
     assert BreachEntry.objects.filter(breach_id=breach.pk).count() == 3
 
 
@@ -148,8 +159,14 @@ def test_report_then_close(member_a, consortium_lead, breach_details):
         breach_services.breach_close(acting_user=consortium_lead, member=None, breach=breach,
                                      text="Done")  # fmt: skip
     assert raised.value.messages == [breach_services.UNDECIDED_CLOSE]
-    breach_services.breach_decide(acting_user=consortium_lead, member=None, breach=breach,
-                                  report_to_ico="yes", tell_people="no", text="Reportable.")  # fmt: skip
+    breach_services.breach_decide(
+        acting_user=consortium_lead,
+        member=None,
+        breach=breach,
+        report_to_ico="yes",
+        tell_people="no",
+        text="Reportable.",
+    )
     with pytest.raises(ValidationError):
         breach_services.breach_close(acting_user=consortium_lead, member=None, breach=breach,
                                      text="Done")  # fmt: skip
@@ -163,8 +180,14 @@ def test_report_then_close(member_a, consortium_lead, breach_details):
     assert breach.status == "closed"
     assert AuditEntry.objects.filter(action="breach.closed").count() == 1
     with pytest.raises(ValidationError):
-        breach_services.breach_decide(acting_user=consortium_lead, member=None, breach=breach,
-                                      report_to_ico="no", tell_people="no", text="Later")  # fmt: skip
+        breach_services.breach_decide(
+            acting_user=consortium_lead,
+            member=None,
+            breach=breach,
+            report_to_ico="no",
+            tell_people="no",
+            text="Later",
+        )
 
 
 def test_only_affected_leads_and_consortium_leads_see_a_breach(
@@ -183,9 +206,11 @@ def test_only_affected_leads_and_consortium_leads_see_a_breach(
     assert client_for(user("admin-c"), None).get(path).status_code == 404
     assert client_for(user("staff-b"), member_b).get("/breaches/").status_code == 403
     listing = client_for(lead_b, member_b).get("/breaches/")
-    assert listing.status_code == 200 and breach.reference not in listing.content.decode()
+    assert listing.status_code == 200
+    assert breach.reference not in listing.content.decode()
     shown = client_for(lead_a, member_a).get("/breaches/").content.decode()
-    assert breach.reference in shown and "hours left" in shown
+    assert breach.reference in shown
+    assert "hours left" in shown
 
 
 def test_an_affected_lead_adds_notes_but_does_not_decide(
@@ -204,7 +229,8 @@ def test_an_affected_lead_adds_notes_but_does_not_decide(
         ("We have asked the recipients to delete it.", member_a.pk)
     ]
     page = client.get(reverse("rights:breach_detail", args=[breach.pk])).content.decode()
-    assert "We have asked the recipients" in page and member_a.name in page
+    assert "We have asked the recipients" in page
+    assert member_a.name in page
     refused = client.post(reverse("rights:breach_decide", args=[breach.pk]),
                           {"report_to_ico": "no", "tell_people": "no", "text": "x"})  # fmt: skip
     assert refused.status_code == 403
@@ -225,8 +251,14 @@ def test_the_list_puts_open_breaches_first_with_overdue_in_red(
                                            **breach_details(title="Closed one",
                                                             likelihood="remote",
                                                             severity="minimal"))  # fmt: skip
-    breach_services.breach_decide(acting_user=consortium_lead, member=None, breach=closed,
-                                  report_to_ico="no", tell_people="no", text="No risk.")  # fmt: skip
+    breach_services.breach_decide(
+        acting_user=consortium_lead,
+        member=None,
+        breach=closed,
+        report_to_ico="no",
+        tell_people="no",
+        text="No risk.",
+    )
     breach_services.breach_close(acting_user=consortium_lead, member=None, breach=closed,
                                  text="Nothing more to do.")  # fmt: skip
     fresh = breach_services.breach_record(acting_user=consortium_lead, member=None,
@@ -235,7 +267,8 @@ def test_the_list_puts_open_breaches_first_with_overdue_in_red(
     order = [b.pk for b in breach_selectors.breaches_for(user=consortium_lead, member=None)]
     assert order == [old.pk, fresh.pk, closed.pk]
     page = client_for(consortium_lead, None).get("/breaches/").content.decode()
-    assert "clock-overdue" in page and "Overdue by" in page
+    assert "clock-overdue" in page
+    assert "Overdue by" in page
     assert page.index("Old overdue one") < page.index("Fresh one") < page.index("Closed one")
 
 
@@ -247,7 +280,9 @@ def test_the_record_form_shows_an_error_summary(member_a, lead_a, client_for):
     assert not Breach.objects.exists()
 
 
-def test_recording_through_the_page(member_a, lead_a, client_for, django_capture_on_commit_callbacks):
+def test_recording_through_the_page(
+    member_a, lead_a, client_for, django_capture_on_commit_callbacks
+):
     """A member's lead records a breach through the form and lands on its page, clock shown."""
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(lead_a, member_a).post(reverse("rights:breach_new"), {
@@ -258,6 +293,7 @@ def test_recording_through_the_page(member_a, lead_a, client_for, django_capture
             "other_records_affected": "0", "likelihood": "likely", "severity": "severe",
         }, follow=True)  # fmt: skip
     breach = Breach.objects.get()
-    assert breach.risk == RiskLevel.HIGH and breach.recorded_for == member_a
+    assert breach.risk == RiskLevel.HIGH
+    assert breach.recorded_for == member_a
     assert breach.reference in response.content.decode()
     assert len(mail.outbox) == 1

@@ -34,6 +34,21 @@ def _entry(member_a, member_b, *, years_ago: int) -> int:
         return cursor.fetchone()[0]
 
 
+def _refused(statement: str, match: str = "append-only") -> None:
+    with (
+        pytest.raises(DatabaseError, match=match),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement)
+
+
+def _flag_on() -> None:
+    """What an application could try: the purge's flag, set by itself."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('commons.purging_disclosures', 'on', true)")
+
+
 @pytest.fixture
 def as_app_role(db):
     """Become an application role: LOGIN, no superuser, DML on every public table, the
@@ -44,10 +59,11 @@ def as_app_role(db):
         cursor.execute(
             f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}"
         )
-        cursor.execute(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}")
         cursor.execute(
-            "GRANT EXECUTE ON FUNCTION public.commons_disclosures_purge(timestamptz)"
-            f" TO {APP_ROLE}"
+            f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}"
+        )
+        cursor.execute(
+            f"GRANT EXECUTE ON FUNCTION public.commons_disclosures_purge(timestamptz) TO {APP_ROLE}"
         )
         cursor.execute(f"SET LOCAL ROLE {APP_ROLE}")
         cursor.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user")
@@ -89,11 +105,9 @@ def test_an_application_role_cannot_change_the_log_itself(
     flag itself (any role may set a placeholder setting: the trigger does not trust it)."""
     _entry(member_a, member_b, years_ago=3)
     refused = "append-only|permission denied" if statement.startswith("TRUNCATE") else "append-only"
-    with pytest.raises(DatabaseError, match=refused), transaction.atomic():
-        with connection.cursor() as cursor:
-            if flag:
-                cursor.execute("SELECT set_config('commons.purging_disclosures', 'on', true)")
-            cursor.execute(statement)
+    if flag:
+        _flag_on()
+    _refused(statement, refused)
     assert Disclosure.objects.count() == 1
 
 
@@ -103,10 +117,8 @@ def test_the_flag_opens_no_other_append_only_table(member_a, as_app_role):
     AgreementEvent.objects.create(agreement_id=1, action="proposed")
     for statement in ("DELETE FROM tenants_auditentry", "DELETE FROM sharing_agreementevent",
                       "UPDATE tenants_auditentry SET target = 'x'"):  # fmt: skip
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('commons.purging_disclosures', 'on', true)")
-                cursor.execute(statement)
+        _flag_on()
+        _refused(statement)
 
 
 def test_the_flag_does_not_outlive_the_purge(member_a, member_b, as_app_role):
@@ -116,9 +128,7 @@ def test_the_flag_does_not_outlive_the_purge(member_a, member_b, as_app_role):
     services.disclosures_purge(
         before=timezone.now() - datetime.timedelta(days=730), acting_user=None, reason="r"
     )
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM sharing_disclosure")
+    _refused("DELETE FROM sharing_disclosure")
 
 
 def test_the_database_keeps_a_year_whatever_the_caller_asks(member_a, member_b, as_app_role):
@@ -128,9 +138,7 @@ def test_the_database_keeps_a_year_whatever_the_caller_asks(member_a, member_b, 
     with pytest.raises(ValidationError) as raised:
         services.disclosures_purge(before=timezone.now(), acting_user=None, reason="r")
     assert raised.value.messages == [PURGE_TOO_RECENT]
-    with pytest.raises(DatabaseError, match="at least a year"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT public.commons_disclosures_purge('infinity')")
+    _refused("SELECT public.commons_disclosures_purge('infinity')", "at least a year")
     assert Disclosure.objects.count() == 1
 
 
@@ -142,9 +150,8 @@ def test_a_role_without_the_grant_cannot_purge(member_a, member_b, db):
         cursor.execute("GRANT USAGE ON SCHEMA public TO commons_stranger_test")
         cursor.execute("SET LOCAL ROLE commons_stranger_test")
     try:
-        with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT public.commons_disclosures_purge(now() - interval '2 years')")
+        _refused("SELECT public.commons_disclosures_purge(now() - interval '2 years')",
+                 "permission denied")  # fmt: skip
     finally:
         with connection.cursor() as cursor:
             cursor.execute("RESET ROLE")
