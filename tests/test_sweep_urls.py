@@ -113,9 +113,19 @@ STRING_KWARGS = {
     "year": lambda w: ([2026], None),
     "keep_id": lambda w: ([w.ids["contact"][0]], w.ids["contact_b"][0]),
     "drop_id": lambda w: ([w.ids["contact"][1]], w.ids["contact_b"][1]),
+    # A member's record of processing on the consortium site: A's, and one that is not there.
+    "member_id": lambda w: ([_member_pk("alpha"), 987654], None),
     # A member's own processing activities (rights.processing.OWN_ACTIVITIES).
     "activity": lambda w: (["contacts", "surveys"], None),
 }
+
+
+def _member_pk(slug: str) -> int:
+    from tenants.models import Member
+
+    return Member.objects.get(slug=slug).pk
+
+
 # Kwarg names meaning "the id of this model" though the name differs from the model's.
 KWARG_MODELS = {"shared_id": "sharing.sharedrecord"}
 HOSTILE_STRING_KWARG = "nonsense'%"
