@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
@@ -51,6 +52,7 @@ def _errors_to(form: BaseForm, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
+@login_required
 @require_http_methods(["GET"])
 def breach_list(request: HttpRequest) -> HttpResponse:
     member = site_member(request)
@@ -67,6 +69,7 @@ def breach_list(request: HttpRequest) -> HttpResponse:
     })  # fmt: skip
 
 
+@login_required
 @require_http_methods(["GET", "POST"])
 def breach_new(request: HttpRequest) -> HttpResponse:
     member = site_member(request)
@@ -115,12 +118,14 @@ def _detail(request: HttpRequest, breach: Breach, member: Member | None,
     }, status=status)  # fmt: skip
 
 
+@login_required
 @require_http_methods(["GET"])
 def breach_detail(request: HttpRequest, breach_id: int) -> HttpResponse:
     breach, member = _breach_or_404(request, breach_id)
     return _detail(request, breach, member)
 
 
+@login_required
 @require_http_methods(["GET", "POST"])
 def breach_edit(request: HttpRequest, breach_id: int) -> HttpResponse:
     breach, member = _breach_or_404(request, breach_id)
@@ -146,6 +151,7 @@ def breach_edit(request: HttpRequest, breach_id: int) -> HttpResponse:
     })  # fmt: skip
 
 
+@login_required
 @require_POST
 def breach_decide(request: HttpRequest, breach_id: int) -> HttpResponse:
     breach, member = _breach_or_404(request, breach_id)
@@ -163,6 +169,7 @@ def breach_decide(request: HttpRequest, breach_id: int) -> HttpResponse:
     return _detail(request, breach, member, status=400, decision_form=form)
 
 
+@login_required
 @require_POST
 def breach_report(request: HttpRequest, breach_id: int) -> HttpResponse:
     breach, member = _breach_or_404(request, breach_id)
@@ -180,6 +187,7 @@ def breach_report(request: HttpRequest, breach_id: int) -> HttpResponse:
     return _detail(request, breach, member, status=400, report_form=form)
 
 
+@login_required
 @require_POST
 def breach_note(request: HttpRequest, breach_id: int) -> HttpResponse:
     breach, member = _breach_or_404(request, breach_id)
@@ -197,6 +205,7 @@ def breach_note(request: HttpRequest, breach_id: int) -> HttpResponse:
     return _detail(request, breach, member, status=400, note_form=form)
 
 
+@login_required
 @require_POST
 def breach_close(request: HttpRequest, breach_id: int) -> HttpResponse:
     breach, member = _breach_or_404(request, breach_id)

@@ -8,6 +8,7 @@ Views parse, authorise, call one service or selector, and render.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -64,21 +65,25 @@ def _own(request: HttpRequest) -> Member:
     return member
 
 
+@login_required
 @require_http_methods(["GET"])
 def processing_register(request: HttpRequest) -> HttpResponse:
     return _register(request, _own(request), printable=False, consortium=False)
 
 
+@login_required
 @require_http_methods(["GET"])
 def processing_print(request: HttpRequest) -> HttpResponse:
     return _register(request, _own(request), printable=True, consortium=False)
 
 
+@login_required
 @require_http_methods(["GET"])
 def processing_export(request: HttpRequest, fmt: str) -> HttpResponse:
     return _export(_own(request), fmt)
 
 
+@login_required
 @require_http_methods(["GET", "POST"])
 def processing_activity_edit(request: HttpRequest, activity: str) -> HttpResponse:
     member = _own(request)
@@ -120,6 +125,7 @@ def _any(request: HttpRequest, member_id: int) -> Member:
         raise Http404 from exc
 
 
+@login_required
 @require_http_methods(["GET"])
 def processing_members(request: HttpRequest) -> HttpResponse:
     permission_require(can_view_processing_of_any(request.user))
@@ -128,16 +134,19 @@ def processing_members(request: HttpRequest) -> HttpResponse:
     })  # fmt: skip
 
 
+@login_required
 @require_http_methods(["GET"])
 def processing_register_of(request: HttpRequest, member_id: int) -> HttpResponse:
     return _register(request, _any(request, member_id), printable=False, consortium=True)
 
 
+@login_required
 @require_http_methods(["GET"])
 def processing_print_of(request: HttpRequest, member_id: int) -> HttpResponse:
     return _register(request, _any(request, member_id), printable=True, consortium=True)
 
 
+@login_required
 @require_http_methods(["GET"])
 def processing_export_of(request: HttpRequest, member_id: int, fmt: str) -> HttpResponse:
     return _export(_any(request, member_id), fmt)
