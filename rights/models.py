@@ -112,11 +112,16 @@ class MemberTask(models.Model):
         return f"{self.request} at {self.member}"
 
 
+from .breach_models import Breach, BreachEntry  # noqa: E402
 from .pack_models import SubjectAccessPack  # noqa: E402  (its own module, issue 14 packs)
+from .processing_models import ProcessingActivity  # noqa: E402
 
 __all__ = [
+    "Breach",
+    "BreachEntry",
     "IdentityCheck",
     "MemberTask",
+    "ProcessingActivity",
     "RequestKind",
     "RequestStatus",
     "RightsRequest",

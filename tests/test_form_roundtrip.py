@@ -27,7 +27,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.formhtml import forms_in
 
-PROJECT_APPS = {"tenants", "crm", "sharing", "events", "surveys", "reporting"}
+PROJECT_APPS = {"tenants", "crm", "sharing", "events", "surveys", "reporting", "rights"}
 LONG_TEXT = (
     "First line of a long note.\nSecond line, with “quotes” & accents: Zoë, Siân.\n" * 8
 ).strip()  # Django strips the ends of text

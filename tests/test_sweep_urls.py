@@ -113,7 +113,19 @@ STRING_KWARGS = {
     "year": lambda w: ([2026], None),
     "keep_id": lambda w: ([w.ids["contact"][0]], w.ids["contact_b"][0]),
     "drop_id": lambda w: ([w.ids["contact"][1]], w.ids["contact_b"][1]),
+    # A member's record of processing on the consortium site: A's, and one that is not there.
+    "member_id": lambda w: ([_member_pk("alpha"), 987654], None),
+    # A member's own processing activities (rights.processing.OWN_ACTIVITIES).
+    "activity": lambda w: (["contacts", "surveys"], None),
 }
+
+
+def _member_pk(slug: str) -> int:
+    from tenants.models import Member
+
+    return Member.objects.get(slug=slug).pk
+
+
 # Kwarg names meaning "the id of this model" though the name differs from the model's.
 KWARG_MODELS = {"shared_id": "sharing.sharedrecord"}
 HOSTILE_STRING_KWARG = "nonsense'%"
@@ -520,6 +532,26 @@ def _build_world() -> World:
         MemberTask.objects.create(request=sar, member=alpha, contact_ids=[a["people"][0].pk]),
         MemberTask.objects.create(request=sar, member=beta, contact_ids=[b["people"][0].pk]),
     )
+    # Data protection leads (issue 14): the consortium admin is the consortium's, A's manager
+    # A's; a breach affecting A, and one of B's own (not found at A).
+    from django.contrib.auth.models import Group
+
+    from rights import breach_services
+    from tenants.roles import DATA_PROTECTION_LEADS
+
+    users["admin-c"].groups.add(Group.objects.get(name=DATA_PROTECTION_LEADS))
+    Membership.objects.filter(user=users["manager-a"], member=alpha).update(
+        is_data_protection_lead=True
+    )
+    breach_fields = {"title": "Sweep breach", "what_happened": "Sweeping.",
+                     "found_at": timezone.now() - timedelta(hours=5), "found_by": "Sweeper",
+                     "contacts_affected": 3}  # fmt: skip
+    admin = get_user_model().objects.get(pk=users["admin-c"].pk)  # fresh permission cache
+    breach_a = breach_services.breach_record(acting_user=admin, member=None, members=[alpha],
+                                             **breach_fields)  # fmt: skip
+    breach_b = breach_services.breach_record(acting_user=admin, member=None, members=[beta],
+                                             **breach_fields)  # fmt: skip
+    pair(type(breach_a), breach_a, breach_b)
     user = users["staff-a"]
     world.ids["reset_uid"] = user_pk_to_url_str(user)
     world.ids["reset_token"] = default_token_generator.make_token(user)

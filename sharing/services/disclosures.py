@@ -6,11 +6,15 @@ Tenant assumptions: none; the log lives in the public schema.
 
 from __future__ import annotations
 
+import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
 
 from sharing.models import Disclosure
+from tenants.audit import audit_record
 from tenants.models import Member
 
 if TYPE_CHECKING:
@@ -45,23 +49,26 @@ def disclosure_log(*, acting_user: AnyUser, member_id: int, provider_id: int, ac
     )  # fmt: skip
 
 
+PURGE_TOO_RECENT = "The disclosure log keeps at least a year: choose an earlier cut-off."
+PURGE_KEEP_DAYS = 365
+
+
 @transaction.atomic
-def disclosures_purge(*, before: Any, acting_user: Any, reason: str) -> int:
+def disclosures_purge(*, before: datetime.datetime, acting_user: Any, reason: str) -> int:
     """Remove disclosure-log entries older than ``before`` under the retention policy.
 
-    The only way entries leave: the append-only triggers are bypassed for this one
-    transaction (session_replication_role, which needs a superuser connection), and the
-    purge itself is written to the consortium audit log with who, when, how many and why.
+    The only way entries leave: ``public.commons_disclosures_purge`` (sharing migration 0014),
+    a SECURITY DEFINER function owned by the owner role, the one context in which the log's
+    trigger lets a DELETE through. The application role needs no superuser and cannot delete
+    or change entries itself. The purge is written to the consortium audit log with who, when,
+    how many and why, in the same transaction. Entries younger than a year never go (the
+    function refuses them too).
     """
-    from django.db import connection
-
-    from tenants.audit import audit_record
-
+    if before > timezone.now() - datetime.timedelta(days=PURGE_KEEP_DAYS):
+        raise ValidationError(PURGE_TOO_RECENT)
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL session_replication_role = replica")
-        cursor.execute("DELETE FROM public.sharing_disclosure WHERE at < %s", [before])
-        removed = cursor.rowcount
-        cursor.execute("SET LOCAL session_replication_role = origin")
+        cursor.execute("SELECT public.commons_disclosures_purge(%s)", [before])
+        (removed,) = cursor.fetchone()
     audit_record(action="disclosures.purged", actor=acting_user, target=f"before {before}",
                  removed=removed, reason=reason)  # fmt: skip
-    return removed
+    return int(removed)

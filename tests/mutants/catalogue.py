@@ -370,4 +370,50 @@ MUTATIONS: tuple[Mutation, ...] = (
         ),
         "a person's pack would name the other people in their interactions",
     ),
+    Mutation(
+        "breach seen by affected members only",
+        "rights/permissions.py",
+        "or breach.members.filter(pk=member.pk).exists()",
+        "or True",
+        (
+            "tests/rights/test_breaches.py::"
+            "test_only_affected_leads_and_consortium_leads_see_a_breach",
+        ),
+        "every member's data protection lead would read every other member's breaches",
+    ),
+    Mutation(
+        "breach list for leads only",
+        "rights/breach_selectors.py",
+        "    if not acts_for_breaches(user, member):\n        return Breach.objects.none()\n",
+        "",
+        (
+            "tests/rights/test_breaches.py::"
+            "test_only_affected_leads_and_consortium_leads_see_a_breach",
+        ),
+        "a member's staff and manager would read its breaches",
+    ),
+    Mutation(
+        "affected members decide nothing",
+        "rights/permissions.py",
+        "return member is None or breach.recorded_for_id == member.pk",
+        "return True",
+        ("tests/rights/test_breaches.py::test_an_affected_lead_adds_notes_but_does_not_decide",),
+        "an affected member's lead could record the consortium's decisions on its breach",
+    ),
+    Mutation(
+        "register for managers and leads only",
+        "rights/permissions.py",
+        "return is_manager_of(user, member) or is_data_protection_lead_of(user, member)",
+        "return True",
+        ("tests/rights/test_processing.py::test_who_sees_a_register",),
+        "any member's staff would read its record of processing",
+    ),
+    Mutation(
+        "purge trigger trusts the owner only",
+        "sharing/migrations/0014_purge_without_superuser.py",
+        "       AND current_user = (",
+        "       AND current_user <> (",
+        ("tests/sharing/test_purge_without_superuser.py",),
+        "an application role that set the purge flag itself could delete the disclosure log",
+    ),
 )

@@ -259,13 +259,13 @@ def test_only_a_logged_retention_purge_removes_disclosures(member_a, member_b):
     """Old disclosure entries leave only through the purge, which is itself logged."""
     from tenants.models import AuditEntry
 
-    old = Disclosure.objects.create(
-        member_id=member_b.pk,
-        provider_id=member_a.pk,
-        action="view",
-        record_type="contact",
-        record_ids=[1],
-    )
+    with connection.cursor() as cursor:  # an entry written three years ago (as time would)
+        cursor.execute(
+            "INSERT INTO sharing_disclosure (at, member_id, provider_id, action, record_type,"
+            " record_ids, reason) VALUES (now() - interval '3 years', %s, %s, 'view',"
+            " 'contact', '{1}', '')",
+            [member_b.pk, member_a.pk],
+        )
     Disclosure.objects.create(
         member_id=member_b.pk,
         provider_id=member_a.pk,
@@ -273,12 +273,6 @@ def test_only_a_logged_retention_purge_removes_disclosures(member_a, member_b):
         record_type="contact",
         record_ids=[2],
     )
-    with connection.cursor() as cursor:  # backdate the first entry (as time would)
-        cursor.execute("SET LOCAL session_replication_role = replica")
-        cursor.execute(
-            "UPDATE sharing_disclosure SET at = at - interval '3 years' WHERE id = %s", [old.pk]
-        )
-        cursor.execute("SET LOCAL session_replication_role = origin")
     cutoff = datetime.datetime.now(tz=datetime.UTC) - datetime.timedelta(days=730)
     removed = services.disclosures_purge(before=cutoff, acting_user=None, reason="policy 4.2")
     assert removed == 1

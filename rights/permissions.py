@@ -1,0 +1,66 @@
+"""Who may do what with breaches and a member's record of processing: small predicates.
+
+``member`` is the site the person is on: a member (its data protection leads act for it) or
+``None`` for the consortium site (the consortium's data protection leads act there).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tenants.models import Member
+from tenants.permissions import (
+    AnyUser,
+    is_consortium_admin,
+    is_consortium_data_protection_lead,
+    is_data_protection_lead_of,
+    is_manager_of,
+)
+
+
+def acts_for_breaches(user: AnyUser | None, member: Member | None) -> bool:
+    """The consortium's leads on the consortium site; a member's leads on its own site."""
+    if member is None:
+        return is_consortium_data_protection_lead(user)
+    return is_data_protection_lead_of(user, member)
+
+
+def can_record_breach(user: AnyUser | None, member: Member | None) -> bool:
+    return acts_for_breaches(user, member)
+
+
+def can_see_breach(user: AnyUser | None, member: Member | None, breach: Any) -> bool:
+    """The consortium's leads see every breach; a member's leads those recorded for it or
+    naming it as affected."""
+    if not acts_for_breaches(user, member):
+        return False
+    if member is None:
+        return True
+    return breach.recorded_for_id == member.pk or breach.members.filter(pk=member.pk).exists()
+
+
+def can_manage_breach(user: AnyUser | None, member: Member | None, breach: Any) -> bool:
+    """Assessing, deciding, reporting and closing: the consortium's leads, or the leads of
+    the member that recorded it. Other affected members add notes."""
+    if not acts_for_breaches(user, member):
+        return False
+    return member is None or breach.recorded_for_id == member.pk
+
+
+def can_note_breach(user: AnyUser | None, member: Member | None, breach: Any) -> bool:
+    return can_see_breach(user, member, breach)
+
+
+def can_view_processing(user: AnyUser | None, member: Member | None) -> bool:
+    """A member's register: its managers and leads on its site; on the consortium site
+    (``member`` is the member asked about) consortium admins and leads."""
+    return is_manager_of(user, member) or is_data_protection_lead_of(user, member)
+
+
+def can_view_processing_of_any(user: AnyUser | None) -> bool:
+    return is_consortium_admin(user) or is_consortium_data_protection_lead(user)
+
+
+def can_edit_processing(user: AnyUser | None, member: Member | None) -> bool:
+    """The member's own purposes and lawful bases: its data protection leads."""
+    return is_data_protection_lead_of(user, member)
