@@ -130,7 +130,8 @@ def contact_key_pairs(row: dict[str, Any]) -> set[tuple[str, str]]:
     for phone in (row.get("phone"), row.get("mobile")):
         if normalised := phone_normalise(phone):
             values.add((PersonKeyKind.PHONE, normalised))
-    for first in {row.get("first_name") or "", row.get("preferred_name") or ""}:
+    firsts = {n for n in (row.get("first_name"), row.get("preferred_name")) if n} or {""}
+    for first in firsts:
         full = f"{first} {row.get('last_name') or ''}"
         if normalised := name_postcode_normalise(full, row.get("postcode")):
             values.add((PersonKeyKind.NAME_POSTCODE, normalised))
