@@ -218,7 +218,8 @@ def test_lookup_page_names_members_only_and_logs_no_values(held, client_for, use
     )
     page = response.content.decode()
     assert response.status_code == 200
-    assert "Alpha Voluntary Action" in page and "Beta Community Network" in page
+    assert "Alpha Voluntary Action" in page
+    assert "Beta Community Network" in page
     for secret in ("Ångström", "Angstrom", "01904", "YO1", f"/contacts/{held[0].pk}/"):
         assert secret not in page
     entry = AuditEntry.objects.filter(action="rights.person_looked_up").latest("pk")
@@ -337,14 +338,16 @@ def test_clock_reads_days_left_due_today_and_overdue(held, user):
     )
     assert request_clock(opened, today=due).text == "Due today"
     late = request_clock(opened, today=due + datetime.timedelta(days=3))
-    assert late.text == "Overdue by 3 days" and late.overdue
+    assert late.text == "Overdue by 3 days"
+    assert late.overdue
 
 
 def test_request_page_shows_each_members_status_and_overdue_in_red(held, user, client_for):
     opened = open_request(user, person_keys_for(email="zoe.a@example.org"),
-                          received_on=timezone.localdate() - datetime.timedelta(days=40))  # fmt: skip
+                          received_on=timezone.localdate() - datetime.timedelta(40))  # fmt: skip
     page = client_for(user("dpo-c")).get(f"/data-rights/requests/{opened.pk}/").content.decode()
-    assert "Alpha Voluntary Action" in page and "Beta Community Network" in page
+    assert "Alpha Voluntary Action" in page
+    assert "Beta Community Network" in page
     assert 'class="clock clock-overdue">Overdue by' in page
     assert "Ångström" not in page
 
@@ -365,7 +368,8 @@ def test_close_only_when_every_task_is_done_or_declined(held, user, member_a, me
         routing.task_decline(task=task_b, reason="", acting_user=lead_b)
     routing.task_decline(task=task_b, reason="Legal hold", acting_user=lead_b)
     closed = routing.request_close(rights_request=opened, outcome="Copies sent", acting_user=dpo)
-    assert closed.status == RequestStatus.DONE and closed.closed_at is not None
+    assert closed.status == RequestStatus.DONE
+    assert closed.closed_at is not None
     with pytest.raises(ValidationError):
         routing.request_route(rights_request=closed, acting_user=dpo)
 
@@ -395,16 +399,19 @@ def test_request_list_filters_by_status_and_due_soon(held, user, client_for):
     later = open_request(user, keys)
     client = client_for(user("dpo-c"))
     page = client.get("/data-rights/requests/?status=open&due=7").content.decode()
-    assert soon.reference in page and later.reference not in page
+    assert soon.reference in page
+    assert later.reference not in page
     page = client.get("/data-rights/requests/?status=done").content.decode()
-    assert soon.reference not in page and "No requests match." in page
+    assert soon.reference not in page
+    assert "No requests match." in page
 
 
 # --- the member's side ----------------------------------------------------------------------
 
 
-def test_member_lead_opens_a_request_routed_to_every_holding_member(held, user, member_a,
-                                                                    member_b, client_for):  # fmt: skip
+def test_member_lead_opens_a_request_routed_to_every_holding_member(
+    held, user, member_a, member_b, client_for
+):
     lead = lead_of(member_a, "staff-a", user)
     today = timezone.localdate().isoformat()
     response = client_for(lead, member_a).post("/data-rights/requests/new/", {
@@ -422,19 +429,23 @@ def test_task_page_shows_own_contacts_honouring_restriction(held, user, member_a
                                                             client_for):  # fmt: skip
     lead = lead_of(member_a, "staff-a", user)
     with in_member(member_a):
-        hidden = ContactFactory(first_name="Hidden", last_name="Angstrom", is_restricted=True,
-                                email="zoe.a@example.org", acting_user=user("manager-a"))  # fmt: skip
+        hidden = ContactFactory(
+            first_name="Hidden", last_name="Angstrom", is_restricted=True,
+            email="zoe.a@example.org", acting_user=user("manager-a"),
+        )  # fmt: skip
     opened = open_request(user, person_keys_for(email="zoe.a@example.org"))
     task = opened.tasks.get(member=member_a)
     assert sorted(task.contact_ids) == sorted([held[0].pk, hidden.pk])
     page = client_for(lead, member_a).get(f"/data-rights/tasks/{task.pk}/").content.decode()
     assert "Zoë Ångström" in page
-    assert "Hidden" not in page and "1 more matching record is restricted" in page
+    assert "Hidden" not in page
+    assert "1 more matching record is restricted" in page
     assert "Mark done" in page
 
 
-def test_task_actions_mark_done_decline_and_the_registered_action(held, user, member_a,
-                                                                  member_b, client_for):  # fmt: skip
+def test_task_actions_mark_done_decline_and_the_registered_action(
+    held, user, member_a, member_b, client_for
+):
     from rights import task_actions
 
     lead = lead_of(member_a, "staff-a", user)
@@ -463,7 +474,8 @@ def test_task_actions_mark_done_decline_and_the_registered_action(held, user, me
     assert response.status_code == 400
     client.post(f"/data-rights/tasks/{task.pk}/done/")
     task.refresh_from_db()
-    assert task.status == TaskStatus.DONE and task.done_by == lead
+    assert task.status == TaskStatus.DONE
+    assert task.done_by == lead
     other = opened.tasks.get(member=member_b)
     assert client.get(f"/data-rights/tasks/{other.pk}/").status_code == 404
 
