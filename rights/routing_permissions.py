@@ -28,7 +28,7 @@ def can_open_request_for(user: AnyUser | None, member: Member | None) -> bool:
 
 def can_work_rights_tasks(user: AnyUser | None, member: Member | None) -> bool:
     """Marking a member's tasks done or declined, and carrying them out: its leads."""
-    return member is not None and is_data_protection_lead_of(user, member)
+    return can_open_request_for(user, member)
 
 
 def can_view_rights_tasks(user: AnyUser | None, member: Member | None) -> bool:
