@@ -260,7 +260,7 @@ def _task_page(request: HttpRequest, task: MemberTask, *, status: int = 200,
     }, status=status)  # fmt: skip
 
 
-def _may_work(request: HttpRequest, task_id: int) -> MemberTask:
+def _task_to_work(request: HttpRequest, task_id: int) -> MemberTask:
     task = _task_or_404(request, task_id)
     permission_require(can_work_rights_tasks(request.user, request.tenant))
     return task
@@ -268,7 +268,7 @@ def _may_work(request: HttpRequest, task_id: int) -> MemberTask:
 
 @require_POST
 def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
-    task = _may_work(request, task_id)
+    task = _task_to_work(request, task_id)
     try:
         services.task_mark_done(task=task, acting_user=request.user)
     except ValidationError as exc:
@@ -280,7 +280,7 @@ def task_done(request: HttpRequest, task_id: int) -> HttpResponse:
 
 @require_POST
 def task_decline(request: HttpRequest, task_id: int) -> HttpResponse:
-    task = _may_work(request, task_id)
+    task = _task_to_work(request, task_id)
     form = DeclineForm(request.POST, prefix="decline")
     if form.is_valid():
         try:
@@ -296,7 +296,7 @@ def task_decline(request: HttpRequest, task_id: int) -> HttpResponse:
 @require_POST
 def task_act(request: HttpRequest, task_id: int) -> HttpResponse:
     """Carry the task out with the action registered for its kind of request."""
-    task = _may_work(request, task_id)
+    task = _task_to_work(request, task_id)
     action = task_action_for(task.request.kind)
     if action is None:
         raise Http404("Nothing to carry out for this kind of request.")
