@@ -5,6 +5,7 @@ render."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -45,6 +46,7 @@ NO_ONE_HELD = "No member holds a record matching these details."
 # --- the consortium site: lookup and requests ----------------------------------------------
 
 
+@login_required
 @require_http_methods(["GET", "POST"])
 @lead_required
 def lookup(request: HttpRequest) -> HttpResponse:
@@ -68,6 +70,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
     })  # fmt: skip
 
 
+@login_required
 @require_POST
 @lead_required
 def request_create(request: HttpRequest) -> HttpResponse:
@@ -86,6 +89,7 @@ def request_create(request: HttpRequest) -> HttpResponse:
     return render(request, "rights/request_new.html", {"request_form": form}, status=400)
 
 
+@login_required
 @lead_required
 def request_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "open")
@@ -123,11 +127,13 @@ def _request_page(request: HttpRequest, rights_request: RightsRequest, *, status
     }, status=status)  # fmt: skip
 
 
+@login_required
 @lead_required
 def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
     return _request_page(request, _request_or_404(request_id))
 
 
+@login_required
 @require_POST
 @lead_required
 def request_extend(request: HttpRequest, request_id: int) -> HttpResponse:
@@ -145,6 +151,7 @@ def request_extend(request: HttpRequest, request_id: int) -> HttpResponse:
     return _request_page(request, rights_request, extend_form=form, status=400)
 
 
+@login_required
 @require_POST
 @lead_required
 def request_close(request: HttpRequest, request_id: int) -> HttpResponse:
@@ -162,6 +169,7 @@ def request_close(request: HttpRequest, request_id: int) -> HttpResponse:
     return _request_page(request, rights_request, close_form=form, status=400)
 
 
+@login_required
 @require_POST
 @lead_required
 def request_route(request: HttpRequest, request_id: int) -> HttpResponse:

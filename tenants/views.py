@@ -195,6 +195,7 @@ def handoff_accept(request: HttpRequest) -> HttpResponse:
     return redirect(next_path)
 
 
+@login_required
 @require_http_methods(["GET", "POST"])
 @consortium_admin_required
 def consortium_data_protection_leads(request: HttpRequest) -> HttpResponse:
@@ -218,6 +219,7 @@ def consortium_data_protection_leads(request: HttpRequest) -> HttpResponse:
     })  # fmt: skip
 
 
+@login_required
 @require_POST
 @consortium_admin_required
 def consortium_data_protection_lead_remove(request: HttpRequest, user_id: int) -> HttpResponse:

@@ -514,3 +514,27 @@ def test_consortium_admin_names_and_removes_consortium_leads(user, client_for):
     admin.post(f"/people/data-protection-leads/{researcher.pk}/remove/", {"confirm": "yes"})
     assert not is_consortium_data_protection_lead(user("researcher-r"))
     assert AuditEntry.objects.filter(action="consortium.data_protection_lead_removed").exists()
+
+
+def test_production_refuses_to_start_without_a_person_key():
+    """Production settings need COMMONS_PERSON_KEY (32+ characters); only plain HTTP on one's
+    own machine (`make serve`) falls back to the development key."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("COMMONS_", "DJANGO_"))}
+    base = {**clean, "DJANGO_SECRET_KEY": "x" * 60, "DATABASE_URL": "postgres://u@h:1/d"}
+
+    def starts(**env: str) -> bool:
+        code = "import consortium.settings.production"
+        run = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
+                             text=True, env={**base, **env})  # fmt: skip
+        return run.returncode == 0
+
+    assert not starts()
+    assert not starts(COMMONS_PERSON_KEY="short")
+    assert starts(COMMONS_PERSON_KEY="k" * 40)
+    assert starts(COMMONS_PLAIN_HTTP="1")
