@@ -109,7 +109,8 @@ STRING_KWARGS = {
     "mfa_reset:user_id": lambda w: ([get_user_model().objects.get(username="manager-a").pk], None),
     # Removing a consortium data protection lead: the world's own.
     "consortium_dp_lead_remove:user_id": lambda w: (
-        [get_user_model().objects.get(username="dpo-c").pk], None
+        [get_user_model().objects.get(username="dpo-c").pk],
+        None,
     ),
     # Ending a session: the world has none of its people's; a made-up id is not found.
     "usersession_end:session_id": lambda w: ([987654], None),
