@@ -79,6 +79,7 @@ lint: $(VENV)/.dev
 	$(VENV)/bin/ruff format --check .
 	DJANGO_SETTINGS_MODULE=consortium.settings.production \
 	DJANGO_SECRET_KEY=lint-only-$$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 60) \
+	COMMONS_PERSON_KEY=lint-only-$$(head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 40) \
 	DATABASE_URL=postgres://lint@127.0.0.1:1/lint \
 	$(PY) manage.py check --deploy --fail-level WARNING
 	@# The three house checks all run, so one failing does not hide what the others find.

@@ -25,6 +25,16 @@ urlpatterns = [
         name="member_sign_on_remove",
     ),
     path("go/<slug:slug>/", views.go_to_member, name="go_to_member"),
+    path(
+        "people/data-protection-leads/",
+        views.consortium_data_protection_leads,
+        name="consortium_dp_leads",
+    ),
+    path(
+        "people/data-protection-leads/<int:user_id>/remove/",
+        views.consortium_data_protection_lead_remove,
+        name="consortium_dp_lead_remove",
+    ),
     path("security/", security_views.consortium_security_events, name="security_events"),
     path(
         "people/<int:user_id>/second-factor/reset/",

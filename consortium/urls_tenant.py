@@ -14,6 +14,11 @@ urlpatterns = [
     path("team/security/", security_views.member_security_events, name="security_events"),
     path("team/<int:membership_id>/remove/", views.team_remove, name="team_remove"),
     path("team/<int:membership_id>/role/", views.team_set_role, name="team_set_role"),
+    path(
+        "team/<int:membership_id>/data-protection-lead/",
+        views.team_set_data_protection_lead,
+        name="team_set_data_protection_lead",
+    ),
     path("team/access/", review_views.access_review, name="access_review"),
     path("team/access/review/", review_views.access_review_record, name="access_review_record"),
     path(

@@ -12,7 +12,7 @@ from crm.demo_data import member_demo_fill
 from tenants import services
 from tenants.boundary import member_run, members_each
 from tenants.models import Member, Membership, Role
-from tenants.roles import CONSORTIUM_ADMINS, RESEARCHERS
+from tenants.roles import CONSORTIUM_ADMINS, DATA_PROTECTION_LEADS, RESEARCHERS
 
 User = get_user_model()
 DEMO_PASSWORD = "harbour-lantern-meadow"  # noqa: S105 - printed for the demo, never used elsewhere
@@ -114,6 +114,12 @@ def demo_provision(*, progress=None) -> list[Credential]:
     researcher.groups.add(Group.objects.get(name=RESEARCHERS))
     _second_factor_give(researcher)
     credentials.append(Credential("researcher", DEMO_PASSWORD, "Researcher", "localhost", True))
+    dpo, _ = _user("data-protection", "Priya", "Natarajan", "dpo@consortium.example.org")
+    dpo.groups.add(Group.objects.get(name=DATA_PROTECTION_LEADS))
+    _second_factor_give(dpo)
+    credentials.append(
+        Credential("data-protection", DEMO_PASSWORD, "Data protection lead", "localhost", True)
+    )
 
     # The consortium's sharing rules come first, so that each new member joins the
     # standing directory agreement as it is onboarded.
@@ -140,6 +146,11 @@ def demo_provision(*, progress=None) -> list[Credential]:
                 if not Membership.objects.filter(user=user, member=member).exists():
                     services.membership_add(user=user, member=member, role=role, acting_user=admin)
             _second_factor_give(manager)
+            # Each demo manager is also the member's data protection lead (issue 14).
+            lead = Membership.objects.get(user=manager, member=member)
+            services.membership_set_data_protection_lead(
+                membership=lead, is_lead=True, acting_user=admin
+            )
         member_run(
             member, member_demo_fill,
             member_slug=spec.slug, district_name=spec.district, manager=manager, staff=staff,
@@ -159,6 +170,13 @@ def demo_provision(*, progress=None) -> list[Credential]:
     from reporting.demo import demo_research
 
     demo_research(admin=admin, researcher=researcher)
+
+    # People's keys for a demo made before they existed (new demo contacts have them).
+    from sharing.models import PersonKey
+    from sharing.person_keys import person_keys_backfill
+
+    keyed = set(PersonKey.objects.values_list("member_id", flat=True).distinct())
+    person_keys_backfill(members=Member.organisations.exclude(pk__in=keyed))
 
     # Someone who works at three members, to show the picker.
     roamer, _ = _user("sam-roaming", "Sam", "Whitaker", "sam@roaming.example.org")

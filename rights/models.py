@@ -60,6 +60,8 @@ class RightsRequest(models.Model):
     )
     status = models.CharField(max_length=10, choices=RequestStatus.choices,
                               default=RequestStatus.OPEN)  # fmt: skip
+    # A reference of the lead's own (a ticket number, "letter of 3 March"), never personal data.
+    note = models.CharField("reference note", max_length=200, blank=True)
     outcome = models.CharField(max_length=300, blank=True)
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                   related_name="+")  # fmt: skip

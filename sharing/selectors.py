@@ -16,9 +16,18 @@ from django.utils import timezone
 
 from crm.models import Fold
 from crm.validators import is_uk_postcode, normalise_postcode
+from tenants.models import Member
 from tenants.ordering import name_order
 
-from .models import AccessMode, Agreement, Disclosure, PartyRole, SharedRecord, Status
+from .models import (
+    AccessMode,
+    Agreement,
+    Disclosure,
+    PartyRole,
+    PersonKey,
+    SharedRecord,
+    Status,
+)
 
 # Candidates kept per search; counts above this read "1,000+". Heap visits for a common word
 # grow with it, so it is kept small on a directory of millions of records.
@@ -277,3 +286,23 @@ def disclosures_of_records(
         .filter(record_type=record_type, record_ids__overlap=list(record_ids))
         .order_by("at", "id")
     )
+
+
+def members_holding(keys: list[str]) -> dict[int, list[int]]:
+    """Which members hold a contact with any of these person keys (sharing.person_keys), and
+    which of their contacts: member id -> sorted contact ids. Only active members count.
+
+    It says nothing of the contacts but their ids in their own member's schema: who may see
+    the members' names or the ids is the caller's rule (rights.permissions)."""
+    if not keys:
+        return {}
+    active = Member.organisations.filter(is_active=True).values("pk")
+    rows = (
+        PersonKey.objects.filter(digest__in=list(keys), member_id__in=active)
+        .values_list("member_id", "contact_id")
+        .distinct()
+    )
+    found: dict[int, set[int]] = {}
+    for member_id, contact_id in rows:
+        found.setdefault(member_id, set()).add(contact_id)
+    return {member_id: sorted(ids) for member_id, ids in sorted(found.items())}

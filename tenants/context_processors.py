@@ -7,7 +7,7 @@ from django.http import HttpRequest
 
 from .models import MemberKind
 from .navigation import member_nav
-from .permissions import is_consortium_admin, is_researcher
+from .permissions import is_consortium_admin, is_consortium_data_protection_lead, is_researcher
 
 
 def site(request: HttpRequest) -> dict[str, Any]:
@@ -21,6 +21,9 @@ def site(request: HttpRequest) -> dict[str, Any]:
         # Consortium roles matter on the consortium site only (and cost two queries).
         "is_consortium_admin": bool(user and not on_member_site and is_consortium_admin(user)),
         "is_researcher": bool(user and not on_member_site and is_researcher(user)),
+        "is_consortium_dp_lead": bool(
+            user and not on_member_site and is_consortium_data_protection_lead(user)
+        ),
         "consortium_name": settings.CONSORTIUM_NAME,
         "member_nav": member_nav(request) if on_member_site else [],
     }

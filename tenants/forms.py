@@ -90,3 +90,10 @@ class StaffSecondFactorForm(forms.Form):
         help_text="Managers always need one. Staff without one are asked to set it up on "
         "their next page here.",
     )
+
+
+class DataProtectionLeadForm(forms.Form):
+    account = forms.CharField(
+        label="Username or e-mail address", max_length=254,
+        help_text="Someone who already has a Commons account.",
+    )  # fmt: skip

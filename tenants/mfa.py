@@ -30,7 +30,13 @@ from django.urls import reverse
 
 from .audit import audit_record
 from .models import Member, Membership, Role
-from .permissions import AnyUser, is_consortium_admin, is_researcher, is_signed_in
+from .permissions import (
+    AnyUser,
+    is_consortium_admin,
+    is_consortium_data_protection_lead,
+    is_researcher,
+    is_signed_in,
+)
 from .sites import site_member
 
 if TYPE_CHECKING:
@@ -84,8 +90,9 @@ def second_factor_required(
     """Whether ``user`` must have a second factor to work on ``member``'s site (``None``: the
     consortium site).
 
-    Consortium admins, researchers and the managers of any member always must: their
-    password alone opens other people's records, wherever they sign in. Staff must where the
+    Consortium admins, researchers, consortium data protection leads and the managers of any
+    member always must: their password alone opens other people's records (or says who holds
+    whom), wherever they sign in. Staff must where the
     member they work at asks it of its staff (``Member.staff_second_factor_required``); the
     hand-over never carries them past that member's door without one.
 
@@ -97,7 +104,7 @@ def second_factor_required(
     here = membership is not None and member is not None and membership.member_id == member.pk
     if here and (membership.role == Role.MANAGER or member.staff_second_factor_required):
         return True
-    if is_consortium_admin(user) or is_researcher(user):
+    if is_consortium_admin(user) or is_researcher(user) or is_consortium_data_protection_lead(user):
         return True
     rule = Q(role=Role.MANAGER)
     if member is not None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
+from .permissions import is_data_protection_lead_of, is_manager_of
+
 # (label, url name, what it is for) in the order staff expect them.
 MEMBER_SECTIONS = [
     ("Contacts", "crm:contact_list", "The people you work with: search, tags, consent, history."),
@@ -37,4 +39,16 @@ def member_nav(request: HttpRequest) -> list[dict[str, object]]:
             url = None
         current = bool(url) and request.path.startswith(url) and url != "/"
         items.append({"label": label, "url": url, "current": current, "description": description})
+    # People's rights requests: for the member's data protection leads and its managers.
+    member, user = getattr(request, "tenant", None), getattr(request, "user", None)
+    if is_data_protection_lead_of(user, member) or is_manager_of(user, member):
+        try:
+            url = reverse("rights:task_list")
+        except NoReverseMatch:
+            url = None
+        if url:
+            items.append({
+                "label": "Data rights", "url": url, "current": request.path.startswith(url),
+                "description": "People's requests about their data, with their deadlines.",
+            })  # fmt: skip
     return items

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -108,4 +108,31 @@ def other_active_managers(membership: Membership) -> int:
         .filter(member_id=membership.member_id, role=Role.MANAGER, user__is_active=True)
         .exclude(pk=membership.pk)
         .count()
+    )
+
+
+def consortium_data_protection_leads() -> QuerySet[Any]:
+    """The consortium's data protection leads (active accounts in their group)."""
+    from django.contrib.auth import get_user_model
+
+    from .roles import DATA_PROTECTION_LEADS
+
+    return (
+        get_user_model()
+        .objects.filter(groups__name=DATA_PROTECTION_LEADS, is_active=True)
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+def account_find(*, username_or_email: str) -> Any:
+    """An active account by username, else by e-mail (the oldest); None when there is none."""
+    from django.contrib.auth import get_user_model
+
+    accounts = get_user_model().objects.filter(is_active=True)
+    text = username_or_email.strip()
+    if not text:
+        return None
+    return (
+        accounts.filter(username=text).first()
+        or accounts.filter(email__iexact=text).order_by("pk").first()
     )

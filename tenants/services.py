@@ -221,6 +221,63 @@ def membership_set_role(*, membership: Membership, role: str, acting_user: Any) 
 
 
 @transaction.atomic
+def membership_set_data_protection_lead(
+    *, membership: Membership, is_lead: bool, acting_user: Any
+) -> Membership:
+    """Name (or stop naming) a colleague a data protection lead of their member: they answer
+    people's rights requests there. A manager's decision (the view checks it)."""
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    if membership.is_data_protection_lead == is_lead:
+        return membership
+    membership.is_data_protection_lead = is_lead
+    membership.save(update_fields=["is_data_protection_lead"])
+    audit_record(
+        action="membership.data_protection_lead_set" if is_lead
+        else "membership.data_protection_lead_unset",
+        actor=acting_user, member=membership.member, target=membership.user.get_username(),
+        user_id=membership.user_id,
+    )  # fmt: skip
+    return membership
+
+
+NO_SUCH_ACCOUNT = "No active account has that username or e-mail address."
+
+
+def _dp_leads_group() -> Any:
+    from django.contrib.auth.models import Group
+
+    from .roles import DATA_PROTECTION_LEADS
+
+    return Group.objects.get(name=DATA_PROTECTION_LEADS)
+
+
+@transaction.atomic
+def consortium_data_protection_lead_add(*, user: Account, acting_user: Any) -> None:
+    """Make ``user`` one of the consortium's data protection leads (the group that may look
+    people up across members and route their requests)."""
+    group = _dp_leads_group()
+    if user.groups.filter(pk=group.pk).exists():
+        return
+    user.groups.add(group)
+    audit_record(
+        action="consortium.data_protection_lead_added", actor=acting_user,
+        target=user.get_username(), user_id=user.pk,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def consortium_data_protection_lead_remove(*, user: Account, acting_user: Any) -> None:
+    group = _dp_leads_group()
+    if not user.groups.filter(pk=group.pk).exists():
+        return
+    user.groups.remove(group)
+    audit_record(
+        action="consortium.data_protection_lead_removed", actor=acting_user,
+        target=user.get_username(), user_id=user.pk,
+    )  # fmt: skip
+
+
+@transaction.atomic
 def membership_remove(*, membership: Membership, acting_user: Any) -> None:
     """Stop someone working at a member. The account stays: other records point at it.
 

@@ -19,7 +19,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from . import mfa, selectors, services
 from .confirm import confirmation_page
-from .forms import InviteForm, MemberCreateForm, RoleForm, StaffSecondFactorForm, form_errors_add
+from .forms import (
+    DataProtectionLeadForm,
+    InviteForm,
+    MemberCreateForm,
+    RoleForm,
+    StaffSecondFactorForm,
+    form_errors_add,
+)
 from .invitation_mail import invitation_email_send
 from .invitation_services import membership_invite_with_link
 from .limit_views import team_locks
@@ -187,6 +194,52 @@ def handoff_accept(request: HttpRequest) -> HttpResponse:
     return redirect(next_path)
 
 
+@login_required
+@require_http_methods(["GET", "POST"])
+@consortium_admin_required
+def consortium_data_protection_leads(request: HttpRequest) -> HttpResponse:
+    """Consortium admins name the consortium's data protection leads: the people who find a
+    person across members and route their requests."""
+    form = DataProtectionLeadForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        account = selectors.account_find(username_or_email=form.cleaned_data["account"])
+        if account is None:
+            form.add_error("account", services.NO_SUCH_ACCOUNT)
+        else:
+            services.consortium_data_protection_lead_add(user=account, acting_user=request.user)
+            messages.success(
+                request,
+                f"{account.get_full_name() or account.username} is now a consortium data "
+                "protection lead. They sign in with a second factor.",
+            )
+            return redirect("consortium_dp_leads")
+    return render(request, "tenants/consortium_dp_leads.html", {
+        "leads": list(selectors.consortium_data_protection_leads()), "form": form,
+    })  # fmt: skip
+
+
+@login_required
+@require_POST
+@consortium_admin_required
+def consortium_data_protection_lead_remove(request: HttpRequest, user_id: int) -> HttpResponse:
+    account = selectors.consortium_data_protection_leads().filter(pk=user_id).first()
+    if account is None:
+        raise Http404
+    name = account.get_full_name() or account.username
+    asking = confirmation_page(
+        request, title=f"Stop {name} being a consortium data protection lead?",
+        consequences=[f"{name} can no longer look people up across members or see their "
+                      "requests.", "Requests they opened stay as they are."],
+        button="Remove the role", back=reverse("consortium_dp_leads"),
+        base_template="consortium_base.html",
+    )  # fmt: skip
+    if asking is not None:
+        return asking
+    services.consortium_data_protection_lead_remove(user=account, acting_user=request.user)
+    messages.success(request, f"{name} is no longer a consortium data protection lead.")
+    return redirect("consortium_dp_leads")
+
+
 # --- a member's site ---------------------------------------------------------------
 
 
@@ -278,6 +331,24 @@ def team_set_role(request: HttpRequest, membership_id: int) -> HttpResponse:
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, "Role updated.")
+    return redirect("team")
+
+
+@require_POST
+def team_set_data_protection_lead(request: HttpRequest, membership_id: int) -> HttpResponse:
+    """A manager names a colleague a data protection lead here, or stops naming them."""
+    membership = membership_or_404(request, membership_id)  # not found before not allowed
+    permission_require(can_manage_people(request.user, request.tenant))
+    is_lead = request.POST.get("lead") == "1"
+    services.membership_set_data_protection_lead(
+        membership=membership, is_lead=is_lead, acting_user=request.user
+    )
+    name = membership.user.get_full_name() or membership.user.username
+    messages.success(
+        request,
+        f"{name} is now a data protection lead here." if is_lead
+        else f"{name} is no longer a data protection lead here.",
+    )  # fmt: skip
     return redirect("team")
 
 

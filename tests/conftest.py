@@ -193,7 +193,7 @@ def session_second_factor_mark(client: Client, user) -> None:
 def _world_build() -> None:
     from tenants.bootstrap import consortium_bootstrap
     from tenants.models import Role
-    from tenants.roles import CONSORTIUM_ADMINS, RESEARCHERS
+    from tenants.roles import CONSORTIUM_ADMINS, DATA_PROTECTION_LEADS, RESEARCHERS
     from tenants.services import member_create, membership_add
 
     consortium_bootstrap(verbosity=0)
@@ -209,6 +209,9 @@ def _world_build() -> None:
     admin.groups.add(Group.objects.get(name=CONSORTIUM_ADMINS))
     researcher = _user("researcher-r")
     researcher.groups.add(Group.objects.get(name=RESEARCHERS))
+    # The consortium's data protection lead (issue 14): finds people across members.
+    dpo = _user("dpo-c")
+    dpo.groups.add(Group.objects.get(name=DATA_PROTECTION_LEADS))
     membership_add(user=staff_a, member=member_a, role=Role.STAFF)
     membership_add(user=manager_a, member=member_a, role=Role.MANAGER)
     membership_add(user=staff_b, member=member_b, role=Role.STAFF)
@@ -216,7 +219,7 @@ def _world_build() -> None:
     membership_add(user=both, member=member_a, role=Role.STAFF)
     membership_add(user=both, member=member_b, role=Role.STAFF)
     # Managers, consortium admins and researchers must sign in with a second factor.
-    for person in (manager_a, manager_b, admin, researcher):
+    for person in (manager_a, manager_b, admin, researcher, dpo):
         totp_give(person)
 
 

@@ -116,7 +116,8 @@ def _production(**env: str) -> dict[str, object]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("COMMONS_", "DJANGO_"))}
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
-        env={**clean, "DJANGO_SECRET_KEY": "x" * 60, "DATABASE_URL": "postgres://u@h:1/d", **env},
+        env={**clean, "DJANGO_SECRET_KEY": "x" * 60, "COMMONS_PERSON_KEY": "k" * 40,
+             "DATABASE_URL": "postgres://u@h:1/d", **env},
     )  # fmt: skip
     import ast
 

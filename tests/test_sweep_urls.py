@@ -48,11 +48,12 @@ from tenants.confirm import CONFIRMED
 from tests.conftest import host_of
 
 SITES = {"consortium": "consortium.urls_public", "member": "consortium.urls_tenant"}
-ROLES = ("anonymous", "staff-a", "manager-a", "admin-c", "researcher-r", "staff-b")
+ROLES = ("anonymous", "staff-a", "manager-a", "admin-c", "researcher-r", "dpo-c", "staff-b")
 # Who may work on each site, and so is expected to meet member B's ids there as 404.
 INSIDERS = {"member": ("staff-a", "manager-a"), "consortium": ("staff-a", "manager-a")}
 # Signed-in roles that POST each form (anonymous POSTs too, where the view is public).
-POSTERS = {"member": ("staff-a", "manager-a"), "consortium": ("admin-c", "researcher-r")}
+POSTERS = {"member": ("staff-a", "manager-a"),
+           "consortium": ("admin-c", "researcher-r", "dpo-c")}  # fmt: skip
 
 MARKER = settings.MISSING_VARIABLE_MARKER
 LONG = "x" * 100_000
@@ -106,6 +107,11 @@ STRING_KWARGS = {
     "mfa_remove_webauthn:pk": lambda w: ([987654], None),
     # A consortium admin's reset of someone's second factor: a person with one.
     "mfa_reset:user_id": lambda w: ([get_user_model().objects.get(username="manager-a").pk], None),
+    # Removing a consortium data protection lead: the world's own.
+    "consortium_dp_lead_remove:user_id": lambda w: (
+        [get_user_model().objects.get(username="dpo-c").pk],
+        None,
+    ),
     # Ending a session: the world has none of its people's; a made-up id is not found.
     "usersession_end:session_id": lambda w: ([987654], None),
     # A single sign-on provider no member has set up: refused without a crash.
@@ -127,7 +133,11 @@ def _member_pk(slug: str) -> int:
 
 
 # Kwarg names meaning "the id of this model" though the name differs from the model's.
-KWARG_MODELS = {"shared_id": "sharing.sharedrecord"}
+KWARG_MODELS = {
+    "shared_id": "sharing.sharedrecord",
+    "request_id": "rights.rightsrequest",
+    "task_id": "rights.membertask",
+}
 HOSTILE_STRING_KWARG = "nonsense'%"
 
 
@@ -517,6 +527,20 @@ def _build_world() -> World:
         )
     connection.set_schema_to_public()
     pair(OrganisationRelationship, *relationships)
+    # People's rights: a request held by both members, each with its task (issue 14).
+    from rights.models import MemberTask, RightsRequest
+
+    today = timezone.localdate()
+    rights_request = RightsRequest.objects.create(
+        reference="DR-SWEEP-0001", kind="access", received_on=today, due_on=today,
+        identity_check="document", identity_checked_on=today, opened_by=users["dpo-c"],
+    )  # fmt: skip
+    task_a = MemberTask.objects.create(request=rights_request, member=alpha,
+                                       contact_ids=[a["people"][0].pk])  # fmt: skip
+    task_b = MemberTask.objects.create(request=rights_request, member=beta,
+                                       contact_ids=[b["people"][0].pk])  # fmt: skip
+    pair(RightsRequest, rights_request, None)
+    pair(MemberTask, task_a, task_b)
     del crm
     # People's rights: a subject access request with a task at A and one at B.
     from rights.models import MemberTask, RightsRequest

@@ -223,6 +223,13 @@ def make_member_task(world: World, model) -> None:
     world.id_only.add("rights.MemberTask")
 
 
+def make_person_key(world: World, model) -> None:
+    """A restricted contact's keyed hashes hold its ids only (and hashes, no value): no page
+    may show anything of the contact to someone who may not see it."""
+    world.restricted_contact("sharing.PersonKey")
+    world.id_only.add("sharing.PersonKey")
+
+
 def _common_tag():
     return TagFactory(name="Newsletter")
 
@@ -286,6 +293,7 @@ MAKERS: dict[str, Callable[[World, Any], None]] = {
     "sharing.Disclosure": make_disclosure,
     "sharing.SharedRecord": make_shared_record,
     "rights.MemberTask": make_member_task,
+    "sharing.PersonKey": make_person_key,
 }
 
 

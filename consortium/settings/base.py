@@ -212,6 +212,14 @@ if env("REDIS_URL"):
 # the default for purposes whose consortium rule says "as the consortium's default".
 COMMONS_SHARING_ADMIN_APPROVAL = env_bool("COMMONS_SHARING_ADMIN_APPROVAL", False)
 
+# The key of people's identifier hashes (sharing.person_keys): an HMAC-SHA256 key, so the
+# public table of hashes names no one to whoever reads it without the key. Production must
+# set it (consortium/settings/production.py refuses to start without it); development and
+# the tests fall back to this fixed development key, which is no secret at all. Changing the
+# key makes every stored hash useless: run `manage.py person_keys_backfill` after it.
+DEVELOPMENT_PERSON_KEY = "commons-development-person-key-not-a-secret-never-use-in-production"
+COMMONS_PERSON_KEY = env("COMMONS_PERSON_KEY") or DEVELOPMENT_PERSON_KEY
+
 # Background work: procrastinate, with PostgreSQL as the queue (tenants/queue.py). Workers run
 # `manage.py procrastinate worker`; tenants.queue registers every task and schedule.
 PROCRASTINATE_ON_APP_READY = "tenants.queue.queue_ready"

@@ -1,7 +1,7 @@
 """Production: secure defaults, every secret from the environment."""
 
 from .base import *  # noqa: F403
-from .base import SILENCED_SYSTEM_CHECKS, env, env_bool
+from .base import DEVELOPMENT_PERSON_KEY, SILENCED_SYSTEM_CHECKS, env, env_bool
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -9,6 +9,20 @@ if not SECRET_KEY or len(SECRET_KEY) < 50:
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set to at least 50 random characters.")
+
+# People's identifier hashes (sharing.person_keys) need a key of the consortium's own. Only
+# COMMONS_PLAIN_HTTP=1 (`make serve` on one's own machine, over the demo's hashes) falls back
+# to the development key; behind HTTPS there is no default.
+_plain_http = env_bool("COMMONS_PLAIN_HTTP", False)
+COMMONS_PERSON_KEY = env("COMMONS_PERSON_KEY") or (DEVELOPMENT_PERSON_KEY if _plain_http else "")
+if len(COMMONS_PERSON_KEY) < 32 or (COMMONS_PERSON_KEY == DEVELOPMENT_PERSON_KEY
+                                    and not _plain_http):  # fmt: skip
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "COMMONS_PERSON_KEY must be set to at least 32 random characters (the key of "
+        "people's identifier hashes; see deploy/README.md)."
+    )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # One switch for plain HTTP, and only `make serve` on one's own machine turns it on: it drops

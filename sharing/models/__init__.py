@@ -21,6 +21,7 @@ from .agreements import (
     Status,
 )
 from .directory import Disclosure, DisclosureAction, OrganisationLink, SharedRecord, SharedWord
+from .person_keys import PersonKey, PersonKeyKind
 from .rules import FieldRule, FieldRuleMode, PurposePolicy, RuleChange, StandingAgreement
 
 __all__ = [
@@ -39,6 +40,8 @@ __all__ = [
     "LawfulBasis",
     "OrganisationLink",
     "PartyRole",
+    "PersonKey",
+    "PersonKeyKind",
     "Purpose",
     "PurposePolicy",
     "RecordType",

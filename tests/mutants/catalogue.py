@@ -416,4 +416,43 @@ MUTATIONS: tuple[Mutation, ...] = (
         ("tests/sharing/test_purge_without_superuser.py",),
         "an application role that set the purge flag itself could delete the disclosure log",
     ),
+    Mutation(
+        "consortium lookup guard",
+        "rights/routing_permissions.py",
+        "return is_consortium_data_protection_lead(user)",
+        "return True",
+        ("tests/rights/test_routing.py::test_strangers_cannot_look_up_or_list",),
+        "anyone signed in could learn which members hold a person, and read every request",
+    ),
+    Mutation(
+        "member data protection lead",
+        "rights/routing_permissions.py",
+        "return member is not None and is_data_protection_lead_of(user, member)",
+        "return member is not None",
+        (
+            "tests/rights/test_routing.py::"
+            "test_task_actions_mark_done_decline_and_the_registered_action",
+            "tests/rights/test_routing.py::test_close_only_when_every_task_is_done_or_declined",
+        ),
+        "any colleague (or another member's lead) could carry out or close a person's request",
+    ),
+    Mutation(
+        "task of this member",
+        "rights/routing_selectors.py",
+        "pk=task_id, member=member",
+        "pk=task_id",
+        (
+            "tests/rights/test_routing.py::"
+            "test_task_actions_mark_done_decline_and_the_registered_action",
+        ),
+        "a member's lead could open another member's task and see its contact ids",
+    ),
+    Mutation(
+        "lookup logged",
+        "rights/routing_services.py",
+        'action="rights.person_looked_up"',
+        'action="account.signed_in"',
+        ("tests/rights/test_routing.py::test_lookup_page_names_members_only_and_logs_no_values",),
+        "a lookup of a person across members would leave no trace of who looked",
+    ),
 )
