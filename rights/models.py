@@ -110,3 +110,21 @@ class MemberTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request} at {self.member}"
+
+
+# The parts of the app keep their models in modules of their own (migrations see them here).
+from .retention_models import (  # noqa: E402
+    RecordType,
+    RetentionAction,
+    RetentionRule,
+    RetentionRun,
+    RetentionSchedule,
+    RunStatus,
+    RunTrigger,
+)
+
+__all__ = [
+    "IdentityCheck", "MemberTask", "RecordType", "RequestKind", "RequestStatus",
+    "RetentionAction", "RetentionRule", "RetentionRun", "RetentionSchedule", "RightsRequest",
+    "RunStatus", "RunTrigger", "TaskStatus",
+]  # fmt: skip
