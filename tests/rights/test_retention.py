@@ -146,11 +146,12 @@ def test_legal_hold_always_wins(at_a, manager, contact_hold, interaction_hold,
             if held:
                 crm_services.legal_hold_set(record=record, hold=True, reason="Claim",
                                             acting_user=manager)  # fmt: skip
-        retention_run(member=at_a, acting_user=None, today=TODAY)
+        run = retention_run(member=at_a, acting_user=None, today=TODAY)
         talk_kept = Interaction.objects.filter(pk=talk.pk, summary=talk.summary,
                                                contacts=person).exists()  # fmt: skip
         person_kept = Contact.objects.filter(pk=person.pk, last_name=person.last_name).exists()
         transaction.set_rollback(True)
+    assert (run.status, run.error) == ("done", "")  # held records were never even chosen
     if contact_hold or interaction_hold or organisation_hold:
         assert talk_kept
     if contact_hold or interaction_hold:
