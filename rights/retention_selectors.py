@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -170,7 +171,8 @@ def _contacts_due(schedule: RetentionSchedule, cutoff: dt.date) -> QuerySet[Cont
         .filter(Q(created_at__gte=since) | Q(event__starts_at__gte=since))
         .values_list("contact_id", flat=True)
     )  # fmt: skip
-    held_back = set(recent_registrations) | _open_task_contact_ids(member)
+    held_back = {int(i) for i in recent_registrations if i is not None}
+    held_back |= _open_task_contact_ids(member)
     due = (
         Contact.objects.filter(created_at__lt=since, updated_at__lt=since, legal_hold=False,
                                processing_restricted_at__isnull=True)
@@ -205,7 +207,7 @@ def _imports_due(schedule: RetentionSchedule, cutoff: dt.date) -> QuerySet[Impor
     return due
 
 
-_DUE = {
+_DUE: dict[str, Callable[[RetentionSchedule, dt.date], QuerySet]] = {
     RecordType.INTERACTION: _interactions_due,
     RecordType.CONTACT: _contacts_due,
     RecordType.REGISTRATION: _registrations_due,

@@ -152,10 +152,10 @@ def _process_one(
     returns whether it was still due (a hold placed since, or an edit, keeps it)."""
     with transaction.atomic():
         record = retention_due(schedule=schedule, today=today).filter(pk=pk)
-        record = record.select_for_update(of=("self",)).first()
-        if record is None:
+        found = record.select_for_update(of=("self",)).first()
+        if found is None:
             return False
-        _PROCESS[schedule.record_type][schedule.action](record, acting_user)
+        _PROCESS[schedule.record_type][schedule.action](found, acting_user)
         by_action = run.counts.setdefault(schedule.record_type, {})
         by_action[schedule.action] = by_action.get(schedule.action, 0) + 1
         RetentionRun.objects.filter(pk=run.pk).update(counts=run.counts)
@@ -168,7 +168,7 @@ def retention_run(
 ) -> RetentionRun:  # fmt: skip
     """Run the member's enabled schedules now (on its schema); returns the run, whose
     ``counts`` say what it did. ``acting_user`` is who asked (None for the nightly job)."""
-    if connection.schema_name != member.schema_name:
+    if connection.schema_name != member.schema_name:  # type: ignore[attr-defined]
         raise ValueError("retention_run must run on the member's own schema")
     today = today or timezone.localdate()
     if run is None:

@@ -18,7 +18,6 @@ import sys
 
 import pytest
 from django.db import transaction
-from django.utils import timezone
 
 from tests.conftest import ROOT, _database_url, database_raw_connect, wait_until
 from tests.threads import in_thread
@@ -38,22 +37,32 @@ def _run_process(name: str, log) -> subprocess.Popen:
 
 def _sessions(name: str) -> list[int]:
     with database_raw_connect() as raw:
-        return [pid for (pid,) in raw.execute(
-            "SELECT pid FROM pg_stat_activity WHERE application_name = %s", [name]).fetchall()]
+        return [
+            pid
+            for (pid,) in raw.execute(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = %s", [name]
+            ).fetchall()
+        ]
 
 
 def _waiting(name: str) -> bool:
     with database_raw_connect() as raw:
-        return bool(raw.execute(
-            "SELECT 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
-            " WHERE a.application_name = %s AND NOT l.granted", [name]).fetchone())
+        return bool(
+            raw.execute(
+                "SELECT 1 FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
+                " WHERE a.application_name = %s AND NOT l.granted",
+                [name],
+            ).fetchone()
+        )
 
 
 def _latest_run_processed(member_id: int) -> int:
     with database_raw_connect() as raw:
         row = raw.execute(
             "SELECT counts FROM public.rights_retentionrun WHERE member_id = %s"
-            " ORDER BY id DESC LIMIT 1", [member_id]).fetchone()
+            " ORDER BY id DESC LIMIT 1",
+            [member_id],
+        ).fetchone()
     counts = row[0] if row else {}
     return sum(sum(by.values()) for by in counts.values())
 
@@ -72,13 +81,15 @@ def test_a_run_killed_mid_way_leaves_each_record_whole_and_a_rerun_completes(
     from tests.factories.crm import ContactFactory
 
     tag = f"Killed{secrets.token_hex(3)}"
-    old = timezone.make_aware(dt.datetime(2012, 5, 1, 12))
+    old = dt.datetime(2012, 5, 1, 12, tzinfo=dt.UTC)
 
     def make() -> tuple[int, list[int]]:
         member = Member.organisations.get(slug="alpha")
         with schema_context("alpha"), transaction.atomic():
-            ids = [ContactFactory(first_name=f"{tag}{i}", last_name=tag, email=f"{tag}{i}@ex.org").pk
-                   for i in range(COUNT)]  # fmt: skip
+            ids = [
+                ContactFactory(first_name=f"{tag}{i}", last_name=tag, email=f"{tag}{i}@ex.org").pk
+                for i in range(COUNT)
+            ]
             Contact.objects.filter(pk__in=ids).update(created_at=old, updated_at=old)
             from django.contrib.auth import get_user_model
 
