@@ -155,3 +155,13 @@ class RoleForm(forms.Form):
     )  # fmt: skip
     role = forms.ChoiceField(choices=RoleKind.choices)
     start_date = forms.DateField(required=False, widget=DateInput(), label="Since")
+
+
+class LegalHoldForm(forms.Form):
+    """Placing or lifting a legal hold: the reason goes in the audit log."""
+
+    reason = forms.CharField(
+        label="Why", max_length=300,
+        help_text="For the audit log, e.g. “Claim against us, solicitor’s letter of 3 May”.",
+        error_messages={"required": "Say why: the reason is kept in the audit log."},
+    )  # fmt: skip

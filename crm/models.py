@@ -387,6 +387,9 @@ class Interaction(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.date:%d %b %Y}: {self.summary}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("crm:interaction_detail", args=[self.pk])
+
 
 class ConsentPurpose(models.TextChoices):
     MARKETING = "marketing", "Marketing and newsletters"

@@ -14,7 +14,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 
-from tenants.permissions import AnyUser, can_manage_people
+from tenants.permissions import AnyUser, can_manage_people, is_data_protection_lead_of
 
 from .models import Contact, Interaction
 from .selectors import (
@@ -31,6 +31,14 @@ def is_manager_here(user: AnyUser) -> bool:
     """A manager of the member whose site (or task) this is."""
     member = member_here()
     return member is not None and can_manage_people(user, member)
+
+
+def can_set_legal_hold(user: AnyUser) -> bool:
+    """Managers and data protection leads of this member place and lift legal holds."""
+    member = member_here()
+    return member is not None and (
+        can_manage_people(user, member) or is_data_protection_lead_of(user, member)
+    )
 
 
 def can_see_contact(user: AnyUser, contact: Contact) -> bool:

@@ -6,6 +6,8 @@ members' schemas. The app sits above every app whose data a person's rights reac
 sharing, surveys, events, reporting) and below the demo and the project.
 """
 
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -19,3 +21,14 @@ class RightsConfig(AppConfig):
         from .task_actions import task_action_register
 
         task_action_register(RequestKind.ACCESS, pack_task_action)
+
+    def queue_plug(self, app: Any) -> None:
+        """Add retention's jobs and its nightly schedule to the queue (tenants.queue)."""
+        from django.conf import settings
+
+        from .retention_tasks import retention_nightly, tasks
+
+        app.add_tasks_from(tasks, namespace="")
+        app.periodic(cron=settings.COMMONS_RETENTION_CRON, periodic_id="retention")(
+            retention_nightly
+        )

@@ -115,18 +115,21 @@ class MemberTask(models.Model):
 
 
 from .breach_models import Breach, BreachEntry  # noqa: E402
-from .pack_models import SubjectAccessPack  # noqa: E402  (its own module, issue 14 packs)
+from .pack_models import SubjectAccessPack  # noqa: E402
 from .processing_models import ProcessingActivity  # noqa: E402
+from .retention_models import (  # noqa: E402
+    RecordType,
+    RetentionAction,
+    RetentionRule,
+    RetentionRun,
+    RetentionSchedule,
+    RunStatus,
+    RunTrigger,
+)
 
 __all__ = [
-    "Breach",
-    "BreachEntry",
-    "IdentityCheck",
-    "MemberTask",
-    "ProcessingActivity",
-    "RequestKind",
-    "RequestStatus",
-    "RightsRequest",
-    "SubjectAccessPack",
+    "Breach", "BreachEntry", "IdentityCheck", "MemberTask", "ProcessingActivity", "RecordType",
+    "RequestKind", "RequestStatus", "RetentionAction", "RetentionRule", "RetentionRun",
+    "RetentionSchedule", "RightsRequest", "RunStatus", "RunTrigger", "SubjectAccessPack",
     "TaskStatus",
-]
+]  # fmt: skip

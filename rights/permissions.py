@@ -1,4 +1,5 @@
-"""Who may do what with breaches and a member's record of processing: small predicates.
+"""Who may do what with breaches, a member's record of processing and its retention
+settings: small predicates.
 
 ``member`` is the site the person is on: a member (its data protection leads act for it) or
 ``None`` for the consortium site (the consortium's data protection leads act there).
@@ -64,3 +65,9 @@ def can_view_processing_of_any(user: AnyUser | None) -> bool:
 def can_edit_processing(user: AnyUser | None, member: Member | None) -> bool:
     """The member's own purposes and lawful bases: its data protection leads."""
     return is_data_protection_lead_of(user, member)
+
+
+def can_manage_retention(user: AnyUser | None, member: Member | None) -> bool:
+    """A member's managers and data protection leads see its retention preview, change its
+    schedules and start a run."""
+    return is_manager_of(user, member) or is_data_protection_lead_of(user, member)

@@ -3,7 +3,7 @@ settings (retention, exit). Each part of the app adds its patterns here."""
 
 from django.urls import path
 
-from . import pack_views, processing_views, routing_views
+from . import pack_views, processing_views, retention_views, routing_views
 from .breach_urls import breach_patterns
 
 app_name = "rights"
@@ -44,3 +44,11 @@ urlpatterns += [
         name="processing_activity_edit",
     ),
 ]
+
+# Retention schedules
+urlpatterns += [
+    path("rights/retention/", retention_views.retention_page, name="retention"),
+    path("rights/retention/schedules/", retention_views.retention_schedules,
+         name="retention_schedules"),
+    path("rights/retention/run/", retention_views.retention_run_now, name="retention_run"),
+]  # fmt: skip

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.db import connections
 from django.utils.module_loading import import_string
@@ -85,6 +86,12 @@ def queue_ready(app: App) -> None:
     app.periodic(cron=settings.COMMONS_DORMANT_CRON, periodic_id="dormant")(
         dormant_memberships_suspend
     )
+    # Apps above tenants add their own jobs: an app config's ``queue_plug(app)`` (tenants
+    # imports none of them; the app registry is complete by the time this runs).
+    for config in django_apps.get_app_configs():
+        plug = getattr(config, "queue_plug", None)
+        if plug is not None:
+            plug(app)
 
 
 def side_connection_execute(*, alias: str, schema_name: str, sql: str, params: list) -> None:

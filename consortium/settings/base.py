@@ -315,6 +315,8 @@ ALLAUTH_TRUSTED_PROXY_COUNT = int(env("COMMONS_TRUSTED_PROXY_COUNT", "0"))
 # scheduled job (tenants.review_services); invitation links last COMMONS_INVITATION_DAYS.
 COMMONS_DORMANT_DAYS = int(env("COMMONS_DORMANT_DAYS", "90"))
 COMMONS_DORMANT_CRON = env("COMMONS_DORMANT_CRON") or "40 3 * * *"
+# Retention schedules run nightly for every member that has one in use (rights.retention_tasks).
+COMMONS_RETENTION_CRON = env("COMMONS_RETENTION_CRON") or "10 2 * * *"
 COMMONS_INVITATION_DAYS = int(env("COMMONS_INVITATION_DAYS", "7"))
 COMMONS_BULK_INVITE_MAX_ROWS = int(env("COMMONS_BULK_INVITE_MAX_ROWS", "500"))
 # Issue 13: throttling, lockout and passwords. Ten wrong passwords for one account (however

@@ -9,6 +9,13 @@ Tenant assumptions: the connection is on the member's schema (the request's, or 
 that entered it at its boundary). Nothing here switches schema.
 """
 
+from .anonymise import (
+    contact_anonymise,
+    contact_remove,
+    import_job_expire,
+    interaction_anonymise,
+    interaction_remove,
+)
 from .contacts import (
     consent_record,
     contact_create,
@@ -17,6 +24,7 @@ from .contacts import (
     contact_restricted_access_revoke,
     contact_update,
 )
+from .holds import legal_hold_set
 from .interactions import interaction_create, interaction_delete, interaction_update
 from .organisations import (
     organisation_create,
@@ -31,14 +39,20 @@ from .tags import tag_get_or_create, tags_bulk_apply
 
 __all__ = [
     "consent_record",
+    "contact_anonymise",
     "contact_create",
     "contact_delete",
+    "contact_remove",
     "contact_restricted_access_grant",
     "contact_restricted_access_revoke",
     "contact_update",
+    "import_job_expire",
+    "interaction_anonymise",
     "interaction_create",
     "interaction_delete",
+    "interaction_remove",
     "interaction_update",
+    "legal_hold_set",
     "organisation_create",
     "organisation_delete",
     "organisation_relationship_create",

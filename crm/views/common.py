@@ -105,7 +105,8 @@ def timeline_for(request: HttpRequest, record_type: str, obj: Any) -> list[Timel
         interactions = selectors.interactions_for(user=request.user, organisation=obj)
     entries = [
         TimelineEntry(i.date, i.get_kind_display(), i.summary,
-                      " · ".join(x for x in [i.outcome, i.notes[:200]] if x))
+                      " · ".join(x for x in [i.outcome, i.notes[:200]] if x),
+                      url=i.get_absolute_url())
         for i in interactions[:100]
     ]  # fmt: skip
     if record_type == "contact":

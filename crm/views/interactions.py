@@ -1,4 +1,4 @@
-"""Recording an interaction with a contact or an organisation.
+"""Recording an interaction with a contact or an organisation, and one interaction's page.
 
 Runs on the member's own site, behind tenants.middleware (membership).
 """
@@ -11,10 +11,13 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from crm import services
-from crm.forms import InteractionForm
+from crm import selectors, services
+from crm.forms import InteractionForm, LegalHoldForm
+from crm.models import Interaction
+from crm.permissions import can_set_legal_hold
 
 from .common import contact_or_404, int_or_none, organisation_or_404
+from .holds import interaction_or_404
 
 
 @require_http_methods(["GET", "POST"])
@@ -33,3 +36,15 @@ def interaction_create(request: HttpRequest) -> HttpResponse:
         return redirect(contact or org or "crm:contact_list")
     return render(request, "crm/interaction_form.html",
                   {"form": form, "contact": contact, "org": org})  # fmt: skip
+
+
+@require_http_methods(["GET"])
+def interaction_detail(request: HttpRequest, interaction_id: int) -> HttpResponse:
+    """One interaction the user may see whole (one hidden person hides it: 404)."""
+    interaction: Interaction = interaction_or_404(request, interaction_id)
+    return render(request, "crm/interaction_detail.html", {
+        "interaction": interaction,
+        "people": selectors.contacts_visible_to(user=request.user).filter(
+            interactions=interaction),
+        "may_hold": can_set_legal_hold(request.user), "hold_form": LegalHoldForm(),
+    })  # fmt: skip

@@ -15,9 +15,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from crm import selectors, services
-from crm.forms import OrganisationForm
+from crm.forms import LegalHoldForm, OrganisationForm
 from crm.models import OrganisationType, Tag
 from crm.panels import panels_render
+from crm.permissions import can_set_legal_hold
 from tenants.districts import district_choices
 from tenants.forms import form_errors_add
 
@@ -69,6 +70,7 @@ def organisation_detail(request: HttpRequest, organisation_id: int) -> HttpRespo
     return render(request, "crm/organisation_detail.html", {
         "org": org, "people": selectors.organisation_people(user=request.user, organisation=org),
         "panels": panels_render(request, "organisation", org),
+        "may_hold": can_set_legal_hold(request.user), "hold_form": LegalHoldForm(),
         "timeline": timeline_for(request, "organisation", org),
         "relationships": list(org.relationships_from.select_related("to_organisation"))
         + list(org.relationships_to.select_related("from_organisation")),
