@@ -110,3 +110,11 @@ class MemberTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request} at {self.member}"
+
+
+from .exit_models import ExitState, MemberExit  # noqa: E402  (issue 14: a member's exit)
+
+__all__ = [
+    "ExitState", "IdentityCheck", "MemberExit", "MemberTask", "RequestKind", "RequestStatus",
+    "RightsRequest", "TaskStatus",
+]  # fmt: skip
