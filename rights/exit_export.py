@@ -34,7 +34,7 @@ CHECKSUMS = "checksums.sha256"
 DICTIONARY_CSV = "data_dictionary.csv"
 DICTIONARY_JSON = "data_dictionary.json"
 README = "README.txt"
-JSON_BATCH = 2000
+JSON_BATCH = 500
 
 Progress = Callable[[int, str], None]
 
@@ -225,16 +225,21 @@ def export_build(*, path: Path, member_name: str, progress: Progress | None = No
     (tables, columns and row counts) with the ZIP's own SHA-256 under ``"sha256"``.
 
     All tables are read in one REPEATABLE READ transaction (read only), so the export is one
-    moment's picture. The file is written beside its final name and moved into place at the
+    moment's picture (inside a caller's transaction, that transaction's own). The file is written beside its final name and moved into place at the
     end: a crash leaves no half-written export under that name.
     """
     schema = schema_current()
     report = progress or (lambda percent, phase: None)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
-    with transaction.atomic():
+    outermost = not connection.in_atomic_block
+    if outermost:
         with connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            cursor.execute("SELECT 1")  # the schema's search_path is set before the snapshot
+    with transaction.atomic():
+        if outermost:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         tables = schema_tables(schema)
         report(1, f"Reading {len(tables)} tables")
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED,

@@ -362,6 +362,8 @@ def member_exit_drop(*, exit_: MemberExit, acting_user: Any = None) -> MemberExi
     schema = member.schema_name
     tables = schema_row_counts(schema)
     with connection.cursor() as cursor:
+        # Deferred foreign-key checks still pending in this transaction would block the drop.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f"DROP SCHEMA {quote_ident(schema)} CASCADE")
     export_removed = bool(exit_.file_path)
     _file_remove(exit_)
