@@ -313,6 +313,7 @@ def test_export_start_is_queued_with_the_exit_row(user):
             "ORDER BY id DESC LIMIT 1"
         )
         args = cursor.fetchone()[0]
+    args = json.loads(args) if isinstance(args, str) else args
     assert args["schema_name"] == member.schema_name
     assert args["args"] == [exit_.pk]
     assert member_exit_export_start(member=member, acting_user=manager).pk == exit_.pk
