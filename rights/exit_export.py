@@ -301,14 +301,21 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def table_label(name: str) -> str:
+    """What a table holds, in words (its model's plural name), for pages."""
+    meaning = _meanings().get(name)
+    return meaning[1] if meaning else name.replace("_", " ").capitalize()
+
+
 def schema_row_counts(schema: str) -> list[dict[str, Any]]:
-    """Every table of ``schema`` and its exact row count (for the certificate, just before
-    the schema is dropped)."""
+    """Every table of ``schema``, what it holds and its exact row count (for the
+    certificate, just before the schema is dropped)."""
     counts = []
     with connection.cursor() as cursor:
         for table in schema_tables(schema):
             cursor.execute(
                 f"SELECT count(*) FROM {quote_ident(schema)}.{quote_ident(table.name)}"
             )
-            counts.append({"table": table.name, "rows": cursor.fetchone()[0]})
+            counts.append({"table": table.name, "label": table.meaning or table_label(table.name),
+                           "rows": cursor.fetchone()[0]})  # fmt: skip
     return counts

@@ -34,7 +34,14 @@ from tenants.audit import audit_record
 from tenants.models import Member
 from tenants.permissions import permission_require
 
-from .exit_export import CHECKSUMS, FORMAT_VERSION, MANIFEST, quote_ident, schema_current
+from .exit_export import (
+    CHECKSUMS,
+    FORMAT_VERSION,
+    MANIFEST,
+    quote_ident,
+    schema_current,
+    table_label,
+)
 from .exit_permissions import can_import_exit
 
 NOT_A_ZIP = "This is not a ZIP file. Choose the ZIP a member's complete export gave you."
@@ -86,6 +93,11 @@ class ExitImportResult:
     @property
     def organisations(self) -> int:
         return self.rows.get("crm_organisation", 0)
+
+    @property
+    def rows_named(self) -> list[tuple[str, int]]:
+        """(what the table holds, rows imported), for the page."""
+        return [(table_label(table), rows) for table, rows in self.rows.items()]
 
 
 def _entry_sha256(archive: zipfile.ZipFile, name: str) -> str:
