@@ -192,7 +192,7 @@ def _readme(member_name: str, schema: str, tables: list[Table], at: str) -> str:
     return (
         f"The complete data of {member_name}, exported from Commons on {at}.\n\n"
         f"Every table of its database schema ({len(tables)} tables, {total} rows in all) is\n"
-        "here twice: tables/<name>.csv (PostgreSQL's CSV: an empty field is no value, \"\" an\n"
+        'here twice: tables/<name>.csv (PostgreSQL\'s CSV: an empty field is no value, "" an\n'
         "empty text) and tables/<name>.json (a JSON array, one row per line).\n"
         f"{DICTIONARY_CSV} and {DICTIONARY_JSON} say, for every column, its type and what it\n"
         f"means. {MANIFEST} lists the tables and their row counts. {CHECKSUMS} holds the\n"
@@ -225,8 +225,9 @@ def export_build(*, path: Path, member_name: str, progress: Progress | None = No
     (tables, columns and row counts) with the ZIP's own SHA-256 under ``"sha256"``.
 
     All tables are read in one REPEATABLE READ transaction (read only), so the export is one
-    moment's picture (inside a caller's transaction, that transaction's own). The file is written beside its final name and moved into place at the
-    end: a crash leaves no half-written export under that name.
+    moment's picture (inside a caller's transaction, that transaction's own). The file is
+    written beside its final name and moved into place at the end: a crash leaves no
+    half-written export under that name.
     """
     schema = schema_current()
     report = progress or (lambda percent, phase: None)
@@ -313,9 +314,7 @@ def schema_row_counts(schema: str) -> list[dict[str, Any]]:
     counts = []
     with connection.cursor() as cursor:
         for table in schema_tables(schema):
-            cursor.execute(
-                f"SELECT count(*) FROM {quote_ident(schema)}.{quote_ident(table.name)}"
-            )
+            cursor.execute(f"SELECT count(*) FROM {quote_ident(schema)}.{quote_ident(table.name)}")
             counts.append({"table": table.name, "label": table.meaning or table_label(table.name),
                            "rows": cursor.fetchone()[0]})  # fmt: skip
     return counts

@@ -46,8 +46,7 @@ from .exit_permissions import can_import_exit
 
 NOT_A_ZIP = "This is not a ZIP file. Choose the ZIP a member's complete export gave you."
 NOT_AN_EXPORT = (
-    "This ZIP is not a Commons member's complete export (it has no {what}). Nothing was "
-    "imported."
+    "This ZIP is not a Commons member's complete export (it has no {what}). Nothing was imported."
 )
 TAMPERED = (
     "This export has been changed since it was made: {detail}. Nothing was imported. Ask "
@@ -133,9 +132,10 @@ def exit_zip_verify(archive: zipfile.ZipFile) -> dict[str, Any]:
         manifest = json.loads(archive.read(MANIFEST))
     except ValueError as exc:
         raise ValidationError(NOT_AN_EXPORT.format(what="readable manifest")) from exc
-    if manifest.get("format") != "commons-member-export" or manifest.get(
-        "format_version"
-    ) != FORMAT_VERSION:
+    if (
+        manifest.get("format") != "commons-member-export"
+        or manifest.get("format_version") != FORMAT_VERSION
+    ):
         raise ValidationError(NOT_AN_EXPORT.format(what="manifest Commons can read"))
     return manifest
 

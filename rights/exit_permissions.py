@@ -24,5 +24,5 @@ def can_decide_member_exit(user: AnyUser | None) -> bool:
 
 
 def can_import_exit(user: AnyUser | None, member: Member | None) -> bool:
-    """Import an exit ZIP as ``member``'s first import: its managers."""
-    return member is not None and is_manager_of(user, member)
+    """Import an exit ZIP as ``member``'s first import: its managers (as for the export)."""
+    return can_export_member(user, member)

@@ -21,6 +21,4 @@ def member_exits_drop_due_task(timestamp: int) -> list[int]:
 
 def exit_queue_ready(app: App) -> None:
     app.add_tasks_from(tasks, namespace="")
-    app.periodic(cron=settings.EXIT_DROP_CRON, periodic_id="exit_drop")(
-        member_exits_drop_due_task
-    )
+    app.periodic(cron=settings.EXIT_DROP_CRON, periodic_id="exit_drop")(member_exits_drop_due_task)

@@ -21,10 +21,10 @@ from django.utils import timezone
 from tenants.audit import audit_record
 from tenants.models import DROPPED_SCHEMA_PREFIX, Domain, Member, Membership
 from tenants.permissions import permission_require
-from tenants.queue import member_task_defer, side_connection_execute
+from tenants.queue import member_task_defer
 from tenants.session_services import user_member_access_end
 
-from .exit_export import export_build, quote_ident, schema_row_counts
+from .exit_export import quote_ident, schema_row_counts
 from .exit_models import CONFIRMABLE, ExitState, MemberExit
 from .exit_permissions import (
     NOT_A_MANAGER,
@@ -32,6 +32,7 @@ from .exit_permissions import (
     can_decide_member_exit,
     can_export_member,
 )
+from .exit_selectors import exit_copiers, member_exit_open
 
 ALREADY_LEAVING = "{member} has already left: its data is kept until {until}, then deleted."
 NOT_CONFIRMABLE = (
@@ -40,23 +41,11 @@ NOT_CONFIRMABLE = (
 )
 NOT_CANCELLABLE = "This exit cannot be cancelled: {why}."
 NO_EXPORT = "There is no export to download yet."
-EXPORT_CRASHED = "The export stopped part-way ({error}). Start it again."
 NOT_A_MEMBER = "Only a member organisation can leave."
 
 
 def _locked(exit_: MemberExit) -> MemberExit:
     return MemberExit.objects.select_for_update().select_related("member").get(pk=exit_.pk)
-
-
-def member_exit_open(member: Member) -> MemberExit | None:
-    """The member's exit still under way (exporting, exported, declined or leaving)."""
-    from .exit_models import OPEN_STATES
-
-    return MemberExit.objects.filter(member=member, state__in=OPEN_STATES).first()
-
-
-def export_path_for(exit_: MemberExit) -> Path:
-    return Path(settings.EXIT_EXPORT_ROOT) / exit_.member.schema_name / f"exit-{exit_.pk}.zip"
 
 
 def _member_check(member: Member) -> None:
@@ -86,7 +75,7 @@ def member_exit_export_start(*, member: Member, acting_user: Any) -> MemberExit:
     exit_.downloaded_at = exit_.downloaded_by = exit_.declined_at = exit_.declined_by = None
     exit_.save()
     member_task_defer(schema_name=member.schema_name,
-                      dotted_path="rights.exit_services.member_exit_export_task",
+                      dotted_path="rights.exit_jobs.member_exit_export_task",
                       args=(exit_.pk,))  # fmt: skip
     audit_record(action="member_exit.export_started", actor=acting_user, member=member,
                  target=member.name, exit_id=exit_.pk)  # fmt: skip
@@ -97,59 +86,6 @@ def _file_remove(exit_: MemberExit) -> None:
     if exit_.file_path:
         Path(exit_.file_path).unlink(missing_ok=True)
     exit_.file_path, exit_.file_size = "", None
-
-
-def _progress_writer(exit_id: int):
-    schema = connection.schema_name  # type: ignore[attr-defined]
-    sql = f"UPDATE {MemberExit._meta.db_table} SET progress = %s, phase = %s WHERE id = %s"
-
-    def write(percent: int, phase: str) -> None:
-        side_connection_execute(alias=settings.IMPORT_PROGRESS_DATABASE, schema_name=schema,
-                                sql=sql, params=[min(percent, 100), phase[:120], exit_id])  # fmt: skip
-
-    return write
-
-
-def member_exit_export_run(exit_: MemberExit) -> MemberExit:
-    """Build the export (on the member's schema: the caller put the connection there).
-
-    Safe to run twice: a run claims the exit first, and a second finds it no longer waiting.
-    """
-    claimed = MemberExit.objects.filter(
-        pk=exit_.pk, state__in=[ExitState.EXPORT_QUEUED, ExitState.EXPORTING]
-    ).update(state=ExitState.EXPORTING)
-    if not claimed:
-        return exit_
-    exit_.refresh_from_db()
-    path = export_path_for(exit_)
-    try:
-        manifest = export_build(path=path, member_name=exit_.member.name,
-                                progress=_progress_writer(exit_.pk))  # fmt: skip
-    except Exception as exc:
-        MemberExit.objects.filter(pk=exit_.pk).update(
-            state=ExitState.EXPORT_FAILED, error=EXPORT_CRASHED.format(error=type(exc).__name__)
-        )
-        raise
-    MemberExit.objects.filter(pk=exit_.pk).update(
-        state=ExitState.EXPORT_READY, progress=100, phase="Ready", file_path=str(path),
-        file_size=manifest["size"], sha256=manifest["sha256"], export_finished_at=timezone.now(),
-    )  # fmt: skip
-    exit_.refresh_from_db()
-    return exit_
-
-
-def member_exit_export_task(exit_id: int) -> None:
-    """Queue entry point (already on the member's schema), under a session lock so that a
-    second run of the same job waits for the first and then finds it done."""
-    key = f"rights.member_exit:{exit_id}"
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", [key])
-        try:
-            exit_ = MemberExit.objects.select_related("member").filter(pk=exit_id).first()
-            if exit_ is not None:
-                member_exit_export_run(exit_)
-        finally:
-            cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [key])
 
 
 @transaction.atomic
@@ -188,49 +124,12 @@ def member_exit_export_decline(*, member: Member, acting_user: Any) -> MemberExi
     return exit_
 
 
-def member_exit_consequences(member: Member) -> dict[str, Any]:
-    """What confirming the leaving will do, counted now (the confirmation page says it)."""
-    from django.db.models import Q
-
-    from sharing.models import Agreement, Status
-
-    stoppable = [Status.DRAFT, Status.AWAITING, Status.ACTIVE, Status.SUSPENDED]
-    agreements = list(
-        Agreement.objects.filter(Q(provider=member) | Q(parties__member=member))
-        .filter(status__in=stoppable).distinct().order_by("title")
-    )  # fmt: skip
-    copiers = _copiers(member)
-    return {
-        "agreements": agreements,
-        "memberships": Membership.objects.filter(member=member).count(),
-        "copier_count": len(copiers),
-        "copied_contacts": len({i for ids in copiers.values() for i in ids}),
-        "grace_days": settings.EXIT_GRACE_DAYS,
-        "grace_until": timezone.now() + datetime.timedelta(days=settings.EXIT_GRACE_DAYS),
-    }
-
-
-def _copiers(member: Member) -> dict[int, list[int]]:
-    """Members that copied ``member``'s contacts into their own CRM or exported them, and the
-    ids of those contacts (the provider's ids), from the disclosure log."""
-    from sharing.models import Disclosure, DisclosureAction
-
-    found: dict[int, set[int]] = {}
-    rows = Disclosure.objects.filter(
-        provider_id=member.pk, record_type="contact",
-        action__in=[DisclosureAction.COPY, DisclosureAction.EXPORT],
-    ).exclude(member_id=member.pk).values_list("member_id", "record_ids")  # fmt: skip
-    for member_id, ids in rows.iterator():
-        found.setdefault(member_id, set()).update(ids)
-    return {member_id: sorted(ids) for member_id, ids in found.items()}
-
-
 def _copiers_notify(*, member: Member, acting_user: Any) -> dict[str, Any]:
     """Tell every member that copied or exported the leaving member's contacts (Art. 19's
     spirit: their copies are now theirs alone to keep or erase). Goes through the erasure
     part's ``rights.notices.copy_notices_send`` when it is there; until then it only counts
     them, for the certificate. THE LEAD WIRES THIS when rights.notices is merged."""
-    copiers = _copiers(member)
+    copiers = exit_copiers(member)
     contact_ids = sorted({i for ids in copiers.values() for i in ids})
     sent: Any = None
     try:
@@ -249,7 +148,9 @@ def _memberships_end(member: Member, acting_user: Any) -> list[dict[str, Any]]:
     tokens that no other membership needs (tenants.session_services, as for a removal).
     Returns who worked there and as what, so a cancelled exit can give it back."""
     ended = []
-    for membership in Membership.objects.select_for_update().filter(member=member).select_related("user"):
+    for membership in (
+        Membership.objects.select_for_update().filter(member=member).select_related("user")
+    ):
         user = membership.user
         ended.append({
             "user_id": user.pk, "role": membership.role,

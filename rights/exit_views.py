@@ -20,7 +20,7 @@ from tenants.confirm import confirmation_page
 from tenants.models import Member
 from tenants.permissions import permission_require
 
-from . import exit_services
+from . import exit_selectors, exit_services
 from .exit_import import exit_zip_import
 from .exit_models import CONFIRMABLE, ExitState, MemberExit
 from .exit_permissions import can_decide_member_exit, can_export_member, can_import_exit
@@ -59,7 +59,9 @@ def exit_home(request: HttpRequest) -> HttpResponse:
         try:
             if action == "start":
                 exit_services.member_exit_export_start(member=member, acting_user=request.user)
-                messages.success(request, "The export has started. This page shows how far it has got.")
+                messages.success(
+                    request, "The export has started. This page shows how far it has got."
+                )
             elif action == "decline":
                 page = confirmation_page(
                     request, title="Leave without an export?", keep=("action",),
@@ -79,7 +81,7 @@ def exit_home(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, _message_of(exc))
         return redirect("rights:exit_home")
-    exit_ = exit_services.member_exit_open(member)
+    exit_ = exit_selectors.member_exit_open(member)
     return render(request, "rights/exit_home.html", {"exit": exit_})
 
 
@@ -147,7 +149,7 @@ def exit_confirm(request: HttpRequest, exit_id: int) -> HttpResponse:
     member = Member.organisations.get(pk=exit_.member_id)
     if exit_.state not in CONFIRMABLE:
         return render(request, "rights/exit_detail.html", {"exit": exit_}, status=200)
-    facts = exit_services.member_exit_consequences(member)
+    facts = exit_selectors.member_exit_consequences(member)
     titles = ", ".join(f"“{a.title}”" for a in facts["agreements"][:10]) or "none"
     page = confirmation_page(
         request, base_template="consortium_base.html",

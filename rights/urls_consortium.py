@@ -12,6 +12,5 @@ urlpatterns: list = [
     path("exits/", exit_views.exit_list, name="exit_list"),
     path("exits/<int:exit_id>/confirm/", exit_views.exit_confirm, name="exit_confirm"),
     path("exits/<int:exit_id>/cancel/", exit_views.exit_cancel, name="exit_cancel"),
-    path("exits/<int:exit_id>/certificate/", exit_views.exit_certificate,
-         name="exit_certificate"),  # fmt: skip
+    path("exits/<int:exit_id>/certificate/", exit_views.exit_certificate, name="exit_certificate"),
 ]

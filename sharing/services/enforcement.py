@@ -166,8 +166,8 @@ def agreements_terminate_for_exit(*, member: Member, acting_user: Any) -> list[A
     providers = Agreement.objects.filter(pk__in=ids).values_list("provider_id", flat=True)
     lock_providers(sorted(set(providers)))
     ended = []
-    for agreement in Agreement.objects.select_for_update(no_key=True).filter(pk__in=ids,
-                                                                              status__in=stoppable):  # fmt: skip
+    rows = Agreement.objects.select_for_update(no_key=True).filter(pk__in=ids, status__in=stoppable)
+    for agreement in rows.order_by("pk"):
         agreement_unproject(agreement)
         agreement.status = Status.TERMINATED
         agreement.save(update_fields=["status"])

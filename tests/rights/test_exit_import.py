@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -52,11 +53,12 @@ def test_a_new_member_starts_from_a_leaving_members_export():
     fill(old, contacts=4)
     exit_ = export_built(old, old_manager)
     before = member_run(old, _snapshot)
-    data = open(exit_.file_path, "rb").read()
+    data = Path(exit_.file_path).read_bytes()
 
     new, new_manager = leaving_member("New")
     result = _import(new, new_manager, data)
-    assert result.contacts == 4 and result.organisations == 1
+    assert result.contacts == 4
+    assert result.organisations == 1
     assert member_run(new, _snapshot) == before
     assert AuditEntry.objects.filter(action="member_exit.imported", member_id=new.pk).exists()
     # The sequences carry on after the imported ids.
@@ -83,20 +85,23 @@ def test_a_changed_export_is_refused_and_nothing_is_written():
     """One changed byte in one file: the import names the file and writes nothing."""
     old, old_manager = leaving_member("Old")
     fill(old, contacts=3)
-    data = open(export_built(old, old_manager).file_path, "rb").read()
+    data = Path(export_built(old, old_manager).file_path).read_bytes()
     new, new_manager = leaving_member("New")
     with pytest.raises(ValidationError, match=r"crm_contact\.json does not match its checksum"):
         _import(new, new_manager, _tampered(data))
     with pytest.raises(ValidationError, match="not a ZIP"):
         _import(new, new_manager, b"not a zip at all")
-    assert member_run(new, lambda: (Contact.objects.count(), Organisation.objects.count())) == (0, 0)
+    assert member_run(new, lambda: (Contact.objects.count(), Organisation.objects.count())) == (
+        0,
+        0,
+    )
 
 
 def test_only_a_first_import_and_only_by_a_manager():
     """A member that already has records, or someone who is not its manager, is refused."""
     old, old_manager = leaving_member("Old")
     fill(old, contacts=2)
-    data = open(export_built(old, old_manager).file_path, "rb").read()
+    data = Path(export_built(old, old_manager).file_path).read_bytes()
     new, new_manager = leaving_member("New")
     staff = UserFactory(member=new, role=Role.STAFF)
     with pytest.raises(PermissionDenied):
