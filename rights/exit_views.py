@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -48,6 +49,7 @@ def _message_of(exc: ValidationError) -> str:
 # --- the member's site --------------------------------------------------------------------
 
 
+@login_required
 @require_http_methods(["GET", "POST"])
 def exit_home(request: HttpRequest) -> HttpResponse:
     """The member's managers: its complete export (start, follow, download) or a plain "we
@@ -85,6 +87,7 @@ def exit_home(request: HttpRequest) -> HttpResponse:
     return render(request, "rights/exit_home.html", {"exit": exit_})
 
 
+@login_required
 @require_http_methods(["GET"])
 def exit_status(request: HttpRequest, exit_id: int) -> HttpResponse:
     """The export's progress (the page polls it with htmx while it is built)."""
@@ -93,6 +96,7 @@ def exit_status(request: HttpRequest, exit_id: int) -> HttpResponse:
     return render(request, "rights/_exit_status.html", {"exit": exit_})
 
 
+@login_required
 @require_http_methods(["GET"])
 def exit_download(request: HttpRequest, exit_id: int) -> HttpResponse:
     """The export ZIP, to the member's managers; each download is logged."""
@@ -108,6 +112,7 @@ def exit_download(request: HttpRequest, exit_id: int) -> HttpResponse:
                         content_type="application/zip")  # fmt: skip
 
 
+@login_required
 @require_http_methods(["GET", "POST"])
 def exit_import(request: HttpRequest) -> HttpResponse:
     """A new member's first import: another member's complete export, checked whole first."""
@@ -133,6 +138,7 @@ def exit_import(request: HttpRequest) -> HttpResponse:
 # --- the consortium's site ----------------------------------------------------------------
 
 
+@login_required
 @require_http_methods(["GET"])
 def exit_list(request: HttpRequest) -> HttpResponse:
     """Every member's exit, newest first, for consortium admins."""
@@ -141,6 +147,7 @@ def exit_list(request: HttpRequest) -> HttpResponse:
     return render(request, "rights/exit_list.html", {"exits": exits[:200]})
 
 
+@login_required
 @require_http_methods(["GET", "POST"])
 def exit_confirm(request: HttpRequest, exit_id: int) -> HttpResponse:
     """Confirm a member's leaving: the page says exactly what will happen first."""
@@ -181,6 +188,7 @@ def exit_confirm(request: HttpRequest, exit_id: int) -> HttpResponse:
     return redirect("rights:exit_list")
 
 
+@login_required
 @require_http_methods(["GET", "POST"])
 def exit_cancel(request: HttpRequest, exit_id: int) -> HttpResponse:
     """Cancel a leaving within its grace period (after a confirmation)."""
@@ -209,6 +217,7 @@ def exit_cancel(request: HttpRequest, exit_id: int) -> HttpResponse:
     return redirect("rights:exit_list")
 
 
+@login_required
 @require_http_methods(["GET"])
 def exit_certificate(request: HttpRequest, exit_id: int) -> HttpResponse:
     """The certificate of what was deleted when: a page, or (``?download=json``) its JSON."""
