@@ -23,10 +23,14 @@ class RightsConfig(AppConfig):
         task_action_register(RequestKind.ACCESS, pack_task_action)
 
     def queue_plug(self, app: Any) -> None:
-        """Add retention's jobs and its nightly schedule to the queue (tenants.queue)."""
+        """Add the app's jobs and schedules to the queue (tenants.queue): retention's nightly
+        run, and the drop of leaving members' schemas after their grace period."""
         from django.conf import settings
 
+        from .exit_queue import exit_queue_ready
         from .retention_tasks import retention_nightly, tasks
+
+        exit_queue_ready(app)
 
         app.add_tasks_from(tasks, namespace="")
         app.periodic(cron=settings.COMMONS_RETENTION_CRON, periodic_id="retention")(

@@ -115,6 +115,7 @@ class MemberTask(models.Model):
 
 
 from .breach_models import Breach, BreachEntry  # noqa: E402
+from .exit_models import ExitState, MemberExit  # noqa: E402  (issue 14: a member's exit)
 from .pack_models import SubjectAccessPack  # noqa: E402
 from .processing_models import ProcessingActivity  # noqa: E402
 from .retention_models import (  # noqa: E402
@@ -128,7 +129,7 @@ from .retention_models import (  # noqa: E402
 )
 
 __all__ = [
-    "Breach", "BreachEntry", "IdentityCheck", "MemberTask", "ProcessingActivity", "RecordType",
+    "Breach", "BreachEntry", "ExitState", "IdentityCheck", "MemberExit", "MemberTask", "ProcessingActivity", "RecordType",
     "RequestKind", "RequestStatus", "RetentionAction", "RetentionRule", "RetentionRun",
     "RetentionSchedule", "RightsRequest", "RunStatus", "RunTrigger", "SubjectAccessPack",
     "TaskStatus",

@@ -3,7 +3,7 @@ settings (retention, exit). Each part of the app adds its patterns here."""
 
 from django.urls import path
 
-from . import pack_views, processing_views, retention_views, routing_views
+from . import exit_views, pack_views, processing_views, retention_views, routing_views
 from .breach_urls import breach_patterns
 
 app_name = "rights"
@@ -52,3 +52,14 @@ urlpatterns += [
          name="retention_schedules"),
     path("rights/retention/run/", retention_views.retention_run_now, name="retention_run"),
 ]  # fmt: skip
+]
+
+# A member's exit
+urlpatterns += [
+    # A member's exit (rights.exit_views): its managers' complete export, and a new member's
+    # first import of such an export.
+    path("exit/", exit_views.exit_home, name="exit_home"),
+    path("exit/<int:exit_id>/status/", exit_views.exit_status, name="exit_status"),
+    path("exit/<int:exit_id>/download/", exit_views.exit_download, name="exit_download"),
+    path("exit/import/", exit_views.exit_import, name="exit_import"),
+]

@@ -3,7 +3,7 @@ requests and breaches. Each part of the app adds its patterns here."""
 
 from django.urls import path
 
-from . import processing_views, routing_views
+from . import exit_views, processing_views, routing_views
 from .breach_urls import breach_patterns
 
 app_name = "rights"
@@ -44,4 +44,13 @@ urlpatterns += [
         processing_views.processing_export_of,
         name="processing_export_of",
     ),
+]
+
+# A member's exit
+urlpatterns += [
+    # Members' exits (rights.exit_views): confirming a leaving, cancelling it, the certificate.
+    path("exits/", exit_views.exit_list, name="exit_list"),
+    path("exits/<int:exit_id>/confirm/", exit_views.exit_confirm, name="exit_confirm"),
+    path("exits/<int:exit_id>/cancel/", exit_views.exit_cancel, name="exit_cancel"),
+    path("exits/<int:exit_id>/certificate/", exit_views.exit_certificate, name="exit_certificate"),
 ]

@@ -90,6 +90,22 @@ class MemberTenantMiddleware(TenantMainMiddleware):
         )
         return domain.tenant
 
+    def no_tenant_found(self, request, hostname):
+        """A member that is closed (it is leaving the consortium, or was closed by the
+        consortium) keeps its address for a while: its site says it is closed (410), rather
+        than that there is no such site. Any other unknown host is the library's 404."""
+        from .models import Domain
+
+        domain = (
+            Domain.objects.select_related("tenant")
+            .filter(domain=hostname, tenant__is_active=False, tenant__kind=MemberKind.MEMBER)
+            .first()
+        )
+        if domain is None:
+            return super().no_tenant_found(request, hostname)
+        context = {"closed_member": domain.tenant, "consortium_url": settings.SITE_URL}
+        return render(request, "tenants/closed.html", context, status=410)
+
 
 class MembershipMiddleware:
     """On a member's site: anonymous users sign in; users with no membership get 403, and a

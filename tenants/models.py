@@ -23,6 +23,20 @@ class MemberQuerySet(models.QuerySet):
         return self.filter(is_active=True)
 
 
+# A member that has left and whose schema has been dropped (rights.exit_services) keeps its
+# row (agreements, events and the audit log name it) under a schema name no slug can give
+# (schema names made from slugs have no hyphen), so nothing takes it for a live schema.
+DROPPED_SCHEMA_PREFIX = "dropped-"
+
+
+class SchemasManager(models.Manager.from_queryset(MemberQuerySet)):
+    """The default manager: every row with a schema, which is what django-tenants'
+    ``migrate_schemas`` migrates (a dropped member's row has none left to migrate)."""
+
+    def get_queryset(self) -> MemberQuerySet:
+        return super().get_queryset().exclude(schema_name__startswith=DROPPED_SCHEMA_PREFIX)
+
+
 class OrganisationsManager(models.Manager.from_queryset(MemberQuerySet)):
     """Member organisations only: application code never sees the public or template rows."""
 
@@ -33,8 +47,9 @@ class OrganisationsManager(models.Manager.from_queryset(MemberQuerySet)):
 class Member(TenantMixin):
     """A member organisation, with its own PostgreSQL schema.
 
-    The default manager stays unfiltered so django-tenants migrates the template schema
-    too; application code uses ``Member.organisations``.
+    The default manager keeps the template's row so django-tenants migrates the template
+    schema too (it leaves out only members whose schema was dropped when they left);
+    application code uses ``Member.organisations``.
     """
 
     kind = models.CharField(max_length=10, choices=MemberKind.choices, default=MemberKind.MEMBER)
@@ -64,7 +79,7 @@ class Member(TenantMixin):
     # second factor, so a sign-in through it counts as one and Commons does not ask again.
     sso_enforces_mfa = models.BooleanField("the provider enforces a second factor", default=False)
 
-    objects = models.Manager.from_queryset(MemberQuerySet)()
+    objects = SchemasManager()
     organisations = OrganisationsManager()
 
     # Provisioning clones the template inside its own transaction (tenants.provisioning).
@@ -259,6 +274,13 @@ AUDIT_ACTIONS = {
     "member.sso_removed": "Single sign-on turned off",
     "member.sso_set": "Single sign-on set up or changed",
     "member.updated": "Member details changed",
+    "member_exit.cancelled": "Member's exit cancelled and its site reopened",
+    "member_exit.confirmed": "Member's leaving confirmed",
+    "member_exit.dropped": "Leaving member's data deleted (certificate issued)",
+    "member_exit.export_declined": "Complete export declined by the leaving member",
+    "member_exit.export_downloaded": "Complete export downloaded",
+    "member_exit.export_started": "Complete export of the member's data started",
+    "member_exit.imported": "Another member's complete export imported",
     "membership.added": "Person added to the team",
     "membership.confirmed": "Confirmed as still needing access",
     "membership.data_protection_lead_set": "Named a data protection lead",

@@ -117,6 +117,10 @@ STRING_KWARGS = {
     # A single sign-on provider no member has set up: refused without a crash.
     "provider_id": lambda w: (["nobody-oidc"], None),
     "year": lambda w: ([2026], None),
+    # A member's exit (rights.exit_views): the world has none (an exit closes its member's
+    # site); a made-up id is not found, without a crash. tests/rights/test_exit_pages.py
+    # requests real ones.
+    "exit_id": lambda w: ([987654], None),
     "keep_id": lambda w: ([w.ids["contact"][0]], w.ids["contact_b"][0]),
     "drop_id": lambda w: ([w.ids["contact"][1]], w.ids["contact_b"][1]),
     # A member's record of processing on the consortium site: A's, and one that is not there.

@@ -239,6 +239,16 @@ PROCRASTINATE_WORKER_DEFAULTS = {
     "stalled_worker_timeout": QUEUE_STALLED_SECONDS,
 }
 
+# A member's exit (rights.exit_services): where its complete export is built (outside
+# MEDIA_ROOT: it is only ever downloaded through its page, by the member's managers), how long
+# its schema is kept after it leaves, and when the job that drops schemas past their grace
+# period runs.
+EXIT_EXPORT_ROOT = Path(env("COMMONS_EXIT_EXPORT_ROOT", str(BASE_DIR / ".data" / "exits")))
+EXIT_GRACE_DAYS = int(env("COMMONS_EXIT_GRACE_DAYS", "30"))
+EXIT_DROP_CRON = env("COMMONS_EXIT_DROP_CRON") or "41 3 * * *"
+# Largest exit ZIP a new member's first import accepts.
+EXIT_IMPORT_MAX_BYTES = int(env("COMMONS_EXIT_IMPORT_MAX_BYTES", str(2 * 1024 * 1024 * 1024)))
+
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(env("EMAIL_PORT", "25"))

@@ -30,7 +30,12 @@ from .agreements import (
     agreement_terminate,
 )
 from .disclosures import disclosure_log, disclosure_record, disclosures_purge
-from .enforcement import agreement_join_standing, agreements_expire, agreements_suspend_breaking
+from .enforcement import (
+    agreement_join_standing,
+    agreements_expire,
+    agreements_suspend_breaking,
+    agreements_terminate_for_exit,
+)
 from .templates import NOT_AN_OVERSEER, agreement_template_create
 
 __all__ = [
@@ -59,6 +64,7 @@ __all__ = [
     "agreement_terminate",
     "agreements_expire",
     "agreements_suspend_breaking",
+    "agreements_terminate_for_exit",
     "disclosure_log",
     "disclosure_record",
     "disclosures_purge",

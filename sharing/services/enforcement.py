@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sharing.models import Agreement, AgreementParty, PartyRole, Status
+from sharing.models.agreements import STOPPABLE_FROM
 from sharing.projection import agreement_unproject, lock_provider, lock_providers
 from sharing.rules import agreements_breaking, breaches_text, rules_current, standing_dates
 from sharing.signals import agreement_state_changed
@@ -140,3 +141,37 @@ def agreements_expire(*, acting_user: AnyUser | None, today: datetime.date | Non
         _event(agreement, "expired", acting_user)
         count += 1
     return count
+
+
+EXIT_REASON = "{member} left the consortium"
+
+
+@transaction.atomic
+def agreements_terminate_for_exit(*, member: Member, acting_user: Any) -> list[Agreement]:
+    """``member`` leaves the consortium: end every agreement it provides or is a named party
+    to (draft, awaiting signatures, active or suspended), removing their projections in this
+    transaction, so recipients stop seeing its records at once and it stops seeing theirs.
+
+    The consortium ends them (a consortium admin confirmed the leaving), not a party's
+    manager: the member's own managers may already be gone. Providers' locks are taken
+    first, in ascending id order (as ``agreements_suspend_breaking`` does), then each row.
+    """
+    from django.db.models import Q
+
+    stoppable = {Status.DRAFT} | set(STOPPABLE_FROM[Status.TERMINATED])
+    ids = list(
+        Agreement.objects.filter(Q(provider=member) | Q(parties__member=member))
+        .filter(status__in=stoppable).values_list("pk", flat=True).distinct()
+    )  # fmt: skip
+    providers = Agreement.objects.filter(pk__in=ids).values_list("provider_id", flat=True)
+    lock_providers(sorted(set(providers)))
+    ended = []
+    rows = Agreement.objects.select_for_update(no_key=True).filter(pk__in=ids, status__in=stoppable)
+    for agreement in rows.order_by("pk"):
+        agreement_unproject(agreement)
+        agreement.status = Status.TERMINATED
+        agreement.save(update_fields=["status"])
+        agreement_state_changed.send(sender=Agreement, agreement=agreement, active=False)
+        _event(agreement, Status.TERMINATED, acting_user, member, EXIT_REASON.format(member=member))
+        ended.append(agreement)
+    return ended

@@ -501,4 +501,72 @@ MUTATIONS: tuple[Mutation, ...] = (
         ("tests/rights/test_retention.py::test_a_hold_placed_after_the_preview_still_wins",),
         "a hold placed while a run was going would be ignored",
     ),
+    Mutation(
+        "member export is its managers'",
+        "rights/exit_permissions.py",
+        "return member is not None and is_manager_of(user, member)",
+        "return member is not None",
+        (
+            "tests/rights/test_exit.py::test_only_the_members_managers_start_download_or_decline_the_export",
+        ),
+        "any colleague could take a copy of all the member's data",
+    ),
+    Mutation(
+        "leaving is the consortium's decision",
+        "rights/exit_permissions.py",
+        "return is_consortium_admin(user)",
+        "return True",
+        (
+            "tests/rights/test_exit.py::test_only_consortium_admins_confirm_and_only_after_download_or_decline",
+        ),
+        "a member's manager could close it and start the deletion of its data",
+    ),
+    Mutation(
+        "leaving waits for the export",
+        "rights/exit_services.py",
+        "if exit_.state not in CONFIRMABLE:",
+        "if False:",
+        (
+            "tests/rights/test_exit.py::test_only_consortium_admins_confirm_and_only_after_download_or_decline",
+        ),
+        "a member could be closed before its managers had their data",
+    ),
+    Mutation(
+        "leaving ends agreements",
+        "rights/exit_services.py",
+        "ended_agreements = agreements_terminate_for_exit(member=member, acting_user=acting_user)",
+        "ended_agreements = []",
+        (
+            "tests/rights/test_exit.py::test_leaving_ends_agreements_memberships_sessions_and_tokens",
+        ),
+        "other members would go on seeing a departed member's shared records",
+    ),
+    Mutation(
+        "drop waits for the grace period",
+        "rights/exit_services.py",
+        "grace_until__lte=timezone.now())",
+        "grace_until__lte=timezone.now() + datetime.timedelta(days=3650))",
+        (
+            "tests/rights/test_exit.py::test_schema_survives_the_grace_period_then_the_drop_writes_a_certificate",
+        ),
+        "a leaving member's data would be deleted at once, with no time to cancel",
+    ),
+    Mutation(
+        "cancel only within grace",
+        "rights/exit_services.py",
+        "if exit_.grace_until is not None and exit_.grace_until <= timezone.now():",
+        "if False:",
+        ("tests/rights/test_exit.py::test_cancel_within_grace_gives_access_back",),
+        "an exit could be cancelled after its data was due for deletion",
+    ),
+    Mutation(
+        "exit import checks every checksum",
+        "rights/exit_import.py",
+        "if _entry_sha256(archive, name) != digest:",
+        "if False:",
+        (
+            "tests/rights/test_exit_import.py::test_a_changed_export_is_refused_and_nothing_is_written",
+        ),
+        "a changed export would be imported as if it were the member's own",
+    ),
 )
