@@ -52,7 +52,6 @@ urlpatterns += [
          name="retention_schedules"),
     path("rights/retention/run/", retention_views.retention_run_now, name="retention_run"),
 ]  # fmt: skip
-]
 
 # A member's exit
 urlpatterns += [
