@@ -129,8 +129,23 @@ from .retention_models import (  # noqa: E402
 )
 
 __all__ = [
-    "Breach", "BreachEntry", "ExitState", "IdentityCheck", "MemberExit", "MemberTask", "ProcessingActivity", "RecordType",
-    "RequestKind", "RequestStatus", "RetentionAction", "RetentionRule", "RetentionRun",
-    "RetentionSchedule", "RightsRequest", "RunStatus", "RunTrigger", "SubjectAccessPack",
+    "Breach",
+    "BreachEntry",
+    "ExitState",
+    "IdentityCheck",
+    "MemberExit",
+    "MemberTask",
+    "ProcessingActivity",
+    "RecordType",
+    "RequestKind",
+    "RequestStatus",
+    "RetentionAction",
+    "RetentionRule",
+    "RetentionRun",
+    "RetentionSchedule",
+    "RightsRequest",
+    "RunStatus",
+    "RunTrigger",
+    "SubjectAccessPack",
     "TaskStatus",
-]  # fmt: skip
+]
