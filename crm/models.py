@@ -69,9 +69,11 @@ class Held(models.Model):
 
     processing_restricted_at = models.DateTimeField("processing restricted", null=True,
                                                     blank=True)  # fmt: skip
+    # db_default too: raw and COPY inserts (imports, benchmarks) may leave it out.
     legal_hold = models.BooleanField(
-        "legal hold", default=False, help_text="Retention schedules never remove it."
-    )
+        "legal hold", default=False, db_default=False,
+        help_text="Retention schedules never remove it.",
+    )  # fmt: skip
     copied_from_member_id = models.BigIntegerField(null=True, blank=True, editable=False)
     copied_from_record_id = models.BigIntegerField(null=True, blank=True, editable=False)
 
@@ -377,9 +379,11 @@ class Interaction(models.Model):
     outcome = models.CharField(max_length=200, blank=True)
     follow_up_date = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # db_default too: raw and COPY inserts (imports, benchmarks) may leave it out.
     legal_hold = models.BooleanField(
-        "legal hold", default=False, help_text="Retention schedules never remove it."
-    )
+        "legal hold", default=False, db_default=False,
+        help_text="Retention schedules never remove it.",
+    )  # fmt: skip
 
     class Meta:
         ordering = ["-date", "-id"]

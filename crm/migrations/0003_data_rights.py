@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='contact',
             name='legal_hold',
-            field=models.BooleanField(default=False, help_text='Retention schedules never remove it.', verbose_name='legal hold'),
+            field=models.BooleanField(db_default=False, default=False, help_text='Retention schedules never remove it.', verbose_name='legal hold'),
         ),
         migrations.AddField(
             model_name='contact',
@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='interaction',
             name='legal_hold',
-            field=models.BooleanField(default=False, help_text='Retention schedules never remove it.', verbose_name='legal hold'),
+            field=models.BooleanField(db_default=False, default=False, help_text='Retention schedules never remove it.', verbose_name='legal hold'),
         ),
         migrations.AddField(
             model_name='organisation',
@@ -48,7 +48,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='organisation',
             name='legal_hold',
-            field=models.BooleanField(default=False, help_text='Retention schedules never remove it.', verbose_name='legal hold'),
+            field=models.BooleanField(db_default=False, default=False, help_text='Retention schedules never remove it.', verbose_name='legal hold'),
         ),
         migrations.AddField(
             model_name='organisation',
