@@ -110,3 +110,8 @@ class MemberTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request} at {self.member}"
+
+
+# Each part of the app keeps its models in a module of its own, imported here (where Django
+# looks for them).
+from .notice_models import CopyNotice, NoticeKind, ReceivedBy  # noqa: E402, F401

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from .models import MemberKind
-from .navigation import member_nav
+from .navigation import header_counts, member_nav
 from .permissions import is_consortium_admin, is_researcher
 
 
@@ -23,4 +23,5 @@ def site(request: HttpRequest) -> dict[str, Any]:
         "is_researcher": bool(user and not on_member_site and is_researcher(user)),
         "consortium_name": settings.CONSORTIUM_NAME,
         "member_nav": member_nav(request) if on_member_site else [],
+        "header_counts": header_counts(request) if on_member_site else [],
     }

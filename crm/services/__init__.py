@@ -13,10 +13,13 @@ from .contacts import (
     consent_record,
     contact_create,
     contact_delete,
+    contact_processing_restrict,
+    contact_processing_restriction_lift,
     contact_restricted_access_grant,
     contact_restricted_access_revoke,
     contact_update,
 )
+from .erasure import ContactsErased, contacts_erase
 from .interactions import interaction_create, interaction_delete, interaction_update
 from .organisations import (
     organisation_create,
@@ -30,12 +33,16 @@ from .roles import role_add, role_delete, role_update
 from .tags import tag_get_or_create, tags_bulk_apply
 
 __all__ = [
+    "ContactsErased",
     "consent_record",
     "contact_create",
     "contact_delete",
+    "contact_processing_restrict",
+    "contact_processing_restriction_lift",
     "contact_restricted_access_grant",
     "contact_restricted_access_revoke",
     "contact_update",
+    "contacts_erase",
     "interaction_create",
     "interaction_delete",
     "interaction_update",

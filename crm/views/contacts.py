@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from crm import selectors, services
 from crm.forms import ConsentForm, ContactForm, RoleForm
 from crm.models import ConsentPurpose, ConsentStatus, Contact, Tag
+from crm.panels import panels_render
 from crm.permissions import (
     can_grant_restricted_access,
     contact_permission_required,
@@ -90,6 +91,7 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
             "contact": contact, "timeline": timeline_for(request, "contact", contact),
             "latest_consents": latest.values(), "consent_form": ConsentForm(),
             "role_form": RoleForm(), "is_manager": is_manager,
+            "panels": panels_render(request, "contact", contact),
             "access": selectors.restricted_access_of(contact=contact, member=request.tenant)
             if contact.is_restricted and is_manager else None,
         },
