@@ -165,9 +165,7 @@ def shared_copy(request: HttpRequest, shared_id: int) -> HttpResponse:
             if data.get(k)
         }
         fields.setdefault("last_name", record.display_name)
-        copy = crm_services.contact_create(
-            acting_user=request.user, notes=note, **origin, **fields
-        )
+        copy = crm_services.contact_create(acting_user=request.user, notes=note, **origin, **fields)
     else:
         fields = {
             k: data[k]
@@ -190,7 +188,10 @@ def shared_copy(request: HttpRequest, shared_id: int) -> HttpResponse:
         identifiers = [tuple(i.rsplit("-", 1)) for i in data.get("identifiers", []) if "-" in i]
         try:
             copy = crm_services.organisation_create(
-                acting_user=request.user, notes=note, identifiers=identifiers, **origin,
+                acting_user=request.user,
+                notes=note,
+                identifiers=identifiers,
+                **origin,
                 **fields,
             )
         except ValidationError as exc:
