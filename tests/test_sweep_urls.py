@@ -115,7 +115,11 @@ STRING_KWARGS = {
     "drop_id": lambda w: ([w.ids["contact"][1]], w.ids["contact_b"][1]),
 }
 # Kwarg names meaning "the id of this model" though the name differs from the model's.
-KWARG_MODELS = {"shared_id": "sharing.sharedrecord"}
+KWARG_MODELS = {
+    "shared_id": "sharing.sharedrecord",
+    "task_id": "rights.membertask",
+    "notice_id": "rights.copynotice",
+}
 HOSTILE_STRING_KWARG = "nonsense'%"
 
 
@@ -506,6 +510,26 @@ def _build_world() -> World:
     connection.set_schema_to_public()
     pair(OrganisationRelationship, *relationships)
     del crm
+    # People's rights: an erasure task and a copy notice at each member.
+    from rights.models import CopyNotice, IdentityCheck, MemberTask, RightsRequest
+
+    today = timezone.localdate()
+    tasks, notices = [], []
+    for member, made, other in ((alpha, a, beta), (beta, b, alpha)):
+        request = RightsRequest.objects.create(
+            reference=f"SWEEP-{member.slug}", kind="erasure", received_on=today, due_on=today,
+            identity_check=IdentityCheck.DOCUMENT, identity_checked_on=today,
+            opened_by=users["admin-c"],
+        )  # fmt: skip
+        tasks.append(MemberTask.objects.create(request=request, member=member,
+                                               contact_ids=[made["people"][1].pk]))  # fmt: skip
+        notices.append(CopyNotice.objects.create(
+            member=member, provider_id=other.pk, provider_name=other.name, kind="erase",
+            record_type="contact", record_id=987, received_by="copy",
+            copy_id=made["people"][1].pk,
+        ))  # fmt: skip
+    pair(MemberTask, *tasks)
+    pair(CopyNotice, *notices)
     user = users["staff-a"]
     world.ids["reset_uid"] = user_pk_to_url_str(user)
     world.ids["reset_token"] = default_token_generator.make_token(user)

@@ -60,10 +60,12 @@ def test_erasure_removes_the_person_everywhere_in_one_go(person, member_a, membe
     notices = CopyNotice.objects.filter(member=member_b, provider_id=member_a.pk)
     copy_notice = notices.get(received_by="copy")
     assert copy_notice.copy_id == person["copy"].pk
-    assert copy_notice.kind == "erase" and copy_notice.status == TaskStatus.OPEN
+    assert copy_notice.kind == "erase"
+    assert copy_notice.status == TaskStatus.OPEN
     assert notices.filter(received_by="export").exists()
     task.refresh_from_db()
-    assert task.status == TaskStatus.DONE and task.done_by == person["lead_a"]
+    assert task.status == TaskStatus.DONE
+    assert task.done_by == person["lead_a"]
     with in_member(member_b):  # B's copy is B's to erase: Commons does not reach into it.
         assert Contact.objects.filter(pk=person["copy"].pk).exists()
 
@@ -84,8 +86,10 @@ def test_a_second_erasure_is_harmless_and_says_so(person, member_a, member_b):
     notices = CopyNotice.objects.filter(member=member_b).count()
     second = person_erase(member=member_a, contact_ids=[person["ada"].pk],
                           acting_user=person["lead_a"])  # fmt: skip
-    assert first.contacts == 1 and second.contacts == 0
-    assert second.already_erased and "already erased" in second.summary
+    assert first.contacts == 1
+    assert second.contacts == 0
+    assert second.already_erased
+    assert "already erased" in second.summary
     assert CopyNotice.objects.filter(member=member_b).count() == notices
     assert Registration.objects.filter(name="Erased").count() == 1
 
@@ -124,7 +128,8 @@ def test_a_failure_part_way_leaves_the_person_whole_and_the_task_failed(
     # Tried again once the cause is gone, it succeeds.
     task_action_for("erasure")(task, person["lead_a"])
     task.refresh_from_db()
-    assert task.status == TaskStatus.DONE and task.error == ""
+    assert task.status == TaskStatus.DONE
+    assert task.error == ""
 
 
 def test_a_legal_hold_stops_the_erasure_with_a_reason(person, member_a, in_member):
@@ -134,7 +139,8 @@ def test_a_legal_hold_stops_the_erasure_with_a_reason(person, member_a, in_membe
         person_erase(member=member_a, contact_ids=[person["ada"].pk],
                      acting_user=person["lead_a"], task=person["task"])  # fmt: skip
     person["task"].refresh_from_db()
-    assert person["task"].status == TaskStatus.FAILED and "legal hold" in person["task"].error
+    assert person["task"].status == TaskStatus.FAILED
+    assert "legal hold" in person["task"].error
     with in_member(member_a):
         assert Contact.objects.filter(pk=person["ada"].pk).exists()
 

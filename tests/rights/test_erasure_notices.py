@@ -24,7 +24,8 @@ def test_the_recipients_lead_sees_its_copy_named_and_linked(erased, member_b, cl
     page = client_for(erased["lead_b"], member_b).get("/data-rights/copies/")
     text = page.content.decode()
     assert page.status_code == 200
-    assert f'href="/contacts/{erased["copy"].pk}/"' in text and "Ada Lovelace" in text
+    assert f'href="/contacts/{erased["copy"].pk}/"' in text
+    assert "Ada Lovelace" in text
     assert "Alpha Voluntary Action" in text
     assert "Copies to erase or correct" in text  # the header's count
 
@@ -35,9 +36,10 @@ def test_the_header_counts_open_notices_for_leads_and_managers_only(
     for who in (erased["lead_b"], user("manager-b")):
         home = client_for(who, member_b).get("/").content.decode()
         assert "Copies to erase or correct" in home
-    assert "Copies to erase or correct" not in client_for(user("staff-b"), member_b).get(
-        "/"
-    ).content.decode()
+    assert (
+        "Copies to erase or correct"
+        not in client_for(user("staff-b"), member_b).get("/").content.decode()
+    )
 
 
 @pytest.mark.parametrize("who", ["staff-b", "staff-a", "outsider"])
@@ -66,7 +68,8 @@ def test_a_notice_is_closed_as_done_or_kept_with_a_reason(erased, member_b, clie
     lead = client_for(erased["lead_b"], member_b)
     lead.post(f"/data-rights/copies/{notices[0].pk}/close/", {"outcome": "done"})
     notices[0].refresh_from_db()
-    assert notices[0].status == TaskStatus.DONE and notices[0].done_by == erased["lead_b"]
+    assert notices[0].status == TaskStatus.DONE
+    assert notices[0].done_by == erased["lead_b"]
     with pytest.raises(ValidationError):
         copy_notice_close(notice=notices[1], acting_user=erased["lead_b"], done=False)
     lead.post(f"/data-rights/copies/{notices[1].pk}/close/",
@@ -86,7 +89,8 @@ def test_rectification_tells_the_copies_and_marks_the_task_done(person, member_a
     message = task_action_for(RequestKind.RECTIFICATION)(task, person["lead_a"])
     assert "1 member" in message
     notice = CopyNotice.objects.get(member=member_b, kind="correct", received_by="copy")
-    assert notice.copy_id == person["copy"].pk and notice.request == task.request
+    assert notice.copy_id == person["copy"].pk
+    assert notice.request == task.request
     task.refresh_from_db()
     assert task.status == TaskStatus.DONE
 
@@ -105,14 +109,16 @@ def test_a_leaving_member_notifies_the_members_that_copied_its_records(person, m
 def test_a_notice_holds_plain_ids_and_no_personal_data(erased):
     for notice in CopyNotice.objects.all():
         text = " ".join(str(v) for v in vars(notice).values())
-        assert "Lovelace" not in text and "ada@example.org" not in text
+        assert "Lovelace" not in text
+        assert "ada@example.org" not in text
 
 
 def test_the_erasure_confirmation_lists_what_will_go(person, member_a, client_for, user):
     lead = client_for(person["lead_a"], member_a)
     url = f"/data-rights/tasks/{person['task'].pk}/erase/"
     page = lead.get(url).content.decode()
-    assert "cannot be undone" in page and "1 event registrations" in page
+    assert "cannot be undone" in page
+    assert "1 event registrations" in page
     assert "1 member that copied or exported" in page
     assert client_for(user("manager-a"), member_a).get(url).status_code == 403
     assert lead.post(url, {"confirm": "yes"}).status_code == 302

@@ -53,8 +53,8 @@ def _projection(ctx) -> bool:
 def _booking_list(ctx) -> bool:
     connection.set_tenant(ctx["member"])
     try:
-        return any(c.pk == ctx["ada"].pk for c in contact_candidates(user=ctx["user"],
-                                                                     search="Lovelace"))  # fmt: skip
+        found = contact_candidates(user=ctx["user"], search="Lovelace")
+        return any(c.pk == ctx["ada"].pk for c in found)
     finally:
         connection.set_schema_to_public()
 
@@ -98,9 +98,7 @@ def test_a_restricted_person_leaves_every_output_until_lifted(restricting, membe
     assert seen(ctx), f"{output} should show Ada again once the restriction is lifted"
 
 
-def test_an_agreement_activated_later_does_not_back_fill_a_restricted_person(
-    restricting, member_a
-):
+def test_an_agreement_activated_later_does_not_back_fill_a_restricted_person(restricting, member_a):
     ctx = restricting
     person_restrict(member=member_a, contact_ids=[ctx["ada"].pk], acting_user=ctx["lead_a"])
     later = ctx["agree"](title="Later directory")
@@ -122,13 +120,15 @@ def test_the_contact_page_stays_with_a_banner_and_a_lead_lifts_it_after_confirmi
     ctx = restricting
     person_restrict(member=member_a, contact_ids=[ctx["ada"].pk], acting_user=ctx["lead_a"])
     page = ctx["client"].get(f"/contacts/{ctx['ada'].pk}/").content.decode()
-    assert "Processing restricted since" in page and "(a data-rights request)" in page
+    assert "Processing restricted since" in page
+    assert "(a data-rights request)" in page
     assert "Lift the restriction" not in page  # staff see the banner, not the lead's button
     lead = client_for(ctx["lead_a"], member_a)
     assert "Lift the restriction" in lead.get(f"/contacts/{ctx['ada'].pk}/").content.decode()
     url = f"/contacts/{ctx['ada'].pk}/restriction/lift/"
     asking = lead.post(url)
-    assert asking.status_code == 200 and "Lift the restriction" in asking.content.decode()
+    assert asking.status_code == 200
+    assert "Lift the restriction" in asking.content.decode()
     with in_member(member_a):
         assert Contact.objects.get(pk=ctx["ada"].pk).processing_restricted_at is not None
     assert lead.post(url, {"confirm": "yes"}).status_code == 302
@@ -179,6 +179,34 @@ def test_the_objection_task_suppresses_the_person_from_mailings(restricting, mem
     assert OUTPUTS["CSV export"](ctx)  # an objection to marketing is not a restriction
     with in_member(member_a):
         latest = Consent.objects.filter(contact_id=ctx["ada"].pk, purpose="marketing").first()
-        assert latest is not None and latest.status == "objected"
+        assert latest is not None
+        assert latest.status == "objected"
     task.refresh_from_db()
     assert task.status == TaskStatus.DONE
+
+
+def test_an_export_leaves_out_a_restricted_person_whoever_built_the_queryset(
+    restricting, member_a, in_member
+):
+    """Defence in depth: crm.exporting drops restricted contacts even from a queryset that
+    did not come through the list selector."""
+    from crm.exporting import records_export
+
+    ctx = restricting
+    person_restrict(member=member_a, contact_ids=[ctx["ada"].pk], acting_user=ctx["lead_a"])
+    with in_member(member_a):
+        data = records_export(queryset=Contact.objects.all(), record_type="contact",
+                              file_format="csv").decode("utf-8-sig")  # fmt: skip
+    assert "bob@example.org" in data
+    assert "ada@example.org" not in data
+
+
+def test_a_task_of_another_member_is_not_found_on_the_erasure_page(person, member_b,
+                                                                   client_for):  # fmt: skip
+    """B's lead opening A's erasure task on B's site: not found, nothing erased."""
+    page = client_for(person["lead_b"], member_b).post(
+        f"/data-rights/tasks/{person['task'].pk}/erase/", {"confirm": "yes"}
+    )
+    assert page.status_code == 404
+    person["task"].refresh_from_db()
+    assert person["task"].status == TaskStatus.OPEN
