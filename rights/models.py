@@ -114,4 +114,4 @@ class MemberTask(models.Model):
 
 # Each part of the app keeps its models in a module of its own, imported here (where Django
 # looks for them).
-from .notice_models import CopyNotice, NoticeKind, ReceivedBy  # noqa: E402, F401
+from .notice_models import CopyNotice, NoticeKind, NoticeStatus, ReceivedBy  # noqa: E402, F401

@@ -14,13 +14,17 @@ from django.db import models
 
 from tenants.models import Member
 
-from .models import RightsRequest, TaskStatus
-
 
 class NoticeKind(models.TextChoices):
     ERASE = "erase", "The provider erased this person: erase your copy"
     CORRECT = "correct", "The provider corrected this record: correct your copy"
     MEMBER_EXIT = "member_exit", "The provider left the consortium: decide about your copy"
+
+
+class NoticeStatus(models.TextChoices):
+    OPEN = "open", "To do"
+    DONE = "done", "Done"
+    DECLINED = "declined", "Not done (reason recorded)"
 
 
 class ReceivedBy(models.TextChoices):
@@ -45,13 +49,15 @@ class CopyNotice(models.Model):
     record_id = models.BigIntegerField()
     received_by = models.CharField(max_length=10, choices=ReceivedBy.choices)
     copy_id = models.BigIntegerField(null=True, blank=True)
-    request = models.ForeignKey(RightsRequest, on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="copy_notices")  # fmt: skip
+    request = models.ForeignKey(
+        "rights.RightsRequest", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="copy_notices",
+    )  # fmt: skip
     sent_at = models.DateTimeField(auto_now_add=True)
     sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
                                 blank=True, related_name="+")  # fmt: skip
-    status = models.CharField(max_length=10, choices=TaskStatus.choices,
-                              default=TaskStatus.OPEN)  # fmt: skip
+    status = models.CharField(max_length=10, choices=NoticeStatus.choices,
+                              default=NoticeStatus.OPEN)  # fmt: skip
     reason = models.CharField(max_length=300, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
     done_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
@@ -70,4 +76,4 @@ class CopyNotice(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status == TaskStatus.OPEN
+        return self.status == NoticeStatus.OPEN

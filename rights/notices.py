@@ -26,8 +26,8 @@ from tenants.audit import audit_record
 from tenants.boundary import member_run
 from tenants.models import Member, MemberKind
 
-from .models import RightsRequest, TaskStatus
-from .notice_models import CopyNotice, NoticeKind, ReceivedBy
+from .models import RightsRequest
+from .notice_models import CopyNotice, NoticeKind, NoticeStatus, ReceivedBy
 from .permissions import NOT_LEAD_OR_MANAGER, can_handle_copy_notices
 
 REASON_NEEDED = "Say why the copy is kept (for example, a legal reason to keep it)."
@@ -102,7 +102,7 @@ def copy_notices_send(*, member: Member, contact_ids: Iterable[int], kind: str, 
             )  # fmt: skip
             # An erasure or an exit is told once; each new correction is told again.
             if (
-                same.filter(status=TaskStatus.OPEN) if kind == NoticeKind.CORRECT else same
+                same.filter(status=NoticeStatus.OPEN) if kind == NoticeKind.CORRECT else same
             ).exists():
                 continue
             made.append(CopyNotice.objects.create(
@@ -122,14 +122,14 @@ def copy_notices_for(*, member: Member, open_only: bool = False) -> QuerySet[Cop
     """The notices ``member`` received, open ones first. Tenant assumptions: none (public)."""
     notices = CopyNotice.objects.filter(member=member)
     if open_only:
-        notices = notices.filter(status=TaskStatus.OPEN)
+        notices = notices.filter(status=NoticeStatus.OPEN)
     return notices.order_by("-status", "-sent_at", "-id")  # "open" sorts after "done"
 
 
 def copy_notices_open_count(*, member: Member | None) -> int:
     if member is None:
         return 0
-    return CopyNotice.objects.filter(member=member, status=TaskStatus.OPEN).count()
+    return CopyNotice.objects.filter(member=member, status=NoticeStatus.OPEN).count()
 
 
 def copy_notice_get_for(*, member: Member, notice_id: int) -> CopyNotice:
@@ -151,7 +151,7 @@ def copy_notice_close(*, notice: CopyNotice, acting_user: Any, done: bool,
     reason = " ".join(reason.split())[:300]
     if not done and not reason:
         raise ValidationError({"reason": REASON_NEEDED})
-    notice.status = TaskStatus.DONE if done else TaskStatus.DECLINED
+    notice.status = NoticeStatus.DONE if done else NoticeStatus.DECLINED
     notice.reason = reason
     notice.done_at = timezone.now()
     notice.done_by = acting_user
