@@ -87,10 +87,10 @@ def contacts_write(cursor: Any, spool: IO[str], result: ImportResult, *, user_id
         INSERT INTO crm_contact (id, created_at, updated_at, created_by_id, updated_by_id,
             owner_id, title, first_name, last_name, preferred_name, email, other_emails, phone,
             mobile, address_line1, address_line2, town, county, postcode, date_of_birth, notes,
-            is_restricted)
+            is_restricted, legal_hold)
         SELECT contact_id, now(), now(), %(user)s, %(user)s, %(user)s, title, first_name,
                last_name, preferred_name, email, '{}', phone, mobile, address_line1,
-               address_line2, town, county, postcode, date_of_birth, notes, false
+               address_line2, town, county, postcode, date_of_birth, notes, false, false
           FROM import_contact WHERE is_new ORDER BY rownum""", {"user": user_id})  # fmt: skip
     if crash_after == "contacts":
         raise RuntimeError("injected crash after writing contacts")
@@ -137,9 +137,9 @@ def _organisations_link(cursor: Any, user_id: int | None) -> None:
         INSERT INTO crm_organisation (id, created_at, updated_at, created_by_id, updated_by_id,
             name, other_names, org_type, email, phone, address_line1, address_line2, town,
             postcode, district, website, areas_of_work, beneficiaries, income_band,
-            membership_status, notes)
+            membership_status, notes, legal_hold)
         SELECT org_id, now(), now(), %(user)s, %(user)s, name, '{}', 'other', '', '', '', '',
-               '', '', '', '', '{}', '{}', '', 'none', ''
+               '', '', '', '', '{}', '{}', '', 'none', '', false
           FROM import_org_name WHERE is_new""", {"user": user_id})  # fmt: skip
     mark_changed(cursor, "import_contact", "contact_id", """
         INSERT INTO crm_contactrole (contact_id, organisation_id, role)

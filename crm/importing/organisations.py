@@ -84,13 +84,14 @@ def organisations_write(cursor: Any, spool: IO[str], result: ImportResult, *,
         INSERT INTO crm_organisation (id, created_at, updated_at, created_by_id, updated_by_id,
             name, other_names, org_type, email, phone, address_line1, address_line2, town,
             postcode, district, website, areas_of_work, beneficiaries, income_band,
-            membership_status, notes)
+            membership_status, notes, legal_hold)
         SELECT org_id, now(), now(), %(user)s, %(user)s, name,
                COALESCE(string_to_array(NULLIF(other_names, ''), ';'), '{}'),
                COALESCE(NULLIF(org_type, ''), 'other'), email, phone, address_line1,
                address_line2, town, postcode, district, website,
                COALESCE(string_to_array(NULLIF(areas_of_work, ''), ';'), '{}'),
-               COALESCE(string_to_array(NULLIF(beneficiaries, ''), ';'), '{}'), '', 'none', notes
+               COALESCE(string_to_array(NULLIF(beneficiaries, ''), ';'), '{}'), '', 'none', notes,
+               false
           FROM import_organisation WHERE is_new ORDER BY rownum""", {"user": user_id})  # fmt: skip
     if crash_after == "organisations":
         raise RuntimeError("injected crash after writing organisations")
