@@ -67,13 +67,13 @@ def build(members: int, records: int, run: str) -> list:
                 INSERT INTO "{schema}".crm_contact (created_at, updated_at, title, first_name,
                     last_name, preferred_name, email, other_emails, phone, mobile,
                     address_line1, address_line2, town, county, postcode, notes,
-                    is_restricted)
+                    is_restricted, legal_hold)
                 SELECT now(), now(), '', (%(first)s::text[])[1 + (g * 7 + %(i)s) %% %(nf)s],
                        (%(last)s::text[])[1 + (g * 13 + %(i)s) %% %(nl)s], '',
                        'person' || g || '.' || %(i)s || '@example.org', '{{}}', '', '',
                        '', '', 'Malton', '',
                        (%(out)s::text[])[1 + g %% %(no)s] || ' ' || (1 + g %% 9) || 'AB',
-                       'private notes', g %% 97 = 0
+                       'private notes', g %% 97 = 0, false
                   FROM generate_series(1, %(n)s) AS g
                 """,
                 {"first": FIRST, "last": LAST, "out": OUTWARD, "nf": len(FIRST),

@@ -92,7 +92,11 @@ def dataset_bytes(dataset: tablib.Dataset, file_format: str) -> bytes:
 
 
 def records_export(*, queryset: QuerySet, record_type: str, file_format: str) -> bytes:
-    """The rows of ``queryset`` (already filtered by the selectors) as CSV or XLSX bytes."""
+    """The rows of ``queryset`` (already filtered by the selectors) as CSV or XLSX bytes.
+    A contact whose processing is restricted (Art. 18) is never exported, whoever built the
+    queryset."""
+    if record_type == "contact":
+        queryset = queryset.filter(processing_restricted_at__isnull=True)
     resource = ContactResource() if record_type == "contact" else OrganisationResource()
     dataset = resource.export(queryset=queryset)
     dataset.title = "Contacts" if record_type == "contact" else "Organisations"

@@ -126,21 +126,18 @@ def member_exit_export_decline(*, member: Member, acting_user: Any) -> MemberExi
 
 def _copiers_notify(*, member: Member, acting_user: Any) -> dict[str, Any]:
     """Tell every member that copied or exported the leaving member's contacts (Art. 19's
-    spirit: their copies are now theirs alone to keep or erase). Goes through the erasure
-    part's ``rights.notices.copy_notices_send`` when it is there; until then it only counts
-    them, for the certificate. THE LEAD WIRES THIS when rights.notices is merged."""
+    spirit: their copies are now theirs alone to keep or erase), through the Art. 19
+    notices (rights.notices); the certificate records who was told."""
+    from .notices import copy_notices_send
+
     copiers = exit_copiers(member)
     contact_ids = sorted({i for ids in copiers.values() for i in ids})
-    sent: Any = None
-    try:
-        from .notices import copy_notices_send  # type: ignore[import-not-found]
-    except ImportError:
-        copy_notices_send = None
-    if copy_notices_send is not None and contact_ids:
+    sent = []
+    if contact_ids:
         sent = copy_notices_send(member=member, contact_ids=contact_ids, kind="member_exit",
                                  acting_user=acting_user, request=None)  # fmt: skip
     return {"members": sorted(copiers), "contacts": len(contact_ids),
-            "notices_sent": sent is not None}  # fmt: skip
+            "notices_sent": len(sent)}  # fmt: skip
 
 
 def _memberships_end(member: Member, acting_user: Any) -> list[dict[str, Any]]:

@@ -116,6 +116,7 @@ class MemberTask(models.Model):
 
 from .breach_models import Breach, BreachEntry  # noqa: E402
 from .exit_models import ExitState, MemberExit  # noqa: E402  (issue 14: a member's exit)
+from .notice_models import CopyNotice, NoticeKind, NoticeStatus, ReceivedBy  # noqa: E402
 from .pack_models import SubjectAccessPack  # noqa: E402
 from .processing_models import ProcessingActivity  # noqa: E402
 from .retention_models import (  # noqa: E402
@@ -131,11 +132,15 @@ from .retention_models import (  # noqa: E402
 __all__ = [
     "Breach",
     "BreachEntry",
+    "CopyNotice",
     "ExitState",
     "IdentityCheck",
     "MemberExit",
     "MemberTask",
+    "NoticeKind",
+    "NoticeStatus",
     "ProcessingActivity",
+    "ReceivedBy",
     "RecordType",
     "RequestKind",
     "RequestStatus",

@@ -71,3 +71,22 @@ def can_manage_retention(user: AnyUser | None, member: Member | None) -> bool:
     """A member's managers and data protection leads see its retention preview, change its
     schedules and start a run."""
     return is_manager_of(user, member) or is_data_protection_lead_of(user, member)
+
+
+NOT_A_LEAD = "Only a data protection lead of {member} can do this."
+NOT_LEAD_OR_MANAGER = "Only {member}'s data protection leads and managers can do this."
+
+
+def can_act_for_people(user: AnyUser | None, member: Member | None) -> bool:
+    """Erase, correct, restrict or lift a restriction, or record an objection, for people
+    held by ``member``: its data protection leads only (not its staff, not its managers who
+    are not leads, not another member's leads, not the consortium's)."""
+    return member is not None and is_data_protection_lead_of(user, member)
+
+
+def can_handle_copy_notices(user: AnyUser | None, member: Member | None) -> bool:
+    """See and close the Art. 19 notices ``member`` received about its copies: its data
+    protection leads and its managers."""
+    return member is not None and (
+        is_data_protection_lead_of(user, member) or is_manager_of(user, member)
+    )

@@ -3,7 +3,7 @@ settings (retention, exit). Each part of the app adds its patterns here."""
 
 from django.urls import path
 
-from . import exit_views, pack_views, processing_views, retention_views, routing_views
+from . import exit_views, pack_views, processing_views, retention_views, routing_views, views_people
 from .breach_urls import breach_patterns
 
 app_name = "rights"
@@ -62,3 +62,14 @@ urlpatterns += [
     path("exit/<int:exit_id>/download/", exit_views.exit_download, name="exit_download"),
     path("exit/import/", exit_views.exit_import, name="exit_import"),
 ]
+
+# Erasure, Art. 19 copy notices and restriction
+urlpatterns += [
+    path("data-rights/tasks/<int:task_id>/erase/", views_people.erasure_confirm,
+         name="erasure_confirm"),
+    path("data-rights/copies/", views_people.copy_notice_list, name="copy_notices"),
+    path("data-rights/copies/<int:notice_id>/close/", views_people.copy_notice_close,
+         name="copy_notice_close"),
+    path("contacts/<int:contact_id>/restriction/lift/", views_people.restriction_lift,
+         name="restriction_lift"),
+]  # fmt: skip

@@ -1,5 +1,6 @@
 """An agreement's selection criteria, defined once: which of the provider's records it picks
-(its tags, organisation types and districts; for contacts, never a restricted one, and only
+(its tags, organisation types and districts; never a record whose processing is
+restricted under Art. 18; for contacts, never a restricted one, and only
 with consent where the agreement or the consortium's rules ask for it).
 
 The shared directory's projection (sharing.projection) and the research pool
@@ -55,7 +56,8 @@ def agreement_selection(agreement: Agreement, record_type: str, *, schema: str,
     must meet to be picked by ``agreement``. ``limits`` are the consortium's rules as the
     projection read them; for contacts they are read here when not given."""
     s = quote_ident(schema)
-    conditions: list[str] = []
+    # A record whose processing is restricted (Art. 18) is never shared until it is lifted.
+    conditions: list[str] = [f"{alias}.processing_restricted_at IS NULL"]
     if record_type == RecordType.CONTACT:
         # Nothing of a restricted contact is ever shared, whatever an agreement says (the
         # consortium's locked rule "restricted"; no setting turns this clause off).

@@ -224,3 +224,52 @@ def response_enter(*, wave: Wave, organisation: Organisation, raw: dict[str, Any
     _audit("surveys.response_entered", acting_user=acting_user, target=_wave_name(wave),
            organisation=organisation.pk, response=response.pk)  # fmt: skip
     return response
+
+
+def _answers_redact(value: Any, terms: list[str]) -> Any:
+    from crm.redaction import text_redact
+
+    if isinstance(value, str):
+        return text_redact(value, terms)
+    if isinstance(value, list):
+        return [_answers_redact(v, terms) for v in value]
+    if isinstance(value, dict):
+        return {k: _answers_redact(v, terms) for k, v in value.items()}
+    return value
+
+
+@transaction.atomic
+def responses_redact(*, acting_user: Any, terms: list[str]) -> int:
+    """A person erased from the member's CRM: answers are an organisation's, not the
+    person's, so they stay (and so do their pseudonymised research rows, which hold no names
+    or unlisted free text), but the person's name, e-mail and phone leave every answer that
+    mentions them. The research pool follows (``responses_changed``). Returns how many
+    responses changed."""
+    from django.db.models import Q, TextField
+    from django.db.models.functions import Cast
+
+    if not terms:
+        return 0
+    mentions = Q()
+    for term in terms:
+        mentions |= Q(_text__icontains=term)
+    candidates = (
+        Response.objects.annotate(_text=Cast("answers", TextField()))
+        .filter(mentions)
+        .select_related("wave__survey")
+        .select_for_update(of=("self",))
+    )
+    changed: dict[str, list[int]] = {}
+    for response in candidates:
+        redacted = _answers_redact(response.answers, terms)
+        if redacted != response.answers:
+            response.answers = redacted
+            response.save(update_fields=["answers"])
+            changed.setdefault(response.wave.survey.code, []).append(response.pk)
+    for code, response_ids in changed.items():
+        responses_changed.send(sender=Response, survey_code=code, response_ids=response_ids)
+    count = sum(len(v) for v in changed.values())
+    if count:
+        _audit("survey_response.redacted", acting_user=acting_user,
+               target=f"{count} responses", responses=count)  # fmt: skip
+    return count

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from .models import MemberKind
-from .navigation import member_nav
+from .navigation import header_counts, member_nav
 from .permissions import is_consortium_admin, is_consortium_data_protection_lead, is_researcher
 
 
@@ -26,4 +26,5 @@ def site(request: HttpRequest) -> dict[str, Any]:
         ),
         "consortium_name": settings.CONSORTIUM_NAME,
         "member_nav": member_nav(request) if on_member_site else [],
+        "header_counts": header_counts(request) if on_member_site else [],
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
@@ -52,3 +54,24 @@ def member_nav(request: HttpRequest) -> list[dict[str, object]]:
                 "description": "People's requests about their data, with their deadlines.",
             })  # fmt: skip
     return items
+
+
+# count(request) -> {"label", "url", "count"} for something waiting for this person on this
+# member's site (shown in the header when there is any), or None. Apps above register theirs
+# (rights: copies to erase or correct); tenants never imports them.
+HeaderCount = Callable[[HttpRequest], dict[str, object] | None]
+_header_counts: list[HeaderCount] = []
+
+
+def header_count_register(count: HeaderCount) -> HeaderCount:
+    if count not in _header_counts:
+        _header_counts.append(count)
+    return count
+
+
+def header_counts(request: HttpRequest) -> list[dict[str, object]]:
+    """What is waiting for the signed-in person here: the registered counts above zero."""
+    if not getattr(getattr(request, "user", None), "is_authenticated", False):
+        return []
+    found = (count(request) for count in _header_counts)
+    return [item for item in found if item and item.get("count")]

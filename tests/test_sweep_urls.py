@@ -141,6 +141,7 @@ KWARG_MODELS = {
     "shared_id": "sharing.sharedrecord",
     "request_id": "rights.rightsrequest",
     "task_id": "rights.membertask",
+    "notice_id": "rights.copynotice",
 }
 HOSTILE_STRING_KWARG = "nonsense'%"
 
@@ -580,6 +581,26 @@ def _build_world() -> World:
     breach_b = breach_services.breach_record(acting_user=admin, member=None, members=[beta],
                                              **breach_fields)  # fmt: skip
     pair(type(breach_a), breach_a, breach_b)
+    # People's rights: an erasure task and a copy notice at each member.
+    from rights.models import CopyNotice, IdentityCheck, MemberTask, RightsRequest
+
+    today = timezone.localdate()
+    tasks, notices = [], []
+    for member, made, other in ((alpha, a, beta), (beta, b, alpha)):
+        request = RightsRequest.objects.create(
+            reference=f"SWEEP-{member.slug}", kind="erasure", received_on=today, due_on=today,
+            identity_check=IdentityCheck.DOCUMENT, identity_checked_on=today,
+            opened_by=users["admin-c"],
+        )  # fmt: skip
+        tasks.append(MemberTask.objects.create(request=request, member=member,
+                                               contact_ids=[made["people"][1].pk]))  # fmt: skip
+        notices.append(CopyNotice.objects.create(
+            member=member, provider_id=other.pk, provider_name=other.name, kind="erase",
+            record_type="contact", record_id=987, received_by="copy",
+            copy_id=made["people"][1].pk,
+        ))  # fmt: skip
+    pair(MemberTask, *tasks)
+    pair(CopyNotice, *notices)
     user = users["staff-a"]
     world.ids["reset_uid"] = user_pk_to_url_str(user)
     world.ids["reset_token"] = default_token_generator.make_token(user)

@@ -13,6 +13,7 @@ from .contacts import (
     CONTACT_SORTS,
     contact_detail,
     contact_list,
+    contacts_copied_from,
     contacts_suppressed_from_mailing,
 )
 from .duplicates import contact_duplicates, organisation_duplicates
@@ -24,6 +25,7 @@ from .organisations import (
     organisation_detail,
     organisation_list,
     organisation_people,
+    organisations_copied_from,
 )
 from .search import CORRECTIONS_PER_WORD, MIN_FUZZY_LENGTH, SEARCH_CAP, records_search
 from .team import colleague_get, member_here, restricted_access_of
@@ -47,6 +49,7 @@ __all__ = [
     "contact_get_for_user",
     "contact_ids_hidden_from",
     "contact_list",
+    "contacts_copied_from",
     "contacts_suppressed_from_mailing",
     "contacts_visible_to",
     "import_job_get_for_user",
@@ -59,6 +62,7 @@ __all__ = [
     "organisation_duplicates",
     "organisation_list",
     "organisation_people",
+    "organisations_copied_from",
     "records_search",
     "restricted_access_of",
     "restricted_visible_ids",

@@ -63,11 +63,13 @@ def contact_list(
     sort: str = "name",
     for_mailing: bool = False,
 ) -> QuerySet[Contact]:
-    """Contacts ``user`` may see, searched, filtered and sorted.
+    """Contacts ``user`` may see, searched, filtered and sorted: every list, search, export,
+    API list, mailing and booking list reads this. A contact whose processing is restricted
+    (Art. 18) is in none of them until the restriction is lifted; its own page stays.
 
     ``for_mailing`` drops everyone whose marketing decision is an objection or withdrawal.
     """
-    contacts = contacts_visible_to(user=user)
+    contacts = contacts_visible_to(user=user).filter(processing_restricted_at__isnull=True)
     if tag:
         contacts = contacts.filter(tags__name=tag)
     if consent:
@@ -86,6 +88,19 @@ def contact_list(
     return searched.order_by(*CONTACT_SORTS.get(sort, CONTACT_SORTS["name"])).prefetch_related(
         "tags"
     )
+
+
+def contacts_copied_from(*, member_id: int, record_ids: list[int]) -> dict[int, list[Contact]]:
+    """This member's copies of another member's contacts (made through Commons, which keeps
+    the provider's member and record id), by the provider's record id. Over all contacts,
+    restricted ones included: the answer routes an Art. 19 notice, and a page shows a copy
+    only through ``contacts_visible_to``."""
+    copies: dict[int, list[Contact]] = {}
+    for contact in Contact.objects.filter(
+        copied_from_member_id=member_id, copied_from_record_id__in=record_ids
+    ).order_by("pk"):
+        copies.setdefault(int(contact.copied_from_record_id or 0), []).append(contact)
+    return copies
 
 
 def contact_detail(*, user: Any, contact_id: int) -> Contact:

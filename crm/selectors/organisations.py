@@ -58,11 +58,14 @@ def organisation_detail(*, organisation_id: int) -> Organisation:
 
 
 def organisation_people(*, user: Any, organisation: Organisation) -> QuerySet[ContactRole]:
-    """Roles at an organisation, of contacts the user may see."""
+    """Roles at an organisation, of contacts the user may see (and whose processing is not
+    restricted: Art. 18 takes them out of every list)."""
     return (
         ContactRole.objects.filter(
             organisation=organisation,
-            contact__in=contacts_visible_to(user=user).values("pk"),
+            contact__in=contacts_visible_to(user=user)
+            .filter(processing_restricted_at__isnull=True)
+            .values("pk"),
         )
         .select_related("contact")
         .order_by("role", *name_order("contact__last_name", "contact__first_name"), "id")
@@ -84,3 +87,15 @@ def organisation_by_name_or_identifier(*, text: str) -> Organisation | None:
     matches = list(Organisation.objects.filter(search_text__startswith=Fold(Value(text)))[:50])
     named = [o for o in matches if o.name.casefold() == text.casefold()]
     return named[0] if len(named) == 1 else None
+
+
+def organisations_copied_from(*, member_id: int,
+                              record_ids: list[int]) -> dict[int, list[Organisation]]:  # fmt: skip
+    """This member's copies of another member's organisations (made through Commons), by the
+    provider's record id: where an Art. 19 notice or a leaving member's notice is routed."""
+    copies: dict[int, list[Organisation]] = {}
+    for org in Organisation.objects.filter(
+        copied_from_member_id=member_id, copied_from_record_id__in=record_ids
+    ).order_by("pk"):
+        copies.setdefault(int(org.copied_from_record_id or 0), []).append(org)
+    return copies

@@ -20,10 +20,13 @@ from .contacts import (
     consent_record,
     contact_create,
     contact_delete,
+    contact_processing_restrict,
+    contact_processing_restriction_lift,
     contact_restricted_access_grant,
     contact_restricted_access_revoke,
     contact_update,
 )
+from .erasure import ContactsErased, contacts_erase
 from .holds import legal_hold_set
 from .interactions import interaction_create, interaction_delete, interaction_update
 from .organisations import (
@@ -38,14 +41,18 @@ from .roles import role_add, role_delete, role_update
 from .tags import tag_get_or_create, tags_bulk_apply
 
 __all__ = [
+    "ContactsErased",
     "consent_record",
     "contact_anonymise",
     "contact_create",
     "contact_delete",
+    "contact_processing_restrict",
+    "contact_processing_restriction_lift",
     "contact_remove",
     "contact_restricted_access_grant",
     "contact_restricted_access_revoke",
     "contact_update",
+    "contacts_erase",
     "import_job_expire",
     "interaction_anonymise",
     "interaction_create",

@@ -36,9 +36,20 @@ def _restriction_audit(contact: Contact, acting_user: Any) -> None:
 
 
 @transaction.atomic
-def contact_create(*, acting_user: Any, tags: Iterable[Tag] = (), **fields: Any) -> Contact:
-    """Add a contact; a restricted one stays in sight of whoever adds it."""
-    contact = Contact(created_by=acting_user, updated_by=acting_user)
+def contact_create(
+    *,
+    acting_user: Any,
+    tags: Iterable[Tag] = (),
+    copied_from_member_id: int | None = None,
+    copied_from_record_id: int | None = None,
+    **fields: Any,
+) -> Contact:
+    """Add a contact; a restricted one stays in sight of whoever adds it. A copy of another
+    member's shared record carries the provider's member and record id (``copied_from_*``),
+    so that the provider's erasure or correction can name the copy (Art. 19)."""
+    contact = Contact(created_by=acting_user, updated_by=acting_user,
+                      copied_from_member_id=copied_from_member_id,
+                      copied_from_record_id=copied_from_record_id)  # fmt: skip
     _fields_apply(contact, CONTACT_FIELDS, fields)
     if contact.owner is None:
         contact.owner = acting_user
@@ -130,3 +141,36 @@ def consent_record(
     consent.save()
     announce(record_type="contact", ids=[contact.pk], action=CONSENT, acting_user=acting_user)
     return consent
+
+
+@transaction.atomic
+def contact_processing_restrict(*, contact: Contact, acting_user: Any, reason: str = "") -> bool:
+    """Restrict processing of ``contact`` (UK GDPR Art. 18): kept, but left out of every
+    list, search, export, share and mailing until lifted. The announcement takes it out of
+    the shared directory in this transaction. False when it was already restricted."""
+    if contact.processing_restricted_at is not None:
+        return False
+    contact.processing_restricted_at = timezone.now()
+    contact.updated_by = acting_user
+    contact.save(update_fields=["processing_restricted_at", "updated_by", "updated_at"])
+    announce(record_type="contact", ids=[contact.pk], action=SAVED, acting_user=acting_user)
+    crm_audit(action="contact.processing_restricted", acting_user=acting_user,
+              target=f"contact {contact.pk}", reason=reason[:200])  # fmt: skip
+    return True
+
+
+@transaction.atomic
+def contact_processing_restriction_lift(*, contact: Contact, acting_user: Any,
+                                        reason: str = "") -> bool:  # fmt: skip
+    """Lift an Art. 18 restriction: the contact is back in lists, exports, shares and
+    mailings (the announcement projects it again where an agreement picks it). False when it
+    was not restricted."""
+    if contact.processing_restricted_at is None:
+        return False
+    contact.processing_restricted_at = None
+    contact.updated_by = acting_user
+    contact.save(update_fields=["processing_restricted_at", "updated_by", "updated_at"])
+    announce(record_type="contact", ids=[contact.pk], action=SAVED, acting_user=acting_user)
+    crm_audit(action="contact.processing_restriction_lifted", acting_user=acting_user,
+              target=f"contact {contact.pk}", reason=reason[:200])  # fmt: skip
+    return True

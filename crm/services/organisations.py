@@ -62,9 +62,15 @@ def organisation_create(
     identifiers: list[tuple[str, str]] | None = None,
     preferred_identifier: str | None = None,
     tags: Iterable[Tag] = (),
+    copied_from_member_id: int | None = None,
+    copied_from_record_id: int | None = None,
     **fields: Any,
 ) -> Organisation:
-    org = Organisation(created_by=acting_user, updated_by=acting_user)
+    """Add an organisation; a copy of another member's shared record carries the provider's
+    member and record id (``copied_from_*``), as a copied contact does."""
+    org = Organisation(created_by=acting_user, updated_by=acting_user,
+                       copied_from_member_id=copied_from_member_id,
+                       copied_from_record_id=copied_from_record_id)  # fmt: skip
     _fields_apply(org, ORGANISATION_FIELDS, fields)
     org.full_clean()
     org.save()

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from crm import selectors, services
 from crm.forms import ConsentForm, ContactForm, LegalHoldForm, RoleForm
 from crm.models import ConsentPurpose, ConsentStatus, Contact, Tag
+from crm.panels import panels_render
 from crm.permissions import (
     can_grant_restricted_access,
     can_set_legal_hold,
@@ -92,6 +93,7 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
             "latest_consents": latest.values(), "consent_form": ConsentForm(),
             "role_form": RoleForm(), "is_manager": is_manager,
             "may_hold": can_set_legal_hold(request.user), "hold_form": LegalHoldForm(),
+            "panels": panels_render(request, "contact", contact),
             "access": selectors.restricted_access_of(contact=contact, member=request.tenant)
             if contact.is_restricted and is_manager else None,
         },

@@ -19,6 +19,11 @@ from tenants.models import Member
 from tenants.ordering import name_order
 from tenants.permissions import AnyUser, is_consortium_admin
 
+PROCESSING_RESTRICTED = (
+    "This contact's data may not be used while a data-rights restriction is in place, so "
+    "they cannot be booked onto events until it is lifted."
+)
+
 
 def _schema_name() -> str:
     """The schema the connection is on (django-tenants' attribute, which the stubs lack)."""
@@ -49,6 +54,8 @@ def contact_snapshot(*, user: AnyUser, member: Member, contact_id: int) -> dict[
         raise ValidationError({"contact": "Choose one of your contacts."}) from exc
     except Contact.DoesNotExist as exc:
         raise ValidationError({"contact": "That contact is not in your CRM."}) from exc
+    if contact.processing_restricted_at is not None:
+        raise ValidationError({"contact": PROCESSING_RESTRICTED})
     roles = sorted(contact.roles.all(), key=lambda r: (r.end_date is not None, r.pk))
     return {
         "name": contact.display_name,

@@ -11,6 +11,7 @@ from .registrations import (
     registration_cancel_by_token,
     registration_for_contact,
     registration_public,
+    registrations_anonymise,
 )
 
 __all__ = [
@@ -26,4 +27,5 @@ __all__ = [
     "registration_cancel_by_token",
     "registration_for_contact",
     "registration_public",
+    "registrations_anonymise",
 ]

@@ -218,3 +218,25 @@ def attendance_record(*, acting_user: User, event: Event, attended_ids: set[int]
     audit_record(action="event.attendance", actor=acting_user, member=event.host,
                  target=event.title, attended=came)  # fmt: skip
     return came
+
+
+ERASED_NAME = "Erased"
+
+
+@transaction.atomic
+def registrations_anonymise(*, acting_user: AnyUser | None, member: Member,
+                            contact_ids: list[int]) -> int:  # fmt: skip
+    """A person erased from ``member``'s CRM: the snapshots of them at every event (the
+    member's own and other hosts') lose their name, e-mail, organisation and access needs and
+    their link to the contact. Status and attendance stay, so every event's counts survive.
+    Returns how many registrations changed; a second call finds none."""
+    ids = sorted({int(i) for i in contact_ids})
+    if not ids:
+        return 0
+    changed = Registration.objects.filter(member=member, contact_id__in=ids).update(
+        name=ERASED_NAME, email="", organisation="", access_needs="", contact_id=None
+    )
+    if changed:
+        audit_record(action="registration.anonymised", actor=acting_user, member=member,
+                     target=f"{changed} registrations", registrations=changed)  # fmt: skip
+    return changed

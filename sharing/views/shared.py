@@ -146,6 +146,9 @@ def shared_copy(request: HttpRequest, shared_id: int) -> HttpResponse:
         f"{timezone.localdate():%d %B %Y}. Their record, while it is shared with us: "
         f"{request.build_absolute_uri(reverse('sharing:shared_detail', args=[record.pk]))}"
     )
+    # The copy keeps a link back to the provider's record (plain ids), for Art. 19 notices.
+    origin = {"copied_from_member_id": record.provider_id,
+              "copied_from_record_id": record.record_id}  # fmt: skip
     if record.record_type == RecordType.CONTACT:
         fields = {
             k: data[k]
@@ -162,7 +165,7 @@ def shared_copy(request: HttpRequest, shared_id: int) -> HttpResponse:
             if data.get(k)
         }
         fields.setdefault("last_name", record.display_name)
-        copy = crm_services.contact_create(acting_user=request.user, notes=note, **fields)
+        copy = crm_services.contact_create(acting_user=request.user, notes=note, **origin, **fields)
     else:
         fields = {
             k: data[k]
@@ -185,7 +188,11 @@ def shared_copy(request: HttpRequest, shared_id: int) -> HttpResponse:
         identifiers = [tuple(i.rsplit("-", 1)) for i in data.get("identifiers", []) if "-" in i]
         try:
             copy = crm_services.organisation_create(
-                acting_user=request.user, notes=note, identifiers=identifiers, **fields
+                acting_user=request.user,
+                notes=note,
+                identifiers=identifiers,
+                **origin,
+                **fields,
             )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages) + " It may already be in your CRM.")

@@ -569,4 +569,93 @@ MUTATIONS: tuple[Mutation, ...] = (
         ),
         "a changed export would be imported as if it were the member's own",
     ),
+    Mutation(
+        "data-rights lead",
+        "rights/permissions.py",
+        "return member is not None and is_data_protection_lead_of(user, member)",
+        "return member is not None",
+        (
+            "tests/rights/test_erasure.py::test_only_the_members_own_leads_may_erase",
+            "tests/rights/test_restriction.py::test_only_the_members_leads_restrict_or_lift",
+        ),
+        "any colleague (or another member's lead) could erase or restrict a person",
+    ),
+    Mutation(
+        "copy notices for leads and managers",
+        "rights/permissions.py",
+        "is_data_protection_lead_of(user, member) or is_manager_of(user, member)",
+        "True",
+        ("tests/rights/test_erasure_notices.py::test_others_may_not_see_or_close_the_notices",),
+        "any colleague could close a notice to erase a copy without erasing it",
+    ),
+    Mutation(
+        "copy notice of this member",
+        "rights/notices.py",
+        "CopyNotice.objects.get(pk=notice_id, member=member)",
+        "CopyNotice.objects.get(pk=notice_id)",
+        ("tests/rights/test_erasure_notices.py::test_another_members_notice_is_not_found",),
+        "a member could close another member's notice about its copy",
+    ),
+    Mutation(
+        "erasure task of this member",
+        "rights/views_people.py",
+        ".filter(pk=task_id, member=request.tenant, request__kind=kind)",
+        ".filter(pk=task_id, request__kind=kind)",
+        (
+            "tests/rights/test_restriction.py::"
+            "test_a_task_of_another_member_is_not_found_on_the_erasure_page",
+        ),
+        "a member's lead could erase a person another member holds",
+    ),
+    Mutation(
+        "restricted processing out of lists",
+        "crm/selectors/contacts.py",
+        "contacts_visible_to(user=user).filter(processing_restricted_at__isnull=True)",
+        "contacts_visible_to(user=user)",
+        (
+            "tests/rights/test_restriction.py::test_a_restricted_person_leaves_every_output_until_lifted",
+        ),
+        "a person who asked for restriction would still be listed, searched and mailed",
+    ),
+    Mutation(
+        "restricted processing out of exports",
+        "crm/exporting.py",
+        "queryset = queryset.filter(processing_restricted_at__isnull=True)",
+        "queryset = queryset",
+        (
+            "tests/rights/test_restriction.py::"
+            "test_an_export_leaves_out_a_restricted_person_whoever_built_the_queryset",
+        ),
+        "an export built from another queryset would carry a restricted person",
+    ),
+    Mutation(
+        "restricted processing never shared",
+        "sharing/criteria.py",
+        'conditions: list[str] = [f"{alias}.processing_restricted_at IS NULL"]',
+        "conditions: list[str] = []",
+        (
+            "tests/rights/test_restriction.py::test_a_restricted_person_leaves_every_output_until_lifted",
+            "tests/rights/test_restriction.py::"
+            "test_an_agreement_activated_later_does_not_back_fill_a_restricted_person",
+        ),
+        "a restricted person would stay in (or be back-filled into) the shared directory",
+    ),
+    Mutation(
+        "restricted processing not booked",
+        "events/selectors/registrations.py",
+        "if contact.processing_restricted_at is not None:",
+        "if False:",
+        (
+            "tests/rights/test_restriction.py::test_a_restricted_person_cannot_be_booked_onto_an_event",
+        ),
+        "a restricted person's details would be sent to an event's host",
+    ),
+    Mutation(
+        "erasure reaches the registrations",
+        "rights/erasure.py",
+        "report.registrations_anonymised = registrations_anonymise(",
+        "report.registrations_anonymised = 0 and registrations_anonymise(",
+        ("tests/rights/test_erasure.py::test_erasure_removes_the_person_everywhere_in_one_go",),
+        "an erased person's name and e-mail would stay with every event host",
+    ),
 )
