@@ -41,15 +41,56 @@ class World:
     users: dict[str, object]
 
 
+# The mutation runner (tests/mutants) runs pytest once per mutation. Its baseline run saves
+# the migrated database with its world as a template (COMMONS_TEST_DB_SAVE_AS); each later
+# run copies it (COMMONS_TEST_DB_TEMPLATE) instead of migrating and building again: the
+# mutations change guards, never the schema or how the world is made.
+TEMPLATE_SAVE_AS = "COMMONS_TEST_DB_SAVE_AS"
+TEMPLATE_FROM = "COMMONS_TEST_DB_TEMPLATE"
+
+
+def _database_copy(*, source: str, target: str) -> None:
+    """``CREATE DATABASE target TEMPLATE source`` (dropping ``target`` first). Nobody may be
+    connected to ``source`` meanwhile."""
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{target}"')
+        cursor.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
+
+
+def _test_database_from_template(template: str) -> list:
+    """Point the default connection at a fresh copy of ``template`` under the test
+    database's name; what ``teardown_databases`` needs to drop it afterwards."""
+    from django.conf import settings
+
+    old_name = connection.settings_dict["NAME"]
+    test_name = connection.creation._get_test_db_name()
+    connection.close()
+    _database_copy(source=template, target=test_name)
+    settings.DATABASES[connection.alias]["NAME"] = test_name
+    connection.settings_dict["NAME"] = test_name
+    connection.close()
+    return [(connection, old_name, True)]
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_test_environment, django_db_blocker):
     from django.test.utils import setup_databases, teardown_databases
 
     with django_db_blocker.unblock():
-        old_config = setup_databases(
-            verbosity=0, interactive=False, keepdb=False, serialized_aliases=[]
-        )
-        _world_build()
+        template = os.environ.get(TEMPLATE_FROM, "")
+        if template:
+            old_config = _test_database_from_template(template)
+        else:
+            old_config = setup_databases(
+                verbosity=0, interactive=False, keepdb=False, serialized_aliases=[]
+            )
+            _world_build()
+            save_as = os.environ.get(TEMPLATE_SAVE_AS, "")
+            if save_as:
+                _other_backends_end()
+                name = connection.settings_dict["NAME"]
+                connection.close()
+                _database_copy(source=name, target=save_as)
     yield
     with django_db_blocker.unblock():
         connection.set_schema_to_public()

@@ -54,12 +54,20 @@ def copy_tree(target: Path) -> None:
         shutil.copy2(ROOT / name, destination)
 
 
-def run_tests(tree: Path, tests: tuple[str, ...]) -> tuple[int, float, str]:
+# The baseline run saves its test database (migrated, the world built) under this name, and
+# every mutation's run starts from a copy of it (tests/conftest.py): a few seconds each
+# instead of migrating and building the world again.
+TEMPLATE = "commons_mutants_template"
+
+
+def run_tests(
+    tree: Path, tests: tuple[str, ...], *, env: dict[str, str] | None = None
+) -> tuple[int, float, str]:
     started = time.monotonic()
     try:
         done = subprocess.run(
             [*PYTEST, *tests], cwd=tree, capture_output=True, text=True, timeout=TIMEOUT,
-            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **(env or {})},
         )  # fmt: skip
     except subprocess.TimeoutExpired:
         return -1, time.monotonic() - started, f"timed out after {TIMEOUT} s"
@@ -81,14 +89,27 @@ def apply(tree: Path, mutation: Mutation) -> bytes | None:
     return original
 
 
-def mutate(tree: Path, mutation: Mutation) -> Outcome:
+def template_drop(tree: Path) -> None:
+    """Drop the baseline's saved test database (what is left of a run, however it ended)."""
+    code = (
+        "import django; django.setup(); from django.db import connection\n"
+        "with connection._nodb_cursor() as c:\n"
+        f"    c.execute('DROP DATABASE IF EXISTS \"{TEMPLATE}\"')\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code], cwd=tree, capture_output=True, timeout=120,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "consortium.settings.test"},
+    )  # fmt: skip
+
+
+def mutate(tree: Path, mutation: Mutation, env: dict[str, str] | None = None) -> Outcome:
     source = (ROOT / mutation.path).read_bytes()
     original = apply(tree, mutation)
     if original is None:
         found = source.decode("utf-8").count(mutation.search)
         return Outcome(mutation, "NOT FOUND", 0.0, f"search text found {found} times")
     try:
-        code, seconds, last = run_tests(tree, mutation.tests)
+        code, seconds, last = run_tests(tree, mutation.tests, env=env)
     finally:
         (tree / mutation.path).write_bytes(original)
         shutil.rmtree(tree / Path(mutation.path).parent / "__pycache__", ignore_errors=True)
@@ -146,19 +167,26 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="commons-mutants-") as scratch:
         tree = Path(scratch)
         copy_tree(tree)
-        if not args.no_baseline:
-            tests = tuple(dict.fromkeys(t for m in chosen for t in m.tests))
-            code, seconds, last = run_tests(tree, tests)
-            print(f"baseline (no mutation), {len(tests)} files: {last} ({seconds:.1f} s)")
-            if code != 0:
-                print("The tests fail without any mutation; fix them first.")
-                return 1
-        outcomes = []
-        for mutation in chosen:
-            outcome = mutate(tree, mutation)
-            print(f"{outcome.verdict:>9}  {mutation.name}  ({outcome.seconds:.1f} s) "
-                  f"{outcome.detail}", flush=True)  # fmt: skip
-            outcomes.append(outcome)
+        env: dict[str, str] = {}
+        try:
+            if not args.no_baseline:
+                tests = tuple(dict.fromkeys(t for m in chosen for t in m.tests))
+                code, seconds, last = run_tests(
+                    tree, tests, env={"COMMONS_TEST_DB_SAVE_AS": TEMPLATE}
+                )
+                print(f"baseline (no mutation), {len(tests)} files: {last} ({seconds:.1f} s)")
+                if code != 0:
+                    print("The tests fail without any mutation; fix them first.")
+                    return 1
+                env = {"COMMONS_TEST_DB_TEMPLATE": TEMPLATE}
+            outcomes = []
+            for mutation in chosen:
+                outcome = mutate(tree, mutation, env)
+                print(f"{outcome.verdict:>9}  {mutation.name}  ({outcome.seconds:.1f} s) "
+                      f"{outcome.detail}", flush=True)  # fmt: skip
+                outcomes.append(outcome)
+        finally:
+            template_drop(tree)
     print()
     print(table(outcomes))
     bad = [o for o in outcomes if o.verdict != "killed"]
