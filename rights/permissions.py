@@ -52,10 +52,16 @@ def can_note_breach(user: AnyUser | None, member: Member | None, breach: Any) ->
     return can_see_breach(user, member, breach)
 
 
+def is_manager_or_lead_of(user: AnyUser | None, member: Member | None) -> bool:
+    """A manager or a data protection lead at ``member``: who reads its register of
+    processing and its retention, and changes its schedules."""
+    return is_manager_of(user, member) or is_data_protection_lead_of(user, member)
+
+
 def can_view_processing(user: AnyUser | None, member: Member | None) -> bool:
     """A member's register: its managers and leads on its site; on the consortium site
     (``member`` is the member asked about) consortium admins and leads."""
-    return is_manager_of(user, member) or is_data_protection_lead_of(user, member)
+    return is_manager_or_lead_of(user, member)
 
 
 def can_view_processing_of_any(user: AnyUser | None) -> bool:
@@ -70,7 +76,7 @@ def can_edit_processing(user: AnyUser | None, member: Member | None) -> bool:
 def can_manage_retention(user: AnyUser | None, member: Member | None) -> bool:
     """A member's managers and data protection leads see its retention preview, change its
     schedules and start a run."""
-    return is_manager_of(user, member) or is_data_protection_lead_of(user, member)
+    return is_manager_or_lead_of(user, member)
 
 
 NOT_A_LEAD = "Only a data protection lead of {member} can do this."
@@ -87,6 +93,4 @@ def can_act_for_people(user: AnyUser | None, member: Member | None) -> bool:
 def can_handle_copy_notices(user: AnyUser | None, member: Member | None) -> bool:
     """See and close the Art. 19 notices ``member`` received about its copies: its data
     protection leads and its managers."""
-    return member is not None and (
-        is_data_protection_lead_of(user, member) or is_manager_of(user, member)
-    )
+    return member is not None and is_manager_or_lead_of(user, member)

@@ -401,12 +401,18 @@ MUTATIONS: tuple[Mutation, ...] = (
         "an affected member's lead could record the consortium's decisions on its breach",
     ),
     Mutation(
-        "register for managers and leads only",
+        "a member's managers and leads only",
         "rights/permissions.py",
         "return is_manager_of(user, member) or is_data_protection_lead_of(user, member)",
         "return True",
-        ("tests/rights/test_processing.py::test_who_sees_a_register",),
-        "any member's staff would read its record of processing",
+        (
+            "tests/rights/test_processing.py::test_who_sees_a_register",
+            "tests/rights/test_retention.py::test_staff_cannot_run_or_change_schedules",
+            "tests/rights/test_retention.py::test_staff_are_refused_and_managers_and_leads_allowed",
+            "tests/rights/test_erasure_notices.py::test_others_may_not_see_or_close_the_notices",
+        ),
+        "any member's staff would read its record of processing, change how long it keeps "
+        "records and start a retention run",
     ),
     Mutation(
         "purge trigger trusts the owner only",
@@ -454,17 +460,6 @@ MUTATIONS: tuple[Mutation, ...] = (
         'action="account.signed_in"',
         ("tests/rights/test_routing.py::test_lookup_page_names_members_only_and_logs_no_values",),
         "a lookup of a person across members would leave no trace of who looked",
-    ),
-    Mutation(
-        "retention managers and leads",
-        "rights/permissions.py",
-        "return is_manager_of(user, member) or is_data_protection_lead_of(user, member)",
-        "return True",
-        (
-            "tests/rights/test_retention.py::test_staff_cannot_run_or_change_schedules",
-            "tests/rights/test_retention.py::test_staff_are_refused_and_managers_and_leads_allowed",
-        ),
-        "any colleague could change how long the member keeps records, and start a run",
     ),
     Mutation(
         "legal hold setters",
@@ -579,14 +574,6 @@ MUTATIONS: tuple[Mutation, ...] = (
             "tests/rights/test_restriction.py::test_only_the_members_leads_restrict_or_lift",
         ),
         "any colleague (or another member's lead) could erase or restrict a person",
-    ),
-    Mutation(
-        "copy notices for leads and managers",
-        "rights/permissions.py",
-        "is_data_protection_lead_of(user, member) or is_manager_of(user, member)",
-        "True",
-        ("tests/rights/test_erasure_notices.py::test_others_may_not_see_or_close_the_notices",),
-        "any colleague could close a notice to erase a copy without erasing it",
     ),
     Mutation(
         "copy notice of this member",

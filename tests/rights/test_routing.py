@@ -453,13 +453,16 @@ def test_task_actions_mark_done_decline_and_the_registered_action(
                           kind=RequestKind.OBJECTION)  # fmt: skip
     task = opened.tasks.get(member=member_a)
     client = client_for(lead, member_a)
-    assert client.post(f"/data-rights/tasks/{task.pk}/act/").status_code == 404
+    registered = task_actions.task_action_for(RequestKind.OBJECTION)  # rights.person_actions
 
     def refuse(task, acting_user):
         raise ValidationError("The suppression list is busy; try again.")
 
-    task_actions.task_action_register(RequestKind.OBJECTION, refuse)
+    task_actions._ACTIONS.pop(RequestKind.OBJECTION, None)
     try:
+        # No action for the kind: nothing to carry out.
+        assert client.post(f"/data-rights/tasks/{task.pk}/act/").status_code == 404
+        task_actions.task_action_register(RequestKind.OBJECTION, refuse)
         page = client.post(f"/data-rights/tasks/{task.pk}/act/", follow=True).content.decode()
         assert "The suppression list is busy; try again." in page
         task_actions.task_action_register(RequestKind.OBJECTION, lambda t, u: "Suppressed.")
@@ -467,6 +470,8 @@ def test_task_actions_mark_done_decline_and_the_registered_action(
         assert "Suppressed." in page
     finally:
         task_actions._ACTIONS.pop(RequestKind.OBJECTION, None)
+        if registered is not None:
+            task_actions.task_action_register(RequestKind.OBJECTION, registered)
     manager = client_for(user("manager-a"), member_a)
     assert manager.get(f"/data-rights/tasks/{task.pk}/").status_code == 200  # read-only
     assert manager.post(f"/data-rights/tasks/{task.pk}/done/").status_code == 403
