@@ -403,8 +403,10 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "register for managers and leads only",
         "rights/permissions.py",
-        "return is_manager_of(user, member) or is_data_protection_lead_of(user, member)",
-        "return True",
+        # Its docstring's last line with it: can_manage_retention returns the same.
+        'consortium admins and leads."""\n'
+        "    return is_manager_of(user, member) or is_data_protection_lead_of(user, member)",
+        'consortium admins and leads."""\n    return True',
         ("tests/rights/test_processing.py::test_who_sees_a_register",),
         "any member's staff would read its record of processing",
     ),
@@ -458,8 +460,10 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "retention managers and leads",
         "rights/permissions.py",
-        "return is_manager_of(user, member) or is_data_protection_lead_of(user, member)",
-        "return True",
+        # Its docstring's last line with it: can_view_processing returns the same.
+        'schedules and start a run."""\n'
+        "    return is_manager_of(user, member) or is_data_protection_lead_of(user, member)",
+        'schedules and start a run."""\n    return True',
         (
             "tests/rights/test_retention.py::test_staff_cannot_run_or_change_schedules",
             "tests/rights/test_retention.py::test_staff_are_refused_and_managers_and_leads_allowed",
