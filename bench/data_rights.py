@@ -38,6 +38,7 @@ their plain ids). Last line: one JSON object.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -551,6 +552,7 @@ def measure_pg_dump(member, target: Path) -> dict:
 
 
 def clean(world: dict) -> None:
+    from django.conf import settings
     from django.core.files.storage import default_storage
     from django.db import connection
 
@@ -558,6 +560,7 @@ def clean(world: dict) -> None:
     from rights.exit_models import MemberExit
     from rights.models import MemberTask, RightsRequest, SubjectAccessPack
     from rights.notice_models import CopyNotice
+    from rights.pack_models import PACK_FOLDER
     from rights.retention_models import RetentionRun, RetentionSchedule
     from sharing.models import Agreement, AgreementParty, PersonKey, SharedRecord
     from tenants.models import Membership
@@ -572,6 +575,11 @@ def clean(world: dict) -> None:
     for exit_ in MemberExit.objects.filter(member_id__in=ids):
         if exit_.file_path:
             Path(exit_.file_path).unlink(missing_ok=True)
+    for member in made:  # the members' own folders, empty now
+        for folder in (Path(settings.EXIT_EXPORT_ROOT) / member.schema_name,
+                       Path(settings.MEDIA_ROOT) / PACK_FOLDER / member.schema_name):  # fmt: skip
+            with contextlib.suppress(OSError):
+                folder.rmdir()
     MemberExit.objects.filter(member_id__in=ids).delete()
     CopyNotice.objects.filter(member_id__in=ids).delete()
     requests = RightsRequest.objects.filter(tasks__member_id__in=ids).distinct()
