@@ -116,7 +116,8 @@ bench: $(VENV)/.dev
 	$(PY) bench/import.py $(IMPORT_ARGS) | tee bench/results/import.txt && \
 	$(PY) bench/crm_pages.py | tee bench/results/crm_pages.txt && \
 	$(PY) bench/bookings.py | tee bench/results/bookings.txt && \
-	$(PY) bench/reporting.py | tee bench/results/reporting.txt
+	$(PY) bench/reporting.py | tee bench/results/reporting.txt && \
+	$(PY) bench/data_rights.py | tee bench/results/data_rights.txt
 
 # Debian's chromium for the browser test; Playwright never downloads a browser of its own.
 browser-deps:

@@ -183,6 +183,9 @@ IMPORT_ABANDONED_HOURS = int(env("COMMONS_IMPORT_ABANDONED_HOURS", "24"))
 # Import progress is written on its own connection, so it shows while the import's
 # transaction is still open.
 IMPORT_PROGRESS_DATABASE = "progress"
+# A retention run anonymises or deletes this many records a transaction (each batch commits
+# whole, with the run's counts, so a killed run leaves every record untouched or done).
+RETENTION_BATCH = int(env("COMMONS_RETENTION_BATCH", "200"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

@@ -10,11 +10,11 @@ that entered it at its boundary). Nothing here switches schema.
 """
 
 from .anonymise import (
-    contact_anonymise,
-    contact_remove,
+    contacts_anonymise,
+    contacts_remove,
     import_job_expire,
-    interaction_anonymise,
-    interaction_remove,
+    interactions_anonymise,
+    interactions_remove,
 )
 from .contacts import (
     consent_record,
@@ -43,22 +43,22 @@ from .tags import tag_get_or_create, tags_bulk_apply
 __all__ = [
     "ContactsErased",
     "consent_record",
-    "contact_anonymise",
     "contact_create",
     "contact_delete",
     "contact_processing_restrict",
     "contact_processing_restriction_lift",
-    "contact_remove",
     "contact_restricted_access_grant",
     "contact_restricted_access_revoke",
     "contact_update",
+    "contacts_anonymise",
     "contacts_erase",
+    "contacts_remove",
     "import_job_expire",
-    "interaction_anonymise",
     "interaction_create",
     "interaction_delete",
-    "interaction_remove",
     "interaction_update",
+    "interactions_anonymise",
+    "interactions_remove",
     "legal_hold_set",
     "organisation_create",
     "organisation_delete",

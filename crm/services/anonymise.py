@@ -1,8 +1,9 @@
 """What retention (and anything else that must forget people on a schedule) does to one
 record: anonymise it, keeping what reports count, or remove it.
 
-Each function works on one record in one transaction and announces the change (crm.changes)
-inside it, so shared projections follow or roll back with it. None of them writes an audit
+Each function works on a batch of records in one transaction, set-based (a few queries
+whatever the batch's size), and announces the change (crm.changes) inside it, so shared
+projections and person keys follow or roll back with it. None of them writes an audit
 row per record: the caller does, with counts (a retention run's log names no one). A record
 on legal hold is refused, whoever asks.
 
@@ -18,15 +19,16 @@ Tenant assumptions: the connection is on the member's schema.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
 
 from crm.changes import DELETED, SAVED, announce
-from crm.models import Contact, ImportJob, Interaction
-
-from .contacts import contact_update
+from crm.models import Consent, Contact, ImportJob, Interaction
 
 ANONYMISED_CONTACT = "Anonymised contact"
 ANONYMISED_INTERACTION = "Anonymised interaction"
@@ -45,53 +47,76 @@ INTERACTION_BLANKS: dict[str, Any] = {
 }  # fmt: skip
 
 
-def _refuse_held(record: Contact | Interaction) -> None:
-    if record.legal_hold:
+def _refuse_held(records: QuerySet) -> None:
+    if records.filter(legal_hold=True).exists():
         raise ValidationError(ON_HOLD)
 
 
-@transaction.atomic
-def contact_anonymise(*, contact: Contact, acting_user: Any) -> Contact:
-    """Blank everything that identifies ``contact``; its roles, tags and interactions stay."""
-    contact = Contact.objects.select_for_update().get(pk=contact.pk)
-    _refuse_held(contact)
-    contact.consents.all().delete()
-    return contact_update(contact=contact, acting_user=acting_user, **CONTACT_BLANKS)
+def _ids(values: Iterable[int]) -> list[int]:
+    return sorted({int(i) for i in values})
 
 
 @transaction.atomic
-def contact_remove(*, contact: Contact, acting_user: Any) -> None:
-    """Delete ``contact`` (roles and consents go with it; interactions stay, without them)."""
-    contact = Contact.objects.select_for_update().get(pk=contact.pk)
-    _refuse_held(contact)
-    announce(record_type="contact", ids=[contact.pk], action=DELETED, acting_user=acting_user)
-    contact.delete()
+def contacts_anonymise(*, contact_ids: Iterable[int], acting_user: Any) -> int:
+    """Blank everything that identifies these contacts; their roles, tags and interactions
+    stay. Set-based (a few queries for any number); returns how many were anonymised. Ids
+    no longer here are skipped; one on legal hold refuses them all."""
+    ids = _ids(contact_ids)
+    contacts = Contact.objects.select_for_update().filter(pk__in=ids)
+    found = list(contacts.values_list("pk", flat=True))
+    _refuse_held(contacts)
+    Consent.objects.filter(contact_id__in=found).delete()
+    Contact.objects.filter(pk__in=found).update(
+        **CONTACT_BLANKS, updated_by=acting_user, updated_at=timezone.now()
+    )
+    announce(record_type="contact", ids=found, action=SAVED, acting_user=acting_user)
+    return len(found)
 
 
 @transaction.atomic
-def interaction_anonymise(*, interaction: Interaction, acting_user: Any) -> Interaction:
-    """Blank what ``interaction`` says and unlink its people; its kind, date, length, staff
-    member and organisations stay, so it is still counted."""
-    interaction = Interaction.objects.select_for_update().get(pk=interaction.pk)
-    _refuse_held(interaction)
-    for field, value in INTERACTION_BLANKS.items():
-        setattr(interaction, field, value)
-    interaction.full_clean()
-    interaction.save()
-    people = list(interaction.contacts.values_list("pk", flat=True))
-    interaction.contacts.clear()
+def contacts_remove(*, contact_ids: Iterable[int], acting_user: Any) -> int:
+    """Delete these contacts (roles and consents go with them; interactions stay, without
+    them); returns how many. Ids no longer here are skipped; one on legal hold refuses all."""
+    contacts = Contact.objects.select_for_update().filter(pk__in=_ids(contact_ids))
+    found = list(contacts.values_list("pk", flat=True))
+    _refuse_held(contacts)
+    announce(record_type="contact", ids=found, action=DELETED, acting_user=acting_user)
+    Contact.objects.filter(pk__in=found).delete()
+    return len(found)
+
+
+def _people_unlinked(interaction_ids: list[int]) -> list[int]:
+    links = Interaction.contacts.through.objects.filter(interaction_id__in=interaction_ids)
+    people = sorted(set(links.values_list("contact_id", flat=True)))
+    links.delete()
+    return people
+
+
+@transaction.atomic
+def interactions_anonymise(*, interaction_ids: Iterable[int], acting_user: Any) -> int:
+    """Blank what these interactions say and unlink their people; kind, date, length, staff
+    member and organisations stay, so they are still counted. Set-based; returns how many.
+    Ids no longer here are skipped; one on legal hold refuses them all."""
+    interactions = Interaction.objects.select_for_update().filter(pk__in=_ids(interaction_ids))
+    found = list(interactions.values_list("pk", flat=True))
+    _refuse_held(interactions)
+    Interaction.objects.filter(pk__in=found).update(**INTERACTION_BLANKS)
+    people = _people_unlinked(found)
     announce(record_type="contact", ids=people, action=SAVED, acting_user=acting_user)
-    return interaction
+    return len(found)
 
 
 @transaction.atomic
-def interaction_remove(*, interaction: Interaction, acting_user: Any) -> None:
-    """Delete ``interaction``."""
-    interaction = Interaction.objects.select_for_update().get(pk=interaction.pk)
-    _refuse_held(interaction)
-    people = list(interaction.contacts.values_list("pk", flat=True))
-    interaction.delete()
+def interactions_remove(*, interaction_ids: Iterable[int], acting_user: Any) -> int:
+    """Delete these interactions; returns how many. Ids no longer here are skipped; one on
+    legal hold refuses them all."""
+    interactions = Interaction.objects.select_for_update().filter(pk__in=_ids(interaction_ids))
+    found = list(interactions.values_list("pk", flat=True))
+    _refuse_held(interactions)
+    people = _people_unlinked(found)
+    Interaction.objects.filter(pk__in=found).delete()
     announce(record_type="contact", ids=people, action=SAVED, acting_user=acting_user)
+    return len(found)
 
 
 @transaction.atomic

@@ -491,8 +491,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "retention checks each record again",
         "rights/retention_services.py",
-        "record = retention_due(schedule=schedule, today=today).filter(pk=pk)",
-        "record = retention_due(schedule=schedule, today=today).model.objects.filter(pk=pk)",
+        "due = retention_due(schedule=schedule, today=today).filter(pk__in=pks)",
+        "due = retention_due(schedule=schedule, today=today).model.objects.filter(pk__in=pks)",
         ("tests/rights/test_retention.py::test_a_hold_placed_after_the_preview_still_wins",),
         "a hold placed while a run was going would be ignored",
     ),

@@ -23,11 +23,12 @@ from tests.conftest import ROOT, _database_url, database_raw_connect, wait_until
 from tests.threads import in_thread
 
 COUNT = 12
-LOCKED = 7  # the run processes six, then waits for the seventh
+LOCKED = 7  # the run processes six (two batches of three), then waits for the seventh
 
 
 def _run_process(name: str, log) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": _database_url(),
+    # Batches of three: the run commits 1-3 and 4-6, then waits for the seventh's batch.
+    env = {**os.environ, "DATABASE_URL": _database_url(), "COMMONS_RETENTION_BATCH": "3",
            "DJANGO_SETTINGS_MODULE": "consortium.settings.test", "PGAPPNAME": name}  # fmt: skip
     return subprocess.Popen(
         [sys.executable, "manage.py", "retention_run", "--member", "alpha"],
