@@ -69,8 +69,9 @@ def can_edit_processing(user: AnyUser | None, member: Member | None) -> bool:
 
 def can_manage_retention(user: AnyUser | None, member: Member | None) -> bool:
     """A member's managers and data protection leads see its retention preview, change its
-    schedules and start a run."""
-    return is_manager_of(user, member) or is_data_protection_lead_of(user, member)
+    schedules and start a run. (Written apart from the register's rule, which says the
+    same today, so that each guard can be broken on its own: tests/mutants/catalogue.py.)"""
+    return any(check(user, member) for check in (is_manager_of, is_data_protection_lead_of))
 
 
 NOT_A_LEAD = "Only a data protection lead of {member} can do this."

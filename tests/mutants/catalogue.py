@@ -458,7 +458,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "retention managers and leads",
         "rights/permissions.py",
-        "return is_manager_of(user, member) or is_data_protection_lead_of(user, member)",
+        "return any(check(user, member) for check in (is_manager_of, is_data_protection_lead_of))",
         "return True",
         (
             "tests/rights/test_retention.py::test_staff_cannot_run_or_change_schedules",
