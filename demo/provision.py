@@ -178,6 +178,11 @@ def demo_provision(*, progress=None) -> list[Credential]:
     keyed = set(PersonKey.objects.values_list("member_id", flat=True).distinct())
     person_keys_backfill(members=Member.organisations.exclude(pk__in=keyed))
 
+    # People's rights (issue 14): requests with their clocks, retention, a breach, a register.
+    from rights.demo import rights_demo
+
+    rights_demo(dpo=dpo)
+
     # Someone who works at three members, to show the picker.
     roamer, _ = _user("sam-roaming", "Sam", "Whitaker", "sam@roaming.example.org")
     for slug in ("ryedale", "malton", "scarborough"):

@@ -40,10 +40,11 @@ from tenants.boundary import member_run
 from tenants.csvfile import BOM, csv_cell
 from tenants.permissions import AnyUser
 
-from .models import MemberTask, RequestKind
+from .models import MemberTask, RequestKind, RequestStatus, TaskStatus
 from .pack_models import PACK_FOLDER, SubjectAccessPack
 from .pack_permissions import can_handle_pack
 from .pack_sections import Section, contacts_of, pack_sections, shown
+from .routing_services import task_mark_done
 
 if TYPE_CHECKING:
     from tenants.models import Member
@@ -313,7 +314,19 @@ def pack_download(*, task: MemberTask, acting_user: Any) -> tuple[SubjectAccessP
             target=task.request.reference, task=task.pk, pack=pack.pk, sha256=pack.sha256,
         )  # fmt: skip
         _file_delete_on_commit(name)
+        _task_done_on_download(task, acting_user)
     return pack, opened
+
+
+def _task_done_on_download(task: MemberTask, acting_user: Any) -> None:
+    """Downloading the pack is the member's part of the request: its task is marked done
+    (audited as ``rights.task_done``), unless it is finished already or the request closed."""
+    fresh = MemberTask.objects.select_related("request").get(pk=task.pk)
+    if fresh.status in (TaskStatus.OPEN, TaskStatus.FAILED) and (
+        fresh.request.status == RequestStatus.OPEN
+    ):
+        task_mark_done(task=fresh, acting_user=acting_user)
+        task.refresh_from_db(fields=["status", "done_at", "done_by", "error"])
 
 
 def pack_task_action(task: MemberTask, acting_user: Any) -> str:

@@ -3,12 +3,23 @@ settings (retention, exit). Each part of the app adds its patterns here."""
 
 from django.urls import path
 
-from . import exit_views, pack_views, processing_views, retention_views, routing_views, views_people
+from . import (
+    exit_views,
+    hub_views,
+    pack_views,
+    processing_views,
+    retention_views,
+    routing_views,
+    views_people,
+)
 from .breach_urls import breach_patterns
 
 app_name = "rights"
 
 urlpatterns: list = []
+
+# The data protection hub: one page to every part below
+urlpatterns += [path("data-protection/", hub_views.member_hub, name="hub")]
 
 # A member's tasks in people's requests
 urlpatterns += [

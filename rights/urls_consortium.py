@@ -3,12 +3,15 @@ requests and breaches. Each part of the app adds its patterns here."""
 
 from django.urls import path
 
-from . import exit_views, processing_views, routing_views
+from . import exit_views, hub_views, processing_views, routing_views
 from .breach_urls import breach_patterns
 
 app_name = "rights"
 
 urlpatterns: list = []
+
+# The data protection hub: one page to every part below
+urlpatterns += [path("data-protection/", hub_views.consortium_hub, name="hub")]
 
 # Finding a person and routing their request
 urlpatterns += [

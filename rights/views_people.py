@@ -54,7 +54,7 @@ def _task_or_404(request: HttpRequest, task_id: int, kind: str) -> MemberTask:
 @require_http_methods(["GET", "POST"])
 def erasure_confirm(request: HttpRequest, task_id: int) -> HttpResponse:
     """What an erasure will remove, and the one button that does it (a lead's only)."""
-    task = _task_or_404(request, task_id, RequestKind.ERASURE)
+    task = _task_or_404(request, task_id, RequestKind.ERASURE)  # not found before not allowed
     permission_require(can_act_for_people(request.user, request.tenant))
     back = _url_or("rights:task_detail", reverse("home"), task_id=task.pk)
     preview = person_erasure_preview(member=task.member, contact_ids=task.contact_ids)

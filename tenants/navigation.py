@@ -32,6 +32,11 @@ MEMBER_SECTIONS = [
 ]  # fmt: skip
 
 
+# The member site's paths of people's rights (rights.urls), for the nav's current item.
+DATA_PROTECTION_PATHS = ("/data-protection/", "/data-rights/", "/rights/", "/processing/",
+                         "/breaches/", "/exit/")  # fmt: skip
+
+
 def member_nav(request: HttpRequest) -> list[dict[str, object]]:
     items = []
     for label, name, description in MEMBER_SECTIONS:
@@ -41,17 +46,20 @@ def member_nav(request: HttpRequest) -> list[dict[str, object]]:
             url = None
         current = bool(url) and request.path.startswith(url) and url != "/"
         items.append({"label": label, "url": url, "current": current, "description": description})
-    # People's rights requests: for the member's data protection leads and its managers.
+    # People's rights (issue 14): one hub page leads to each part, for the member's data
+    # protection leads and its managers.
     member, user = getattr(request, "tenant", None), getattr(request, "user", None)
     if is_data_protection_lead_of(user, member) or is_manager_of(user, member):
         try:
-            url = reverse("rights:task_list")
+            url = reverse("rights:hub")
         except NoReverseMatch:
             url = None
         if url:
             items.append({
-                "label": "Data rights", "url": url, "current": request.path.startswith(url),
-                "description": "People's requests about their data, with their deadlines.",
+                "label": "Data rights", "url": url,
+                "current": request.path.startswith(DATA_PROTECTION_PATHS),
+                "description": "People's requests about their data with their deadlines, "
+                "copies to put right, breaches, retention and the record of processing.",
             })  # fmt: skip
     return items
 

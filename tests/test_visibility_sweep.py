@@ -223,6 +223,21 @@ def make_member_task(world: World, model) -> None:
     world.id_only.add("rights.MemberTask")
 
 
+def make_copy_notice(world: World, model) -> None:
+    """An Art. 19 notice at the contact's member about its copy (the restricted contact) of
+    a record another member erased: the copies page must not name it to staff who may not
+    see it."""
+    from rights.models import CopyNotice, NoticeKind, ReceivedBy
+
+    contact = world.restricted_contact("rights.CopyNotice")
+    CopyNotice.objects.create(
+        member=world.member_a, provider_id=world.member_b.pk,
+        provider_name=world.member_b.name, kind=NoticeKind.ERASE, record_type="contact",
+        record_id=contact.pk, received_by=ReceivedBy.COPY, copy_id=contact.pk,
+    )  # fmt: skip
+    world.id_only.add("rights.CopyNotice")
+
+
 def make_person_key(world: World, model) -> None:
     """A restricted contact's keyed hashes hold its ids only (and hashes, no value): no page
     may show anything of the contact to someone who may not see it."""
@@ -307,6 +322,7 @@ MAKERS: dict[str, Callable[[World, Any], None]] = {
     "sharing.Disclosure": make_disclosure,
     "sharing.SharedRecord": make_shared_record,
     "rights.MemberTask": make_member_task,
+    "rights.CopyNotice": make_copy_notice,
     "sharing.PersonKey": make_person_key,
     "rights.CopyNotice": make_copy_notice,
 }

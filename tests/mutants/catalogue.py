@@ -645,4 +645,28 @@ MUTATIONS: tuple[Mutation, ...] = (
         ("tests/rights/test_erasure.py::test_erasure_removes_the_person_everywhere_in_one_go",),
         "an erased person's name and e-mail would stay with every event host",
     ),
+    Mutation(
+        "member data protection hub",
+        "rights/hub_views.py",
+        "permission_require(can_see_member_hub(user, member))",
+        "permission_require(True)",
+        ("tests/rights/test_hub.py::test_member_hub_is_refused_to_staff",),
+        "any colleague could see how many people's requests and breaches a member has open",
+    ),
+    Mutation(
+        "consortium data protection hub",
+        "rights/hub_views.py",
+        "permission_require(can_see_consortium_hub(user))",
+        "permission_require(True)",
+        ("tests/rights/test_hub.py::test_consortium_hub_for_its_lead_and_its_admin",),
+        "anyone signed in to the consortium site could count its open requests and breaches",
+    ),
+    Mutation(
+        "downloading a pack finishes the task",
+        "rights/packs.py",
+        "        _task_done_on_download(task, acting_user)\n",
+        "",
+        ("tests/rights/test_whole_life.py",),
+        "a member's part in a subject access request would stay open after the pack was sent",
+    ),
 )

@@ -444,7 +444,7 @@ def test_task_page_shows_own_contacts_honouring_restriction(held, user, member_a
 
 
 def test_task_actions_mark_done_decline_and_the_registered_action(
-    held, user, member_a, member_b, client_for
+    held, user, member_a, member_b, client_for, monkeypatch
 ):
     from rights import task_actions
 
@@ -453,25 +453,20 @@ def test_task_actions_mark_done_decline_and_the_registered_action(
                           kind=RequestKind.OBJECTION)  # fmt: skip
     task = opened.tasks.get(member=member_a)
     client = client_for(lead, member_a)
-    registered = task_actions.task_action_for(RequestKind.OBJECTION)  # rights.person_actions
+    # Every kind has its action once the app's parts are together: take the objection's
+    # away for this test (monkeypatch puts the real one back afterwards).
+    monkeypatch.delitem(task_actions._ACTIONS, RequestKind.OBJECTION, raising=False)
+    assert client.post(f"/data-rights/tasks/{task.pk}/act/").status_code == 404
 
     def refuse(task, acting_user):
         raise ValidationError("The suppression list is busy; try again.")
 
-    task_actions._ACTIONS.pop(RequestKind.OBJECTION, None)
-    try:
-        # No action for the kind: nothing to carry out.
-        assert client.post(f"/data-rights/tasks/{task.pk}/act/").status_code == 404
-        task_actions.task_action_register(RequestKind.OBJECTION, refuse)
-        page = client.post(f"/data-rights/tasks/{task.pk}/act/", follow=True).content.decode()
-        assert "The suppression list is busy; try again." in page
-        task_actions.task_action_register(RequestKind.OBJECTION, lambda t, u: "Suppressed.")
-        page = client.post(f"/data-rights/tasks/{task.pk}/act/", follow=True).content.decode()
-        assert "Suppressed." in page
-    finally:
-        task_actions._ACTIONS.pop(RequestKind.OBJECTION, None)
-        if registered is not None:
-            task_actions.task_action_register(RequestKind.OBJECTION, registered)
+    monkeypatch.setitem(task_actions._ACTIONS, RequestKind.OBJECTION, refuse)
+    page = client.post(f"/data-rights/tasks/{task.pk}/act/", follow=True).content.decode()
+    assert "The suppression list is busy; try again." in page
+    monkeypatch.setitem(task_actions._ACTIONS, RequestKind.OBJECTION, lambda t, u: "Suppressed.")
+    page = client.post(f"/data-rights/tasks/{task.pk}/act/", follow=True).content.decode()
+    assert "Suppressed." in page
     manager = client_for(user("manager-a"), member_a)
     assert manager.get(f"/data-rights/tasks/{task.pk}/").status_code == 200  # read-only
     assert manager.post(f"/data-rights/tasks/{task.pk}/done/").status_code == 403

@@ -209,6 +209,19 @@ def test_demo_provisioning_makes_17_members_and_is_repeatable():
     assert PooledResponse.objects.filter(kept=True).count() > 100
     assert ResearchProject.objects.count() == 1
     assert ResearchOutput.objects.filter(status="released").count() == 1
+    # People's rights (issue 14): an open subject access request at two members, a closed
+    # erasure, retention switched on at York CVS, a breach on its clock, a register.
+    from rights.models import Breach, ProcessingActivity, RetentionSchedule, RightsRequest
+
+    sar = RightsRequest.objects.get(kind="access", status="open")
+    assert sorted(sar.tasks.values_list("member__slug", flat=True)) == ["ryedale", "york-cvs"]
+    erasure = RightsRequest.objects.get(kind="erasure")
+    assert erasure.status == "done"
+    assert list(erasure.tasks.values_list("member__slug", "status")) == [("harrogate", "done")]
+    assert set(RetentionSchedule.objects.filter(enabled=True).values_list(
+        "member__slug", flat=True)) == {"york-cvs"}  # fmt: skip
+    assert Breach.objects.get().status == "open"
+    assert ProcessingActivity.objects.filter(member__slug="york-cvs").count() == 2
     for spec in DEMO_MEMBERS:
         roles = set(
             Member.organisations.get(slug=spec.slug).memberships.values_list("role", flat=True)
