@@ -245,20 +245,6 @@ def make_person_key(world: World, model) -> None:
     world.id_only.add("sharing.PersonKey")
 
 
-def make_copy_notice(world: World, model) -> None:
-    """An Art. 19 notice to the contact's member about its copy: plain ids only, and the
-    notices page names the copy only to those who may see it."""
-    from rights.models import CopyNotice
-
-    contact = world.restricted_contact("rights.CopyNotice")
-    CopyNotice.objects.create(
-        member=world.member_a, provider_id=world.member_a.pk, provider_name="Sweep provider",
-        kind="erase", record_type="contact", record_id=contact.pk, received_by="copy",
-        copy_id=contact.pk,
-    )  # fmt: skip
-    world.id_only.add("rights.CopyNotice")
-
-
 def _common_tag():
     return TagFactory(name="Newsletter")
 
@@ -322,7 +308,6 @@ MAKERS: dict[str, Callable[[World, Any], None]] = {
     "sharing.Disclosure": make_disclosure,
     "sharing.SharedRecord": make_shared_record,
     "rights.MemberTask": make_member_task,
-    "rights.CopyNotice": make_copy_notice,
     "sharing.PersonKey": make_person_key,
     "rights.CopyNotice": make_copy_notice,
 }
