@@ -28,6 +28,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from tenants.csvfile import csv_bytes
+
 FORMAT_VERSION = 1
 MANIFEST = "MANIFEST.json"
 CHECKSUMS = "checksums.sha256"
@@ -286,12 +288,9 @@ def export_build(*, path: Path, member_name: str, progress: Progress | None = No
 
 
 def _csv_rows_write(out: _Hashing, rows: list[list[str]]) -> None:
-    import csv
-    import io
-
-    text = io.StringIO()
-    csv.writer(text, lineterminator="\n").writerows(rows)
-    out.write(text.getvalue().encode())
+    """The data dictionary as CSV (the house helper: BOM, cells a spreadsheet would run made
+    harmless; the tables themselves are COPY's own output, byte for byte)."""
+    out.write(csv_bytes(rows[0], rows[1:]))
 
 
 def file_sha256(path: Path) -> str:

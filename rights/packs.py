@@ -17,7 +17,6 @@ the public schema, reachable from every member's.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
@@ -37,7 +36,7 @@ from django.utils.html import escape
 
 from tenants.audit import audit_record
 from tenants.boundary import member_run
-from tenants.csvfile import BOM, csv_cell
+from tenants.csvfile import CsvRows
 from tenants.permissions import AnyUser
 
 from .models import MemberTask, RequestKind, RequestStatus, TaskStatus
@@ -87,16 +86,15 @@ class _SectionFiles:
         self.csv_path = folder / f"{section.key}.csv"
         self.json_path = folder / f"{section.key}.json"
         self._csv = self.csv_path.open("w", encoding="utf-8", newline="")
-        self._csv.write(BOM)
-        self._writer = csv.writer(self._csv)
-        self._writer.writerow([csv_cell(c) for c in section.columns])
+        self._writer = CsvRows(self._csv)
+        self._writer.writerow(section.columns)
         self._json = self.json_path.open("w", encoding="utf-8")
         self._json.write("[")
         self._columns = section.columns
         self.count = 0
 
     def add(self, row: list[Any]) -> None:
-        self._writer.writerow([csv_cell(cell) for cell in row])
+        self._writer.writerow(row)
         entry = dict(zip(self._columns, row, strict=True))
         line = json.dumps(entry, ensure_ascii=False)
         self._json.write(("," if self.count else "") + "\n  " + line)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from tenants.models import Member
+from tenants.models import Member, Membership
 from tenants.permissions import (
     AnyUser,
     is_consortium_admin,
     is_consortium_data_protection_lead,
     is_data_protection_lead_of,
-    is_manager_of,
+    is_manager_or_lead_of,
 )
 
 
@@ -52,12 +52,6 @@ def can_note_breach(user: AnyUser | None, member: Member | None, breach: Any) ->
     return can_see_breach(user, member, breach)
 
 
-def is_manager_or_lead_of(user: AnyUser | None, member: Member | None) -> bool:
-    """A manager or a data protection lead at ``member``: who reads its register of
-    processing and its retention, and changes its schedules."""
-    return is_manager_of(user, member) or is_data_protection_lead_of(user, member)
-
-
 def can_view_processing(user: AnyUser | None, member: Member | None) -> bool:
     """A member's register: its managers and leads on its site; on the consortium site
     (``member`` is the member asked about) consortium admins and leads."""
@@ -90,7 +84,9 @@ def can_act_for_people(user: AnyUser | None, member: Member | None) -> bool:
     return member is not None and is_data_protection_lead_of(user, member)
 
 
-def can_handle_copy_notices(user: AnyUser | None, member: Member | None) -> bool:
+def can_handle_copy_notices(
+    user: AnyUser | None, member: Member | None, *, membership: Membership | None = None
+) -> bool:
     """See and close the Art. 19 notices ``member`` received about its copies: its data
     protection leads and its managers."""
-    return member is not None and is_manager_or_lead_of(user, member)
+    return member is not None and is_manager_or_lead_of(user, member, membership=membership)

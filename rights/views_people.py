@@ -177,7 +177,9 @@ def copy_notices_header_count(request: HttpRequest) -> dict[str, object] | None:
     """In the header of the member's site: how many copies wait to be erased or corrected,
     for its data protection leads and managers."""
     member = getattr(request, "tenant", None)
-    if not can_handle_copy_notices(request.user, member):
+    if not can_handle_copy_notices(
+        request.user, member, membership=getattr(request, "membership", None)
+    ):
         return None
     count = notice_services.copy_notices_open_count(member=member)
     return {"label": "Copies to erase or correct", "url": reverse("rights:copy_notices"),

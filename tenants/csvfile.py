@@ -44,3 +44,16 @@ def csv_bytes(headers: Sequence[Any], rows: Iterable[Sequence[Any]]) -> bytes:
     for row in rows:
         writer.writerow([csv_cell(cell) for cell in row])
     return (BOM + out.getvalue()).encode("utf-8")
+
+
+class CsvRows:
+    """A CSV file written a row at a time to an open text file (one too big to build in
+    memory: a subject access pack's section), with the BOM first and every cell through
+    :func:`csv_cell`, as :func:`csv_bytes` does."""
+
+    def __init__(self, handle: Any) -> None:
+        handle.write(BOM)
+        self._writer = csv.writer(handle)
+
+    def writerow(self, cells: Sequence[Any]) -> None:
+        self._writer.writerow([csv_cell(cell) for cell in cells])

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
-from .permissions import is_data_protection_lead_of, is_manager_of
+from .permissions import is_manager_or_lead_of
 
 # (label, url name, what it is for) in the order staff expect them.
 MEMBER_SECTIONS = [
@@ -49,7 +49,7 @@ def member_nav(request: HttpRequest) -> list[dict[str, object]]:
     # People's rights (issue 14): one hub page leads to each part, for the member's data
     # protection leads and its managers.
     member, user = getattr(request, "tenant", None), getattr(request, "user", None)
-    if is_data_protection_lead_of(user, member) or is_manager_of(user, member):
+    if is_manager_or_lead_of(user, member, membership=getattr(request, "membership", None)):
         try:
             url = reverse("rights:hub")
         except NoReverseMatch:

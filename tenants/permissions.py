@@ -74,6 +74,25 @@ def is_data_protection_lead_of(user: AnyUser | None, member: Member | None) -> b
     return membership is not None and membership.is_data_protection_lead
 
 
+def is_manager_or_lead_of(
+    user: AnyUser | None, member: Member | None, *, membership: Membership | None = None
+) -> bool:
+    """A manager or a data protection lead at ``member`` (who sees its people's-rights pages).
+    ``membership``: the user's membership there when the caller has it already (the
+    request's, set by the membership middleware), which spares a query on every page."""
+    if (
+        membership is None
+        or member is None
+        or membership.member_id != member.pk
+        or membership.user_id != getattr(user, "pk", None)
+        or membership.is_suspended
+    ):
+        membership = membership_of(user, member)
+    return membership is not None and (
+        membership.role == Role.MANAGER or membership.is_data_protection_lead
+    )
+
+
 def can_manage_people(user: AnyUser | None, member: Member | None) -> bool:
     return is_manager_of(user, member)
 

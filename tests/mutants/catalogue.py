@@ -402,9 +402,9 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     Mutation(
         "a member's managers and leads only",
-        "rights/permissions.py",
-        "return is_manager_of(user, member) or is_data_protection_lead_of(user, member)",
-        "return True",
+        "tenants/permissions.py",
+        "membership.role == Role.MANAGER or membership.is_data_protection_lead",
+        "True",
         (
             "tests/rights/test_processing.py::test_who_sees_a_register",
             "tests/rights/test_retention.py::test_staff_cannot_run_or_change_schedules",

@@ -127,7 +127,9 @@ def test_export_holds_every_table_with_its_rows_a_dictionary_and_valid_checksums
         assert set(listed) == files
         for name, digest in listed.items():
             assert hashlib.sha256(archive.read(name)).hexdigest() == digest, name
-        dictionary = list(csv.DictReader(io.StringIO(archive.read("data_dictionary.csv").decode())))
+        dictionary = list(
+            csv.DictReader(io.StringIO(archive.read("data_dictionary.csv").decode("utf-8-sig")))
+        )
     meaning = {(r["table"], r["column"]): r["meaning"] for r in dictionary}
     assert meaning[("crm_contact", "is_restricted")].startswith("Restricted")
     assert "colleagues granted access" in meaning[("crm_contact", "is_restricted")]
