@@ -27,7 +27,8 @@ from .catalogue import MUTATIONS, Mutation
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTEST = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"]
-TIMEOUT = 600
+TIMEOUT = 600  # one mutation's tests
+BASELINE_TIMEOUT = 2400  # every listed test at once, unmutated: far more of them
 
 
 @dataclass
@@ -61,16 +62,20 @@ TEMPLATE = "commons_mutants_template"
 
 
 def run_tests(
-    tree: Path, tests: tuple[str, ...], *, env: dict[str, str] | None = None
+    tree: Path,
+    tests: tuple[str, ...],
+    *,
+    env: dict[str, str] | None = None,
+    timeout: int = TIMEOUT,
 ) -> tuple[int, float, str]:
     started = time.monotonic()
     try:
         done = subprocess.run(
-            [*PYTEST, *tests], cwd=tree, capture_output=True, text=True, timeout=TIMEOUT,
+            [*PYTEST, *tests], cwd=tree, capture_output=True, text=True, timeout=timeout,
             env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **(env or {})},
         )  # fmt: skip
     except subprocess.TimeoutExpired:
-        return -1, time.monotonic() - started, f"timed out after {TIMEOUT} s"
+        return -1, time.monotonic() - started, f"timed out after {timeout} s"
     lines = [line for line in done.stdout.splitlines() if line.strip()]
     failed = [line.split(" - ")[0] for line in lines if line.startswith(("FAILED", "ERROR"))]
     summary = lines[-1] if lines else done.stderr[-300:]
@@ -172,7 +177,10 @@ def main(argv: list[str] | None = None) -> int:
             if not args.no_baseline:
                 tests = tuple(dict.fromkeys(t for m in chosen for t in m.tests))
                 code, seconds, last = run_tests(
-                    tree, tests, env={"COMMONS_TEST_DB_SAVE_AS": TEMPLATE}
+                    tree,
+                    tests,
+                    env={"COMMONS_TEST_DB_SAVE_AS": TEMPLATE},
+                    timeout=BASELINE_TIMEOUT,
                 )
                 print(f"baseline (no mutation), {len(tests)} files: {last} ({seconds:.1f} s)")
                 if code != 0:
