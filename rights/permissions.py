@@ -30,16 +30,6 @@ def can_record_breach(user: AnyUser | None, member: Member | None) -> bool:
     return acts_for_breaches(user, member)
 
 
-def can_see_breach(user: AnyUser | None, member: Member | None, breach: Any) -> bool:
-    """The consortium's leads see every breach; a member's leads those recorded for it or
-    naming it as affected."""
-    if not acts_for_breaches(user, member):
-        return False
-    if member is None:
-        return True
-    return breach.recorded_for_id == member.pk or breach.members.filter(pk=member.pk).exists()
-
-
 def can_manage_breach(user: AnyUser | None, member: Member | None, breach: Any) -> bool:
     """Assessing, deciding, reporting and closing: the consortium's leads, or the leads of
     the member that recorded it. Other affected members add notes."""
@@ -49,7 +39,9 @@ def can_manage_breach(user: AnyUser | None, member: Member | None, breach: Any) 
 
 
 def can_note_breach(user: AnyUser | None, member: Member | None, breach: Any) -> bool:
-    return can_see_breach(user, member, breach)
+    """Adding a note: the leads acting here, on a breach they were shown (which breaches a
+    member's leads see is the one rule of ``rights.breach_selectors``)."""
+    return acts_for_breaches(user, member)
 
 
 def can_view_processing(user: AnyUser | None, member: Member | None) -> bool:

@@ -189,7 +189,9 @@ def main(argv: list[str] | None = None) -> int:
                 env = {"COMMONS_TEST_DB_TEMPLATE": TEMPLATE}
             outcomes = []
             for mutation in chosen:
-                outcome = mutate(tree, mutation, env)
+                # A mutated migration must run: its tests build their database afresh.
+                fresh = "/migrations/" in mutation.path
+                outcome = mutate(tree, mutation, None if fresh else env)
                 print(f"{outcome.verdict:>9}  {mutation.name}  ({outcome.seconds:.1f} s) "
                       f"{outcome.detail}", flush=True)  # fmt: skip
                 outcomes.append(outcome)

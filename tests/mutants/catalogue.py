@@ -372,9 +372,9 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     Mutation(
         "breach seen by affected members only",
-        "rights/permissions.py",
-        "or breach.members.filter(pk=member.pk).exists()",
-        "or True",
+        "rights/breach_selectors.py",
+        "Q(recorded_for=member) | Q(members=member)",
+        "Q()",
         (
             "tests/rights/test_breaches.py::"
             "test_only_affected_leads_and_consortium_leads_see_a_breach",
