@@ -12,16 +12,16 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tenants.confirm import confirmation_page
+from tenants.forms import form_errors_add
 from tenants.models import Member
 from tenants.permissions import permission_require
-from tenants.security import site_member
+from tenants.sites import site_member
 
 from . import breach_selectors, breach_services
 from .breach_models import Breach
@@ -41,15 +41,6 @@ def _breach_or_404(request: HttpRequest, breach_id: int) -> tuple[Breach, Member
     except Breach.DoesNotExist as exc:
         raise Http404 from exc
     return breach, member
-
-
-def _errors_to(form: BaseForm, error: ValidationError) -> None:
-    """A service's refusal onto the form: on its field where it names one, else on top."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 @login_required
@@ -84,7 +75,7 @@ def breach_new(request: HttpRequest) -> HttpResponse:
                 members=list(form.cleaned_data.get("members") or []), **form.details(),
             )  # fmt: skip
         except ValidationError as error:
-            _errors_to(form, error)
+            form_errors_add(form, error)
         else:
             messages.success(request, f"Breach {breach.reference} recorded. The affected "
                              "members' data protection leads have been told.")  # fmt: skip
@@ -142,7 +133,7 @@ def breach_edit(request: HttpRequest, breach_id: int) -> HttpResponse:
                 **form.details(),
             )  # fmt: skip
         except ValidationError as error:
-            _errors_to(form, error)
+            form_errors_add(form, error)
         else:
             messages.success(request, "Breach updated.")
             return redirect("rights:breach_detail", breach_id=breach.pk)
@@ -162,7 +153,7 @@ def breach_decide(request: HttpRequest, breach_id: int) -> HttpResponse:
             breach_services.breach_decide(acting_user=request.user, member=member,
                                           breach=breach, **form.cleaned_data)  # fmt: skip
         except ValidationError as error:
-            _errors_to(form, error)
+            form_errors_add(form, error)
         else:
             messages.success(request, "Decision recorded.")
             return redirect("rights:breach_detail", breach_id=breach.pk)
@@ -180,7 +171,7 @@ def breach_report(request: HttpRequest, breach_id: int) -> HttpResponse:
             breach_services.breach_report(acting_user=request.user, member=member,
                                           breach=breach, **form.cleaned_data)  # fmt: skip
         except ValidationError as error:
-            _errors_to(form, error)
+            form_errors_add(form, error)
         else:
             messages.success(request, "The report to the ICO is recorded.")
             return redirect("rights:breach_detail", breach_id=breach.pk)
@@ -198,7 +189,7 @@ def breach_note(request: HttpRequest, breach_id: int) -> HttpResponse:
             breach_services.breach_note(acting_user=request.user, member=member, breach=breach,
                                         text=form.cleaned_data["text"])  # fmt: skip
         except ValidationError as error:
-            _errors_to(form, error)
+            form_errors_add(form, error)
         else:
             messages.success(request, "Note added.")
             return redirect("rights:breach_detail", breach_id=breach.pk)
@@ -227,7 +218,7 @@ def breach_close(request: HttpRequest, breach_id: int) -> HttpResponse:
         breach_services.breach_close(acting_user=request.user, member=member, breach=breach,
                                      text=form.cleaned_data["text"])  # fmt: skip
     except ValidationError as error:
-        _errors_to(form, error)
+        form_errors_add(form, error)
         return _detail(request, breach, member, status=400, close_form=form)
     messages.success(request, f"Breach {breach.reference} closed.")
     return redirect("rights:breach_detail", breach_id=breach.pk)

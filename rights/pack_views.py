@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from tenants.confirm import confirmation_page
 from tenants.permissions import permission_require
-from tenants.security import site_member
+from tenants.sites import site_member
 
 from . import packs
 from .models import MemberTask

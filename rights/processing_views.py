@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from tenants.models import Member
 from tenants.permissions import permission_require
-from tenants.security import site_member
+from tenants.sites import site_member
 
 from . import processing
 from .forms import ProcessingActivityForm

@@ -62,7 +62,7 @@ class AccountAdapter(DefaultAccountAdapter):
         """The wrong password that uses up an account's tries locks it: recorded once, here
         (later tries are refused before any password is checked)."""
         from .limit_services import account_lock_record
-        from .security import site_member
+        from .sites import site_member
 
         user = limits.login_user(**credentials)
         if user is None:

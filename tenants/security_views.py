@@ -21,10 +21,10 @@ from . import security_selectors
 from .csvfile import csv_bytes
 from .models import AuditEntry, Member
 from .permissions import can_view_security_events, permission_require
-from .security import site_member
 from .security_chart import events_per_day_svg
 from .security_filters import ConsortiumSecurityEventFilter, SecurityEventFilter
 from .security_services import ATTEMPTED_NAME_LENGTH
+from .sites import site_member
 
 PAGE_SIZE = 50
 CHART_DAYS = 30
